@@ -1,0 +1,3 @@
+"""forkspec: a model checker for Unix fork() semantics."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from forkspec.cli import main
+
+main()
