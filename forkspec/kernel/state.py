@@ -1,0 +1,83 @@
+"""The kernel's state: frozen, hashable values, nothing else.
+
+A `State` is the whole system: the process table (init, pid 1, is implicit), the
+physical page frames, what reached stdout and stderr, and the next pid. Processes
+hold their CPU state (call stack of activations), page table, stdio streams and
+atexit list. Search bookkeeping (depth, parent) never lives here.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+INIT_PID = 1
+FIRST_PID = 1000
+
+# stdio buffering modes, as in <stdio.h>
+IOFBF, IOLBF, IONBF = 0, 1, 2
+
+# page-table entry flags
+PTE_WRITE = 1  # writable now
+PTE_COW = 2  # private page shared after fork: copy on the next write
+PTE_SHARED = 4  # MAP_SHARED mapping: writes are seen by every mapper
+
+RUNNING, ZOMBIE = "running", "zombie"
+
+
+class Activation(NamedTuple):
+    """One call frame: function index, next instruction, stack base cell, temps, caller's result temp."""
+
+    func: int
+    pc: int
+    base: int
+    temps: tuple
+    ret: int | None
+
+
+class Stream(NamedTuple):
+    """A stdio FILE: what is buffered, the buffering mode and the buffer size."""
+
+    buf: str
+    mode: int
+    size: int
+
+
+class Proc(NamedTuple):
+    pid: int
+    ppid: int
+    pgid: int
+    state: str
+    status: int  # the wait status word once a zombie
+    stack: tuple  # of Activation, innermost last
+    ptes: tuple  # of (vpn, pfn, flags), sorted by vpn
+    out: Stream
+    err: Stream
+    atexit: tuple  # handler function indices, oldest first
+    exit_plan: tuple | None  # ghost: handlers exit() is due to run, in order
+    pending: tuple  # writes a libc call still has to issue: (fd, data)
+    vfork_child: int  # pid of the vfork child this process is suspended for, or 0
+    vfork_parent: int  # for a vfork child: the suspended parent, or 0
+    mmap_next: int  # next free page number for mmap
+
+
+class State(NamedTuple):
+    procs: tuple  # of Proc, sorted by pid
+    mem: tuple  # physical frames: tuples of cell values
+    stdout: str
+    stderr: str
+    next_pid: int
+    first_status: int  # wait status of the first process once init reaped it, else -1
+
+
+def find(state: State, pid: int) -> Proc | None:
+    for p in state.procs:
+        if p.pid == pid:
+            return p
+    return None
+
+
+def shell_status(word: int) -> int:
+    """What a shell prints for `$?` given a wait status word."""
+    sig = word & 0x7F
+    if sig == 0:
+        return (word >> 8) & 0xFF
+    return 128 + sig

@@ -1,0 +1,815 @@
+"""One process's step: the kernel and libc semantics, instruction by instruction.
+
+`Exec` unpacks one process of a frozen `State` into mutable scratch fields, runs
+instructions against them, and packs a new frozen `State` at the end: the transition
+is pure from the outside. System calls and libc functions are the `_b_<name>`
+methods; each documents the rule it implements.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from forkspec import ir
+from forkspec.errors import ModelError, Span
+from forkspec.frontend import ctypes as ct
+from forkspec.kernel import stdio
+from forkspec.kernel.evaluate import compiled, reads_memory_indirectly
+from forkspec.kernel.events import Event
+from forkspec.kernel.printf import format_printf
+from forkspec.kernel.state import (
+    FIRST_PID, INIT_PID, IOFBF, IOLBF, IONBF, PTE_COW, PTE_SHARED, PTE_WRITE, RUNNING, ZOMBIE,
+    Activation, Proc, State, Stream,
+)
+
+SIGABRT, SIGSEGV, SIGFPE = 6, 11, 8
+ECHILD, EAGAIN, EINVAL, EBADF = 10, 11, 22, 9
+WNOHANG = 1
+
+STRERROR = {
+    0: "Success", 1: "Operation not permitted", 2: "No such file or directory", 3: "No such process",
+    4: "Interrupted system call", 9: "Bad file descriptor", 10: "No child processes",
+    11: "Resource temporarily unavailable", 12: "Cannot allocate memory", 22: "Invalid argument",
+    32: "Broken pipe",
+}
+
+# Calls whose effect or result another process can see or change: always a step of their own.
+VISIBLE_CALLS = frozenset({"fork", "vfork", "getppid", "write", "wait", "waitpid", "_exit", "_Exit", "abort", "pause"})
+# stdio calls: visible only when they reach write(2).
+STDIO_CALLS = frozenset({"printf", "fprintf", "puts", "putchar", "fputs", "fputc", "putc", "fflush",
+                         "setvbuf", "setbuf", "perror", "__flush_all"})
+BLOCKING_CALLS = frozenset({"wait", "waitpid", "pause"})
+
+STACK_VPN = ir.STACK_BASE >> 12
+EMPTY_STREAM = Stream("", IONBF, 0)
+
+
+class Config(NamedTuple):
+    stdout: str = "file"
+    max_procs: int = 32
+    fork_can_fail: bool = False
+    inject: frozenset = frozenset()
+    merge_local: bool = True
+    max_local_steps: int = 200_000
+
+
+class Action(NamedTuple):
+    """A transition label: who moved, what it executed, and what changed."""
+
+    pid: int
+    line: int
+    text: str
+    events: tuple
+    choice: str = ""
+
+    def describe(self) -> str:
+        return self.text
+
+
+class Diverged(Exception):
+    """A process ran too many local instructions without a visible step (an infinite loop?)."""
+
+
+class _Died(Exception):
+    """The running process was killed by a signal (SIGSEGV, SIGFPE)."""
+
+    def __init__(self, signal: int, why: str):
+        self.signal = signal
+        self.why = why
+
+
+class Exec:
+    """Scratch space for running one process of one state."""
+
+    def __init__(self, program: ir.Program, config: Config, state: State, pid: int):
+        self.program = program
+        self.config = config
+        self.state = state
+        self.procs: dict[int, Proc] = {p.pid: p for p in state.procs}
+        self.mem = list(state.mem)
+        self.stdout = state.stdout
+        self.stderr = state.stderr
+        self.next_pid = state.next_pid
+        self.first_status = state.first_status
+        self.events: list[Event] = []
+        self.mem_dirty = False
+        self.refcounts: dict[int, int] | None = None
+        self.new_children: list[int] = []
+        self.writes_left = 1
+        self.unpack(pid)
+
+    # ------------------------------------------------------------ process (un)packing
+
+    def unpack(self, pid: int) -> None:
+        p = self.procs[pid]
+        self.pid = pid
+        self.p = p
+        self.alive = p.state == RUNNING
+        if not p.stack:
+            self.stack_rest, self.func, self.fidx, self.pc, self.base, self.temps, self.ret = [], None, -1, 0, 0, [], None
+        else:
+            top = p.stack[-1]
+            self.stack_rest = list(p.stack[:-1])
+            self.fidx = top.func
+            self.func = self.program.functions[top.func]
+            self.pc, self.base, self.temps, self.ret = top.pc, top.base, list(top.temps), top.ret
+        self.ptes = {vpn: [pfn, fl] for vpn, pfn, fl in p.ptes}
+        self.out, self.err = p.out, p.err
+        self.atexit = list(p.atexit)
+        self.exit_plan = p.exit_plan
+        self.pending = list(p.pending)
+        self.has_shared = any(fl & PTE_SHARED for _, _, fl in p.ptes)
+
+    def pack(self) -> None:
+        if not self.alive:
+            return
+        stack = tuple(self.stack_rest) + (Activation(self.fidx, self.pc, self.base, tuple(self.temps), self.ret),) if self.func else ()
+        self.procs[self.pid] = self.p._replace(
+            stack=stack,
+            ptes=tuple((vpn, e[0], e[1]) for vpn, e in sorted(self.ptes.items())),
+            out=self.out,
+            err=self.err,
+            atexit=tuple(self.atexit),
+            exit_plan=self.exit_plan,
+            pending=tuple(self.pending),
+        )
+
+    def result(self) -> State:
+        self.pack()
+        procs = tuple(self.procs[k] for k in sorted(self.procs))
+        mem = tuple(self.mem)
+        if self.mem_dirty:
+            procs, mem = canonical_memory(procs, mem)
+        return State(procs, mem, self.stdout, self.stderr, self.next_pid, self.first_status)
+
+    # ------------------------------------------------------------ where we are
+
+    def instr(self):
+        return self.func.body[self.pc]
+
+    def loc_span(self) -> Span | None:
+        if self.func is None:
+            return None
+        loc = self.instr().loc
+        return Span(self.program.path, loc.line, loc.col) if loc.line else None
+
+    def enabled(self) -> bool:
+        """Can this process take a step now? (Blocked in wait, suspended by vfork, or gone: no.)"""
+        if not self.alive or self.p.vfork_child:
+            return False
+        if self.pending:
+            return True
+        ins = self.instr()
+        if isinstance(ins, ir.Builtin) and ins.name in BLOCKING_CALLS:
+            if ins.name == "pause":
+                return False
+            pid_arg, options = (-1, 0) if ins.name == "wait" else (self.eval(ins.args[0]), self.eval(ins.args[2]))
+            kids = self.wait_candidates(pid_arg)
+            return not kids or any(k.state == ZOMBIE for k in kids) or bool(options & WNOHANG)
+        return True
+
+    def choices(self) -> tuple[str, ...]:
+        if not self.pending and self.config.fork_can_fail:
+            ins = self.instr()
+            if isinstance(ins, ir.Builtin) and ins.name in ("fork", "vfork"):
+                return ("", "fail")
+        return ("",)
+
+    def is_visible(self) -> bool:
+        """Would the next instruction be seen by (or depend on) another process?"""
+        if self.pending or not self.alive:
+            return True
+        ins = self.instr()
+        if isinstance(ins, ir.Builtin):
+            name = ins.name
+            if name in VISIBLE_CALLS:
+                return True
+            if name in STDIO_CALLS:
+                return bool(self.stdio_preview(ins))
+            if name == "assert":
+                return not self.truth(self.eval(ins.args[0]))
+        if self.has_shared and reads_memory_indirectly(ins):
+            return True
+        return False
+
+    # ------------------------------------------------------------ running
+
+    def step(self, choice: str = "") -> Action:
+        """Run the visible operation (or one pending write), then, when merging, every local one after it."""
+        ins = self.instr() if self.func and not self.pending else None
+        loc = ins.loc if ins is not None else ir.NOLOC
+        if self.pending:
+            fd, data = self.pending.pop(0)
+            self.write(fd, data)
+            text = f"(continues writing) {self.last_text}"
+            line = self.last_line
+        else:
+            text, line = loc.text, loc.line
+            self.execute(choice)
+        if self.config.merge_local:
+            self.run_local()
+            for child in self.new_children:
+                self.pack()
+                parent = self.pid
+                self.unpack(child)
+                self.run_local()
+                self.pack()
+                self.unpack(parent)
+        return Action(self.pid, line, text, tuple(self.events), choice)
+
+    def run_local(self) -> None:
+        budget = self.config.max_local_steps
+        while self.alive and self.func is not None and not self.p.vfork_child and not self.is_visible():
+            self.execute("")
+            budget -= 1
+            if budget <= 0:
+                raise Diverged(f"pid {self.pid} ran {self.config.max_local_steps} instructions without a visible step "
+                               f"(an infinite loop?) at line {self.instr().loc.line if self.func else '?'}")
+
+    def execute(self, choice: str) -> None:
+        ins = self.instr()
+        self.writes_left = 1
+        self.last_text, self.last_line = ins.loc.text, ins.loc.line
+        try:
+            self._execute(ins, choice)
+        except _Died as d:
+            self.events.append(Event("killed", self.pid, signal=d.signal, text=d.why))
+            self.terminate(d.signal)
+        except ZeroDivisionError:
+            self.events.append(Event("killed", self.pid, signal=SIGFPE, text="division by zero"))
+            self.terminate(SIGFPE)
+        except ModelError as e:
+            if e.span is None:
+                e.span = Span(self.program.path, ins.loc.line, ins.loc.col)
+            raise
+
+    def _execute(self, ins, choice: str) -> None:
+        pc = self.pc
+        if isinstance(ins, ir.SetTemp):
+            self.temps[ins.dst] = compiled(ins.value)(self)
+            self.pc = pc + 1
+        elif isinstance(ins, ir.Store):
+            value = compiled(ins.value)(self)
+            self.store(self.address(ins.target), value)
+            self.pc = pc + 1
+        elif isinstance(ins, ir.Branch):
+            self.pc = ins.if_true if self.truth(compiled(ins.cond)(self)) else ins.if_false
+        elif isinstance(ins, ir.Jump):
+            self.pc = ins.target
+        elif isinstance(ins, ir.Builtin):
+            result = getattr(self, "_b_" + ins.name)(ins, choice)
+            if not self.alive:
+                return
+            if ins.dst is not None and result is not None:
+                self.temps[ins.dst] = result
+            self.pc = pc + 1
+        elif isinstance(ins, ir.Call):
+            self.call(ins)
+            return
+        elif isinstance(ins, ir.Return):
+            self.do_return(None if ins.value is None else compiled(ins.value)(self))
+            return
+        elif isinstance(ins, ir.StoreChar):
+            addr = self.address(ins.target)
+            s = self.load(addr)
+            i = compiled(ins.index)(self)
+            c = compiled(ins.value)(self)
+            if not isinstance(s, str) or not 0 <= i < len(s):
+                raise ModelError(f"writing index {i} of a char array out of bounds")
+            self.store(addr, s[:i] + chr(c & 0xFF) + s[i + 1 :])
+            self.pc = pc + 1
+        else:
+            raise TypeError(ins)
+        self.kill_dead(pc)
+
+    def kill_dead(self, pc: int) -> None:
+        live = self.func.live_out[pc]
+        temps = self.temps
+        if len(live) != len(temps):
+            new = [0] * len(temps)
+            for i in live:
+                new[i] = temps[i]
+            self.temps = new
+
+    def eval(self, e):
+        return compiled(e)(self)
+
+    @staticmethod
+    def truth(v) -> bool:
+        return isinstance(v, str) or v != 0
+
+    # ------------------------------------------------------------ calls
+
+    def call(self, ins: ir.Call) -> None:
+        args = [compiled(a)(self) for a in ins.args]
+        if isinstance(ins.func, int):
+            target = ins.func
+        else:
+            addr = compiled(ins.func)(self)
+            target = (addr - ir.FUNC_BASE) // ir.FUNC_STRIDE if isinstance(addr, int) else -1
+            if not (isinstance(addr, int) and 0 <= target < len(self.program.functions)
+                    and (addr - ir.FUNC_BASE) % ir.FUNC_STRIDE == 0):
+                raise _Died(SIGSEGV, f"call through a bad function pointer {addr!r}")
+        self.kill_dead(self.pc)
+        self.push(target, args, ins.dst, self.pc + 1)
+
+    def push(self, target: int, args: list, ret: int | None, return_pc: int) -> None:
+        fn = self.program.functions[target]
+        base = 0
+        if self.func is not None:
+            self.stack_rest.append(Activation(self.fidx, return_pc, self.base, tuple(self.temps), self.ret))
+            base = self.base + self.func.nlocals
+        self.fidx, self.func, self.pc, self.base, self.temps, self.ret = target, fn, 0, base, [0] * fn.ntemps, ret
+        if len(args) < len(fn.params):
+            args = args + [0] * (len(fn.params) - len(args))
+        from forkspec.frontend.lower import wrap
+
+        for slot, w, v in zip(fn.params, fn.param_wraps, args):
+            if w is not None and isinstance(v, int):
+                v = wrap(v, w[0], w[1])
+            self.store(ir.STACK_BASE + (base + slot) * ir.CELL, v)
+
+    def do_return(self, value) -> None:
+        ret = self.ret
+        if not self.stack_rest:
+            if self.fidx == self.program.exit_routine:
+                raise ModelError("the exit routine returned")
+            # Returning from main is exit(value).
+            self.func = None
+            self.push(self.program.exit_routine, [value if isinstance(value, int) else 0], None, 0)
+            return
+        top = self.stack_rest.pop()
+        self.fidx, self.func, self.pc, self.base, self.temps, self.ret = (
+            top.func, self.program.functions[top.func], top.pc, top.base, list(top.temps), top.ret)
+        if ret is not None:
+            self.temps[ret] = value if value is not None else 0
+
+    # ------------------------------------------------------------ memory
+
+    def address(self, target) -> int:
+        if isinstance(target, ir.Cell):
+            if target.region == "global":
+                return ir.DATA_BASE + target.slot * ir.CELL
+            return ir.STACK_BASE + (self.base + target.slot) * ir.CELL
+        if isinstance(target, ir.Deref):
+            return compiled(target.addr)(self)
+        raise TypeError(target)
+
+    def load(self, addr):
+        if not isinstance(addr, int):
+            raise _Died(SIGSEGV, f"dereferencing {addr!r}, which is not an address")
+        e = self.ptes.get(addr >> 12)
+        if e is None:
+            if addr >> 12 >= STACK_VPN and addr < ir.STACK_BASE + (1 << 30):
+                return 0
+            raise _Died(SIGSEGV, f"read of unmapped address {addr:#x}")
+        data = self.mem[e[0]]
+        c = (addr & 0xFFF) >> 3
+        return data[c] if c < len(data) else 0
+
+    def refcount(self, pfn: int) -> int:
+        if self.refcounts is None:
+            counts: dict[int, int] = {}
+            for pid, p in self.procs.items():
+                if pid == self.pid:
+                    continue
+                for _, f, _ in p.ptes:
+                    counts[f] = counts.get(f, 0) + 1
+            for f, _ in self.ptes.values():
+                counts[f] = counts.get(f, 0) + 1
+            self.refcounts = counts
+        return self.refcounts.get(pfn, 0)
+
+    def store(self, addr, value) -> None:
+        if not isinstance(addr, int):
+            raise _Died(SIGSEGV, f"writing through {addr!r}, which is not an address")
+        vpn = addr >> 12
+        e = self.ptes.get(vpn)
+        if e is None:
+            if vpn >= STACK_VPN and addr < ir.STACK_BASE + (1 << 30):
+                e = self.ptes[vpn] = [len(self.mem), PTE_WRITE]  # stack page fault: a fresh zero page
+                self.mem.append(())
+                self.mem_dirty = True
+                self.refcounts = None
+            else:
+                raise _Died(SIGSEGV, f"write to unmapped address {addr:#x}")
+        pfn, flags = e
+        if not flags & PTE_WRITE:
+            if not flags & PTE_COW:
+                raise _Died(SIGSEGV, f"write to read-only address {addr:#x}")
+            if self.refcount(pfn) > 1:  # copy-on-write fault: this process gets its own frame
+                new = len(self.mem)
+                self.mem.append(self.mem[pfn])
+                self.refcounts[pfn] -= 1
+                self.refcounts[new] = 1
+                e[0] = pfn = new
+                self.mem_dirty = True
+                self.events.append(Event("cow_copy", self.pid, vpn=vpn, old=e[0], new=new))
+            else:  # last sharer: the kernel reuses the frame
+                self.events.append(Event("cow_reuse", self.pid, vpn=vpn))
+            e[1] = (flags | PTE_WRITE) & ~PTE_COW
+            flags = e[1]
+        if not flags & PTE_SHARED and self.refcount(pfn) > 1:
+            self.events.append(Event("shared_write", self.pid, vpn=vpn, others=self.refcount(pfn) - 1, private=True))
+        data = self.mem[pfn]
+        c = (addr & 0xFFF) >> 3
+        if c < len(data):
+            data = data[:c] + (value,) + data[c + 1 :]
+        else:
+            data = data + (0,) * (c - len(data)) + (value,)
+        while data and data[-1] == 0:
+            data = data[:-1]
+        self.mem[pfn] = data
+
+    def set_errno(self, code: int) -> None:
+        self.store(ir.DATA_BASE + ir.ERRNO_SLOT * ir.CELL, code)
+
+    # ------------------------------------------------------------ output
+
+    def write(self, fd: int, data: str) -> None:
+        """write(2) to the terminal/file/pipe: one atomic append; extra writes of one libc call wait their turn."""
+        if not data:
+            return
+        if self.writes_left <= 0:
+            self.pending.append((fd, data))
+            return
+        self.writes_left -= 1
+        if fd == 1:
+            self.stdout += data
+        else:
+            self.stderr += data
+        self.events.append(Event("write", self.pid, fd=fd, data=data))
+
+    def stream(self, value) -> int:
+        if value == ct.stream_value(1):
+            return 1
+        if value == ct.stream_value(2):
+            return 2
+        if value == ct.stream_value(0):
+            raise ModelError("writing to stdin")
+        raise ModelError(f"unknown FILE* {value!r}; supported streams: stdout, stderr")
+
+    def get_stream(self, fd: int) -> Stream:
+        return self.out if fd == 1 else self.err
+
+    def set_stream(self, fd: int, s: Stream) -> None:
+        if fd == 1:
+            self.out = s
+        else:
+            self.err = s
+
+    def put(self, fd: int, data: str) -> None:
+        s, writes = stdio.put(self.get_stream(fd), data)
+        self.set_stream(fd, s)
+        for w in writes:
+            self.write(fd, w)
+
+    def stdio_preview(self, ins: ir.Builtin) -> list[str]:
+        """The writes a stdio call would issue now, computed without changing anything."""
+        saved = (self.out, self.err, self.pending, self.stdout, self.stderr, self.events, self.writes_left, self.temps)
+        self.pending, self.events, self.writes_left, self.temps = [], [], 99, list(self.temps)
+        try:
+            getattr(self, "_b_" + ins.name)(ins, "", preview=True)
+            return [e.data for e in self.events if e.kind == "write"] + [d for _, d in self.pending]
+        finally:
+            self.out, self.err, self.pending, self.stdout, self.stderr, self.events, self.writes_left, self.temps = saved
+
+    # ------------------------------------------------------------ processes
+
+    def others(self):
+        return (p for pid, p in self.procs.items() if pid != self.pid)
+
+    def wait_candidates(self, pid_arg: int) -> list[Proc]:
+        kids = [p for p in self.others() if p.ppid == self.pid]
+        if pid_arg > 0:
+            kids = [k for k in kids if k.pid == pid_arg]
+        elif pid_arg == 0:
+            kids = [k for k in kids if k.pgid == self.p.pgid]
+        elif pid_arg < -1:
+            kids = [k for k in kids if k.pgid == -pid_arg]
+        return sorted(kids, key=lambda k: k.pid)
+
+    def live_count(self) -> int:
+        return sum(1 for p in self.procs.values() if p.state == RUNNING)
+
+    def allocate_pid(self) -> int:
+        if "pid-reuse" in self.config.inject:
+            running = {p.pid for p in self.procs.values() if p.state == RUNNING}
+            pid = FIRST_PID
+            while pid in running:
+                pid += 1
+            self.next_pid = max(self.next_pid, pid + 1)
+            return pid
+        pid = self.next_pid
+        self.next_pid += 1
+        return pid
+
+    def terminate(self, word: int) -> None:
+        """The process ends with wait status `word`: it becomes a zombie, its memory is freed,
+        its children go to init, and a vfork parent resumes with the libc state the child left."""
+        if self.exit_plan:
+            self.events.append(Event("atexit_skipped", self.pid, remaining=len(self.exit_plan)))
+        p = self.p
+        if p.vfork_parent and p.vfork_parent in self.procs:
+            parent = self.procs[p.vfork_parent]
+            self.procs[p.vfork_parent] = parent._replace(
+                vfork_child=0, out=self.out, err=self.err, atexit=tuple(self.atexit))
+        self.alive = False
+        self.ptes = {}
+        self.mem_dirty = True
+        self.refcounts = None
+        self.procs[self.pid] = p._replace(
+            state=ZOMBIE, status=word, stack=(), ptes=(), out=EMPTY_STREAM, err=EMPTY_STREAM,
+            atexit=(), exit_plan=None, pending=(), vfork_child=0, vfork_parent=0)
+        self.func = None
+        self.events.append(Event("exit", self.pid, status=word))
+        if "no-reparent" not in self.config.inject:
+            for pid, q in list(self.procs.items()):
+                if q.ppid == self.pid:
+                    self.procs[pid] = q._replace(ppid=INIT_PID)
+                    self.events.append(Event("reparent", pid, parent=INIT_PID, old=self.pid))
+
+    # ------------------------------------------------------------ builtins: processes
+
+    def _b_fork(self, ins, choice, preview=False):
+        """fork(2): the child gets a copy of everything, private pages shared copy-on-write;
+        0 in the child, the child's pid in the parent; -1/EAGAIN past the process limit."""
+        return self.do_fork(ins, choice, vfork=False)
+
+    def _b_vfork(self, ins, choice, preview=False):
+        """vfork(2): the child shares the parent's memory; the parent is suspended until the child ends."""
+        return self.do_fork(ins, choice, vfork=True)
+
+    def do_fork(self, ins, choice, vfork: bool):
+        if choice == "fail" or self.live_count() >= self.config.max_procs:
+            self.set_errno(EAGAIN)
+            self.events.append(Event("fork_failed", self.pid, errno=EAGAIN))
+            return -1
+        child = self.allocate_pid()
+        if not vfork and "no-cow" not in self.config.inject:
+            for e in self.ptes.values():
+                if not e[1] & PTE_SHARED:
+                    e[1] = (e[1] & ~PTE_WRITE) | PTE_COW if (e[1] & (PTE_WRITE | PTE_COW)) else e[1]
+        temps = list(self.temps)
+        if ins.dst is not None:
+            temps[ins.dst] = 0
+        self.kill_dead_in(temps)
+        stack = tuple(self.stack_rest) + (Activation(self.fidx, self.pc + 1, self.base, tuple(temps), self.ret),)
+        self.procs[child] = Proc(
+            pid=child, ppid=self.pid, pgid=self.p.pgid, state=RUNNING, status=0, stack=stack,
+            ptes=tuple((vpn, e[0], e[1]) for vpn, e in sorted(self.ptes.items())),
+            out=self.out, err=self.err, atexit=tuple(self.atexit), exit_plan=self.exit_plan, pending=(),
+            vfork_child=0, vfork_parent=self.pid if vfork else 0, mmap_next=self.p.mmap_next)
+        if vfork:
+            self.p = self.p._replace(vfork_child=child)
+        self.refcounts = None
+        self.new_children.append(child)
+        self.events.append(Event("fork", self.pid, child=child))
+        return child
+
+    def kill_dead_in(self, temps: list) -> None:
+        live = set(self.func.live_out[self.pc])
+        for i in range(len(temps)):
+            if i not in live:
+                temps[i] = 0
+
+    def _b_getpid(self, ins, choice, preview=False):
+        return self.pid
+
+    def _b_getppid(self, ins, choice, preview=False):
+        return self.p.ppid
+
+    def _b_getpgrp(self, ins, choice, preview=False):
+        return self.p.pgid
+
+    def _b__exit(self, ins, choice, preview=False):
+        """_exit(2): no atexit handlers, no stdio flush; the parent sees status & 0xff."""
+        self.terminate((self.eval(ins.args[0]) & 0xFF) << 8)
+
+    _b__Exit = _b__exit
+
+    def _b_abort(self, ins, choice, preview=False):
+        """abort(3): killed by SIGABRT; unflushed stdio is lost."""
+        self.terminate(SIGABRT)
+
+    def _b_assert(self, ins, choice, preview=False):
+        """assert(3): on failure print glibc's message to stderr, then abort."""
+        if self.truth(self.eval(ins.args[0])):
+            return 0
+        text, func = self.eval(ins.args[1]), self.eval(ins.args[2])
+        line = ins.loc.line
+        self.events.append(Event("assert_failed", self.pid, line=line, text=text))
+        prog = self.program.path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+        self.write(2, f"{prog}: {self.program.path}:{line}: {func}: Assertion `{text}' failed.\n")
+        self.terminate(SIGABRT)
+
+    def _b_atexit(self, ins, choice, preview=False):
+        """atexit(3): register a handler; exit runs them newest first."""
+        addr = self.eval(ins.args[0])
+        index = (addr - ir.FUNC_BASE) // ir.FUNC_STRIDE if isinstance(addr, int) else -1
+        if not 0 <= index < len(self.program.functions):
+            raise ModelError("atexit() needs a function")
+        self.atexit.append(index)
+        return 0
+
+    def _b___exit_begin(self, ins, choice, preview=False):
+        if self.exit_plan is None:
+            self.exit_plan = tuple(reversed(self.atexit))
+
+    def _b___atexit_pop(self, ins, choice, preview=False):
+        if not self.atexit:
+            return 0
+        handler = self.atexit.pop()
+        plan = self.exit_plan or ()
+        expected = plan[0] if plan else -1
+        self.exit_plan = plan[1:]
+        name = self.program.functions[handler].name
+        exp_name = self.program.functions[expected].name if expected >= 0 else None
+        self.events.append(Event("atexit_call", self.pid, handler=name, expected=exp_name))
+        return ir.FUNC_BASE + handler * ir.FUNC_STRIDE
+
+    def _b___flush_all(self, ins, choice, preview=False):
+        for fd in (1, 2):
+            s, writes = stdio.flush(self.get_stream(fd))
+            self.set_stream(fd, s)
+            for w in writes:
+                self.write(fd, w)
+        if not preview:
+            self.exit_plan = None
+
+    def _b_wait(self, ins, choice, preview=False):
+        """wait(&s) is waitpid(-1, &s, 0)."""
+        return self.do_wait(-1, self.eval(ins.args[0]), 0)
+
+    def _b_waitpid(self, ins, choice, preview=False):
+        """waitpid(2): reap a matching zombie child (oldest first), 0 with WNOHANG, -1/ECHILD if none match."""
+        return self.do_wait(self.eval(ins.args[0]), self.eval(ins.args[1]), self.eval(ins.args[2]))
+
+    def do_wait(self, pid_arg: int, status_ptr, options: int) -> int:
+        if options & ~(WNOHANG | 2 | 8 | 0x1000000):
+            self.set_errno(EINVAL)
+            return -1
+        kids = self.wait_candidates(pid_arg)
+        if not kids:
+            self.set_errno(ECHILD)
+            self.events.append(Event("wait_echild", self.pid))
+            return -1
+        for k in kids:
+            if k.state == ZOMBIE:
+                del self.procs[k.pid]
+                self.refcounts = None
+                if status_ptr:
+                    self.store(status_ptr, k.status)
+                self.events.append(Event("reap", self.pid, child=k.pid, status=k.status))
+                return k.pid
+        return 0  # WNOHANG: children exist, none has changed state
+
+    def _b_sleep(self, ins, choice, preview=False):
+        """sleep(3) orders nothing: it is a local step."""
+        return 0
+
+    _b_usleep = _b_sleep
+    _b_sched_yield = _b_sleep
+
+    def _b_pause(self, ins, choice, preview=False):
+        return -1
+
+    def _b_mmap(self, ins, choice, preview=False):
+        """mmap(2) of anonymous memory: MAP_SHARED pages stay shared across fork, MAP_PRIVATE ones are COW."""
+        length, prot, flags, fd = (self.eval(a) for a in ins.args[1:5])
+        if not flags & 0x20 or fd != -1:
+            raise ModelError("only anonymous mmap (MAP_ANONYMOUS, fd -1) is modelled")
+        if flags & 3 not in (1, 2):
+            self.set_errno(EINVAL)
+            return -1
+        pages = max(1, (length + 4095) // 4096)
+        vpn0 = self.p.mmap_next or (ir.MMAP_BASE >> 12)
+        fl = (PTE_WRITE if prot & 2 else 0) | (PTE_SHARED if flags & 1 else 0)
+        for i in range(pages):
+            self.ptes[vpn0 + i] = [len(self.mem), fl]
+            self.mem.append(())
+        self.p = self.p._replace(mmap_next=vpn0 + pages)
+        self.has_shared = self.has_shared or bool(flags & 1)
+        self.mem_dirty = True
+        self.refcounts = None
+        return vpn0 << 12
+
+    # ------------------------------------------------------------ builtins: output
+
+    def _b_write(self, ins, choice, preview=False):
+        """write(2): unbuffered, straight to the kernel, one atomic append."""
+        fd, buf, n = (self.eval(a) for a in ins.args)
+        if fd not in (1, 2):
+            self.set_errno(EBADF)
+            return -1
+        if isinstance(buf, int):
+            v = self.load(buf)
+            buf = v if isinstance(v, str) else chr(v & 0xFF)
+        if n > len(buf) + 1:
+            raise ModelError(f"write of {n} bytes reads past the end of a {len(buf) + 1}-byte buffer")
+        self.write(fd, (buf + "\0")[:n])
+        return n
+
+    def format(self, ins, args) -> str:
+        values = [self.eval(a) for a in args]
+        if not isinstance(values[0], str):
+            raise ModelError("the format of printf must be a string")
+        try:
+            return format_printf(values[0], values[1:])
+        except ValueError as e:
+            raise ModelError(f"printf: {e}") from None
+
+    def _b_printf(self, ins, choice, preview=False):
+        data = self.format(ins, ins.args)
+        self.put(1, data)
+        return len(data)
+
+    def _b_fprintf(self, ins, choice, preview=False):
+        fd = self.stream(self.eval(ins.args[0]))
+        data = self.format(ins, ins.args[1:])
+        self.put(fd, data)
+        return len(data)
+
+    def _b_puts(self, ins, choice, preview=False):
+        """puts(3): the string, then a newline (two writes when unbuffered, as in glibc)."""
+        s = self.eval(ins.args[0])
+        self.put(1, s.split("\0", 1)[0])
+        self.put(1, "\n")
+        return 1
+
+    def _b_putchar(self, ins, choice, preview=False):
+        c = self.eval(ins.args[0]) & 0xFF
+        self.put(1, chr(c))
+        return c
+
+    def _b_fputs(self, ins, choice, preview=False):
+        s, fd = self.eval(ins.args[0]), self.stream(self.eval(ins.args[1]))
+        self.put(fd, s.split("\0", 1)[0])
+        return 1
+
+    def _b_fputc(self, ins, choice, preview=False):
+        c, fd = self.eval(ins.args[0]) & 0xFF, self.stream(self.eval(ins.args[1]))
+        self.put(fd, chr(c))
+        return c
+
+    _b_putc = _b_fputc
+
+    def _b_perror(self, ins, choice, preview=False):
+        s = self.eval(ins.args[0])
+        err = self.load(ir.DATA_BASE + ir.ERRNO_SLOT * ir.CELL)
+        msg = STRERROR.get(err, f"Unknown error {err}")
+        prefix = f"{s}: " if isinstance(s, str) and s else ""
+        self.put(2, f"{prefix}{msg}\n")
+
+    def _b_fflush(self, ins, choice, preview=False):
+        """fflush(3): one write of whatever is buffered; fflush(NULL) flushes every stream."""
+        v = self.eval(ins.args[0])
+        fds = (1, 2) if v == 0 else (self.stream(v),)
+        for fd in fds:
+            s, writes = stdio.flush(self.get_stream(fd))
+            self.set_stream(fd, s)
+            for w in writes:
+                self.write(fd, w)
+        return 0
+
+    def _b_setvbuf(self, ins, choice, preview=False):
+        fd = self.stream(self.eval(ins.args[0]))
+        buf, mode, size = (self.eval(a) for a in ins.args[1:])
+        if mode not in (IOFBF, IOLBF, IONBF):
+            return -1
+        s, writes = stdio.setvbuf(self.get_stream(fd), bool(buf), mode, size)
+        self.set_stream(fd, s)
+        for w in writes:
+            self.write(fd, w)
+        return 0
+
+    def _b_setbuf(self, ins, choice, preview=False):
+        """setbuf(s, buf) is setvbuf(s, buf, buf ? _IOFBF : _IONBF, BUFSIZ)."""
+        fd = self.stream(self.eval(ins.args[0]))
+        buf = self.eval(ins.args[1])
+        s, writes = stdio.setvbuf(self.get_stream(fd), bool(buf), IOFBF if buf else IONBF, stdio.BUFSIZ)
+        self.set_stream(fd, s)
+        for w in writes:
+            self.write(fd, w)
+
+
+def canonical_memory(procs: tuple, mem: tuple) -> tuple[tuple, tuple]:
+    """Renumber physical frames in order of first use (processes by pid, pages by number)
+    and drop unreferenced ones, so states that differ only in frame numbering are equal."""
+    mapping: dict[int, int] = {}
+    new_mem: list = []
+    out = []
+    for p in procs:
+        if not p.ptes:
+            out.append(p)
+            continue
+        ptes = []
+        changed = False
+        for vpn, pfn, fl in p.ptes:
+            n = mapping.get(pfn)
+            if n is None:
+                n = mapping[pfn] = len(new_mem)
+                new_mem.append(mem[pfn])
+            ptes.append((vpn, n, fl))
+            changed = changed or n != pfn
+        out.append(p._replace(ptes=tuple(ptes)) if changed else p)
+    return tuple(out), tuple(new_mem)
