@@ -518,12 +518,21 @@ ints = st.one_of(
     st.integers(-(2**63), 2**64 - 1),
     st.integers(-(2**80), 2**80),
 )
-star_ints = st.one_of(
-    st.integers(-25, 25),
-    st.sampled_from([INT_MIN, 2**32 + 7, -(2**32) - 3, 2**32 - 5, 2**33]),
+# '*' arguments wrap to int.  An INT_MIN width is left to the unit tests: glibc
+# pads a non-empty field by ~2**31 characters before reporting EOVERFLOW, which
+# takes seconds per call.
+width_star_ints = st.one_of(
+    st.integers(-25, 25), st.sampled_from([2**32 + 7, -(2**32) - 3, 2**32 - 5, 2**33])
+)
+precision_star_ints = st.one_of(
+    st.integers(-25, 25), st.sampled_from([INT_MIN, INT_MIN + 1, 2**32 + 7, -(2**32) - 3, 2**33])
 )
 latin1 = st.characters(min_codepoint=1, max_codepoint=255)
-literal_text = st.text(alphabet=latin1.filter(lambda c: c != "%"), min_size=1, max_size=15)
+literal_text = st.text(
+    alphabet=st.characters(min_codepoint=1, max_codepoint=255, exclude_characters="%"),
+    min_size=1,
+    max_size=15,
+)
 string_args = st.text(alphabet=latin1, max_size=25)
 
 LONG_LENGTHS = ["l", "ll", "z", "j", "t"]
@@ -542,7 +551,7 @@ def conversion_pieces(draw) -> Piece:
         width = str(draw(st.integers(0, 20)))
     elif width_kind == "star":
         width = "*"
-        stars.append(draw(star_ints))
+        stars.append(draw(width_star_ints))
 
     precision_kind = draw(st.sampled_from(["none", "dot", "digits", "zero-led", "star"]))
     precision = ""
@@ -554,7 +563,7 @@ def conversion_pieces(draw) -> Piece:
         precision = f".0{draw(st.integers(0, 20))}"
     elif precision_kind == "star":
         precision = ".*"
-        stars.append(draw(star_ints))
+        stars.append(draw(precision_star_ints))
 
     lengths = ["", "hh", "h"] if conv in "cs" else INT_LENGTHS
     length = draw(st.sampled_from(lengths))
@@ -589,13 +598,13 @@ def check_against_glibc(oracle: GlibcPrintf, case: list[Piece]) -> None:
 
 
 @settings(
-    max_examples=400,
+    max_examples=200,
     derandomize=True,
     database=None,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-@given(batch=st.lists(cases, min_size=1, max_size=20))
+@given(batch=st.lists(cases, min_size=1, max_size=15))
 def test_matches_glibc(glibc_printf, batch):
     for case in batch:
         check_against_glibc(glibc_printf, case)

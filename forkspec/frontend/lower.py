@@ -386,9 +386,11 @@ class Lowerer:
                 raise self.unsupported("variadic functions", p)
             if isinstance(p, c_ast.Typename):  # (void)
                 continue
-            ptype = self._type(p.type, p)
-            if ptype.kind == "array":
-                ptype = ct.ptr(ptype.elem)  # an array parameter is a pointer
+            if isinstance(p.type, c_ast.ArrayDecl):  # an array parameter is a pointer
+                elem = self._type(p.type.type, p)
+                ptype = ct.STR if elem.kind == "int" and elem.bits == 8 else ct.ptr(elem)
+            else:
+                ptype = self._type(p.type, p)
             slot = fb.local(1)
             self.scopes[-1][p.name] = Symbol("local", ptype, slot)
             params.append(slot)

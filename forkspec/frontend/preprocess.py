@@ -117,8 +117,9 @@ def preprocess(source: str, path: str) -> Preprocessed:
                 lines[number - 1] = _substitute(raw, defines)
             continue
         col = raw.index("#") + 1
-        directive = stripped[1:].strip().split(None, 1)
-        word = directive[0] if directive else ""
+        m_word = re.match(r"#\s*([A-Za-z_]*)\s*(.*)$", stripped)
+        word, rest = m_word.group(1), m_word.group(2)
+        directive = [word, rest] if rest else [word]
         if word in ("include", "pragma", "ident", ""):
             lines[number - 1] = ""
         elif word == "define":

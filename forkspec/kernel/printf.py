@@ -38,9 +38,9 @@ is what the real library prints):
   than ``INT_MAX`` make glibc fail with ``EOVERFLOW``; here they raise
   :class:`PrintfError`.  So does an ``INT_MIN`` ``*`` width, except on ``%%``
   and on fields that print nothing (glibc negates it with signed overflow).
-* Length modifiers other than ``l``-like ones are ignored on ``%c``, ``%s`` and
-  ``%p``; ``%lc``/``%ls`` (and ``ll``/``z``/``j``/``t``, which glibc also
-  treats as wide on LP64) are wide-character conversions and are rejected.
+* Length modifiers are ignored on ``%p``, and ``h``/``hh`` on ``%c``/``%s``;
+  ``%lc``/``%ls`` (and ``ll``/``z``/``j``/``t`` there, which glibc also treats
+  as wide on LP64) are wide-character conversions and are rejected.
 
 Everything outside the subset (``%f``, ``%n``, positional ``%1$d``, the ``'``
 and ``I`` flags, ``L``/``q`` modifiers, a lone trailing ``%``...) raises
@@ -60,8 +60,8 @@ INT_MIN = -(2**31)
 _U64 = (1 << 64) - 1
 
 _FLAGS = "-+ #0"
+_DIGITS = "0123456789"
 _CONVERSIONS = "diuxXocsp%"
-_INT_CONVERSIONS = "diuxXo"
 # Width in bits of the value a length modifier selects, for integer conversions.
 _LENGTH_BITS = {"": 32, "hh": 8, "h": 16, "l": 64, "ll": 64, "z": 64, "j": 64, "t": 64}
 _WIDE_LENGTHS = frozenset({"l", "ll", "z", "j", "t"})
@@ -132,9 +132,9 @@ def _parse(fmt: str) -> tuple[_Piece, ...]:
         if k < n and fmt[k] == "*":
             width = "*"
             k += 1
-        elif k < n and fmt[k].isdigit():
+        elif k < n and fmt[k] in _DIGITS:
             m = k
-            while m < n and fmt[m].isdigit():
+            while m < n and fmt[m] in _DIGITS:
                 m += 1
             if m < n and fmt[m] == "$":
                 raise _error_at(fmt, start, m + 1, "positional arguments ('n$') are not supported")
@@ -151,7 +151,7 @@ def _parse(fmt: str) -> tuple[_Piece, ...]:
                 k += 1
             else:
                 m = k
-                while m < n and fmt[m].isdigit():
+                while m < n and fmt[m] in _DIGITS:
                     m += 1
                 precision = int(fmt[k:m]) if m > k else 0
                 if precision > INT_MAX:
@@ -282,24 +282,16 @@ def format_printf(fmt: str, args: Sequence[Arg]) -> str:
     """
     pieces = _parse(_check_format(fmt))
     source = _Args(fmt, args)
-    out: list[str] = []
+    # Each field is head + zeros + tail, space-padded to width on one side.  All
+    # fields are laid out (and the total length checked) before any text is
+    # built, so a format glibc rejects with EOVERFLOW fails without first
+    # materialising gigabytes of padding.
+    fields: list[tuple[str, int, str, int, bool]] = []
     total = 0
-
-    def reserve(size: int) -> None:
-        # Account for a field before building it, so a format glibc rejects
-        # with EOVERFLOW fails without materialising gigabytes of padding.
-        nonlocal total
-        total += size
-        if total > INT_MAX:
-            raise PrintfError(
-                f"printf format {fmt!r}: output longer than INT_MAX characters "
-                f"(glibc fails with EOVERFLOW)"
-            )
-
     for piece in pieces:
         if isinstance(piece, str):
-            reserve(len(piece))
-            out.append(piece)
+            fields.append(("", 0, piece, 0, False))
+            total += len(piece)
             continue
         spec = piece
         left = "-" in spec.flags
@@ -327,12 +319,11 @@ def format_printf(fmt: str, args: Sequence[Arg]) -> str:
         elif spec.precision is not None:
             precision = spec.precision
 
-        # Each field is head + zeros + tail, padded with spaces to the width.
         conv = spec.conv
         head, zeros = "", 0
         if conv == "%":
-            reserve(1)
-            out.append("%")
+            fields.append(("", 0, "%", 0, False))
+            total += 1
             continue
         if conv == "s":
             tail = source.take(spec, str, "string")
@@ -352,6 +343,14 @@ def format_printf(fmt: str, args: Sequence[Arg]) -> str:
                 f"printf format {fmt!r}: '*' field width INT_MIN for {spec.text!r} "
                 f"at offset {spec.offset} overflows (glibc fails with EOVERFLOW)"
             )
-        reserve(max(width, size))
-        out.append(_pad(head + "0" * zeros + tail, width, left))
-    return "".join(out)
+        fields.append((head, zeros, tail, width, left))
+        total += max(width, size)
+
+    if total > INT_MAX:
+        raise PrintfError(
+            f"printf format {fmt!r}: output longer than INT_MAX characters "
+            f"(glibc fails with EOVERFLOW)"
+        )
+    return "".join(
+        _pad(head + "0" * zeros + tail, width, left) for head, zeros, tail, width, left in fields
+    )

@@ -50,9 +50,10 @@ class Condition:
     code: Any = field(repr=False, compare=False)
 
     def evaluate(self, env: Mapping[str, Any]) -> Any:
-        scope = dict(FUNCTIONS)
+        scope = {"__builtins__": {}}
+        scope.update(FUNCTIONS)
         scope.update(env)
-        return eval(self.code, {"__builtins__": {}}, scope)
+        return eval(self.code, scope)
 
 
 def compile_condition(

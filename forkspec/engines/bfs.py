@@ -1,0 +1,190 @@
+"""Explicit-state breadth-first search.
+
+The order of work per successor follows TLC: compute it, test-and-insert into the
+visited table, check invariants on new states only, enqueue. Breadth-first order
+makes the first violation found a shortest one. The engine knows nothing of fork:
+it sees a model with `initial_state`, `successors` and `is_terminated`, and checks
+given as predicates.
+"""
+from __future__ import annotations
+
+import time
+from collections import deque
+from typing import Protocol
+
+from forkspec.engines.result import (
+    HOLDS, INCONCLUSIVE, VIOLATED, Check, CheckResult, Exploration, Stats, Witness,
+)
+
+
+class Model(Protocol):
+    def initial_state(self): ...
+    def successors(self, state) -> list: ...
+    def is_terminated(self, state) -> bool: ...
+
+
+class LimitReached(Exception):
+    pass
+
+
+def explore(
+    model: Model,
+    checks: list[Check],
+    max_states: int | None = None,
+    max_depth: int | None = None,
+    stop_at_first: bool = False,
+    count_paths: bool = False,
+    diverged: tuple[type[BaseException], ...] = (),
+    progress=None,
+) -> Exploration:
+    """Explore every reachable state; decide every check."""
+    start = time.perf_counter()
+    stats = Stats()
+    found: dict[str, Witness] = {}  # first violation (or exists-witness) per check name
+    invariants = [c for c in checks if c.kind == "invariant"]
+    steps = [c for c in checks if c.kind == "step"]
+    finals = [c for c in checks if c.kind in ("forall", "exists", "~exists")]
+    deadlock_checks = [c for c in checks if c.kind == "deadlock"]
+
+    init = model.initial_state()
+    index: dict = {init: 0}
+    states: list = [init]
+    parents: list[int] = [-1]
+    depth_of: list[int] = [0]
+    edges: list[tuple[int, int]] | None = [] if count_paths else None
+    final_ids: list[int] = []
+    queue = deque([0])
+
+    def note(check: Check, witness: Witness) -> None:
+        if check.name not in found:
+            found[check.name] = witness
+
+    def violation_found() -> bool:
+        return any(name in found for name in violation_kinds)
+
+    violation_kinds = {c.name for c in checks if c.kind != "exists"}
+
+    for c in invariants:
+        if not c.state_ok(init):
+            note(c, Witness(0))
+
+    while queue:
+        if stop_at_first and violation_found():
+            stats.complete = False
+            stats.cut = "stopped at the first violation"
+            break
+        sid = queue.popleft()
+        state = states[sid]
+        d = depth_of[sid]
+        stats.depth = max(stats.depth, d)
+        if max_depth is not None and d >= max_depth:
+            if model.is_terminated(state):
+                _final(model, state, sid, finals, note, final_ids, stats)
+                continue
+            stats.complete = False
+            stats.cut = f"depth bound {max_depth} reached"
+            continue
+        try:
+            succ = model.successors(state)
+        except diverged as e:
+            stats.complete = False
+            stats.cut = str(e)
+            continue
+        stats.generated += len(succ)
+        if not succ:
+            if model.is_terminated(state):
+                _final(model, state, sid, finals, note, final_ids, stats)
+            else:
+                stats.deadlocks += 1
+                for c in deadlock_checks:
+                    note(c, Witness(sid))
+            continue
+        for k, (action, nxt) in enumerate(succ):
+            for c in steps:
+                if c.name not in found and not c.step_ok(state, action, nxt):
+                    note(c, Witness(sid, k))
+            nid = index.get(nxt)
+            if nid is None:
+                if max_states is not None and len(states) >= max_states:
+                    stats.complete = False
+                    stats.cut = f"state limit {max_states} reached"
+                    continue
+                nid = len(states)
+                index[nxt] = nid
+                states.append(nxt)
+                parents.append(sid)
+                depth_of.append(d + 1)
+                for c in invariants:
+                    if c.name not in found and not c.state_ok(nxt):
+                        note(c, Witness(nid))
+                queue.append(nid)
+            if edges is not None:
+                edges.append((sid, nid))
+        if progress is not None and len(states) % 20000 < len(succ):
+            progress(len(states), stats.generated, len(queue), d, time.perf_counter() - start)
+
+    stats.distinct = len(states)
+    stats.seconds = time.perf_counter() - start
+    results = [_verdict(c, found.get(c.name), stats) for c in checks]
+    paths, exact = (None, True)
+    if edges is not None:
+        paths, exact = _count_paths(len(states), edges)
+    return Exploration(results, stats, states, parents, final_ids, paths, exact)
+
+
+def _final(model, state, sid, finals, note, final_ids, stats) -> None:
+    stats.terminated += 1
+    final_ids.append(sid)
+    for c in finals:
+        ok = bool(c.final(state))
+        if (c.kind == "forall" and not ok) or (c.kind in ("exists", "~exists") and ok):
+            note(c, Witness(sid))
+
+
+def _verdict(c: Check, witness: Witness | None, stats: Stats) -> CheckResult:
+    why = stats.cut or "the search was cut short"
+    if c.kind == "exists":
+        if witness is not None:
+            return CheckResult(c, HOLDS, witness)
+        if stats.complete:
+            return CheckResult(c, VIOLATED, None, "no terminated execution satisfies it")
+        return CheckResult(c, INCONCLUSIVE, None, why)
+    if witness is not None:
+        return CheckResult(c, VIOLATED, witness)
+    if stats.complete:
+        return CheckResult(c, HOLDS)
+    return CheckResult(c, INCONCLUSIVE, None, why)
+
+
+def _count_paths(n: int, edges: list[tuple[int, int]]) -> tuple[list[int], bool]:
+    """Number of distinct paths from the initial state to each state (exact when the graph is acyclic)."""
+    succ: list[list[int]] = [[] for _ in range(n)]
+    indeg = [0] * n
+    for a, b in edges:
+        succ[a].append(b)
+        indeg[b] += 1
+    paths = [0] * n
+    paths[0] = 1
+    order = deque(i for i in range(n) if indeg[i] == 0)
+    seen = 0
+    while order:
+        a = order.popleft()
+        seen += 1
+        for b in succ[a]:
+            paths[b] += paths[a]
+            indeg[b] -= 1
+            if indeg[b] == 0:
+                order.append(b)
+    exact = seen == n
+    if not exact:  # cycles: count what the acyclic part gives, at least one path each
+        paths = [max(p, 1) for p in paths]
+    return paths, exact
+
+
+def path_to(exploration: Exploration, sid: int) -> list[int]:
+    """State ids from the initial state to `sid` along BFS parent links (a shortest path)."""
+    out = []
+    while sid != -1:
+        out.append(sid)
+        sid = exploration.parents[sid]
+    return out[::-1]

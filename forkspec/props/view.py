@@ -1,0 +1,53 @@
+"""What a property condition sees of a state: processes, page frames and output."""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from forkspec.kernel.state import FIRST_PID, PTE_COW, PTE_SHARED, PTE_WRITE, ZOMBIE, State
+
+
+class ProcView(NamedTuple):
+    pid: int
+    ppid: int
+    pgid: int
+    state: str  # running | zombie | suspended (a vfork parent)
+    first: bool  # the program's first process
+    status: int  # wait status word (zombies)
+    atexit: int  # handlers registered
+    children: int  # processes whose parent it is
+
+
+class FrameView(NamedTuple):
+    pfn: int
+    mappers: int  # processes mapping the frame
+    writable_mappers: int  # of which with a writable entry
+    shared: bool  # a MAP_SHARED mapping
+    cow: int  # entries marked copy-on-write
+
+
+PROC_ATTRIBUTES = frozenset(ProcView._fields)
+FRAME_ATTRIBUTES = frozenset(FrameView._fields)
+STATE_NAMES = frozenset({"processes", "frames", "stdout", "stderr", "created"})
+
+
+def state_env(state: State) -> dict:
+    procs = []
+    for p in state.procs:
+        kids = sum(1 for q in state.procs if q.ppid == p.pid)
+        st = "zombie" if p.state == ZOMBIE else ("suspended" if p.vfork_child else "running")
+        procs.append(ProcView(p.pid, p.ppid, p.pgid, st, p.pid == FIRST_PID, p.status, len(p.atexit), kids))
+    frames: dict[int, list] = {}
+    for p in state.procs:
+        for _, pfn, fl in p.ptes:
+            f = frames.setdefault(pfn, [0, 0, False, 0])
+            f[0] += 1
+            f[1] += 1 if fl & PTE_WRITE else 0
+            f[2] = f[2] or bool(fl & PTE_SHARED)
+            f[3] += 1 if fl & PTE_COW else 0
+    return {
+        "processes": procs,
+        "frames": [FrameView(pfn, *v) for pfn, v in sorted(frames.items())],
+        "stdout": state.stdout,
+        "stderr": state.stderr,
+        "created": state.next_pid - FIRST_PID,
+    }

@@ -1,0 +1,137 @@
+"""Human-readable reports: verdict tables, traces, outcome listings."""
+from __future__ import annotations
+
+from forkspec.engines.result import HOLDS, INCONCLUSIVE, VIOLATED, CheckResult, Stats
+from forkspec.kernel.state import FIRST_PID, ZOMBIE
+from forkspec.trace import Trace, process_names
+
+
+def c_string(s: str) -> str:
+    """A C-style escaped, double-quoted string."""
+    out = []
+    for ch in s:
+        o = ord(ch)
+        if ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ch == '"':
+            out.append('\\"')
+        elif ch == "\\":
+            out.append("\\\\")
+        elif o < 32 or o == 127:
+            out.append(f"\\x{o:02x}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def decode_status(word: int) -> str:
+    sig = word & 0x7F
+    if sig == 0:
+        return f"exited {(word >> 8) & 0xFF}"
+    if sig == 0x7F:
+        return f"stopped by signal {(word >> 8) & 0xFF}"
+    return f"killed by signal {sig}"
+
+
+def describe_event(e, names: dict[int, str]) -> str:
+    n = lambda pid: f"{names.get(pid, '?')} [{pid}]"
+    k = e.kind
+    if k == "fork":
+        return f"fork() = {e.child}: new process {n(e.child)}"
+    if k == "fork_failed":
+        return "fork() = -1 (EAGAIN)"
+    if k == "cow_copy":
+        return f"COW fault on page {e.vpn:#x}: frame copied"
+    if k == "cow_reuse":
+        return f"COW fault on page {e.vpn:#x}: last sharer, made writable"
+    if k == "shared_write":
+        return f"write to page {e.vpn:#x}, mapped by {e.others} other process(es)"
+    if k == "write":
+        return f"write({e.fd}) {c_string(e.data)}"
+    if k == "exit":
+        return f"{decode_status(e.status)}; zombie until reaped"
+    if k == "reap":
+        return f"reaped {n(e.child)} ({decode_status(e.status)})"
+    if k == "reparent":
+        return f"{n(e.pid)} reparented to init"
+    if k == "atexit_call":
+        extra = "" if e.handler == e.expected else f" (expected {e.expected or 'none'})"
+        return f"atexit handler {e.handler}(){extra}"
+    if k == "atexit_skipped":
+        return f"exit abandoned: {e.remaining} atexit handler(s) never run"
+    if k == "assert_failed":
+        return f"assertion `{e.text}' failed"
+    if k == "killed":
+        return f"killed by signal {e.signal} ({e.text})"
+    if k == "wait_echild":
+        return "wait: no child to wait for (ECHILD)"
+    return k
+
+
+def render_trace(trace: Trace, title: str = "") -> str:
+    names = process_names(trace)
+    lines = [title] if title else []
+    rows = []
+    for i, step in enumerate(trace.steps, start=1):
+        a = step.action
+        who = f"{names.get(a.pid, '?')} [{a.pid}]"
+        where = f"line {a.line}" if a.line else ""
+        what = "; ".join(describe_event(e, names) for e in a.events) or "-"
+        text = a.text if len(a.text) <= 44 else a.text[:41] + "..."
+        if a.choice == "fail":
+            what = "(fork fails) " + what
+        rows.append((str(i), who, where, text, what))
+    if rows:
+        widths = [max(len(r[c]) for r in rows) for c in range(4)]
+        for r in rows:
+            lines.append("  " + "  ".join(r[c].ljust(widths[c]) for c in range(4)) + "  " + r[4])
+    else:
+        lines.append("  (the initial state)")
+    lines.append(render_state(trace.final, names))
+    return "\n".join(lines)
+
+
+def render_state(state, names: dict[int, str] | None = None) -> str:
+    names = names or {FIRST_PID: "P0"}
+    parts = []
+    for p in state.procs:
+        name = f"{names.get(p.pid, '?')} [{p.pid}]"
+        if p.state == ZOMBIE:
+            st = f"zombie ({decode_status(p.status)})"
+        elif p.vfork_child:
+            st = "suspended (vfork)"
+        else:
+            st = "running"
+        parts.append(f"{name} {st}, parent {p.ppid}")
+    procs = "; ".join(parts) if parts else "none left (all reaped)"
+    out = [f"  state: processes: {procs}", f"         stdout: {c_string(state.stdout)}"]
+    if state.stderr:
+        out.append(f"         stderr: {c_string(state.stderr)}")
+    return "\n".join(out)
+
+
+def verdict_word(r: CheckResult) -> str:
+    if r.check.expect_violation:
+        return {VIOLATED: "violated, as expected", HOLDS: "HOLDS, but a violation was expected",
+                INCONCLUSIVE: "inconclusive"}[r.verdict]
+    return {HOLDS: "holds", VIOLATED: "VIOLATED", INCONCLUSIVE: "inconclusive"}[r.verdict]
+
+
+def status_tag(r: CheckResult) -> str:
+    if r.verdict == INCONCLUSIVE:
+        return "??  "
+    return "ok  " if r.passed else "FAIL"
+
+
+def render_stats(s: Stats) -> str:
+    line = (f"  {s.generated} states generated, {s.distinct} distinct, depth {s.depth}, "
+            f"{s.seconds:.2f} s ({s.states_per_second:,.0f} states/s)")
+    if s.deadlocks:
+        line += f", {s.deadlocks} stuck"
+    if not s.complete:
+        line += f"\n  search incomplete: {s.cut}"
+    return line

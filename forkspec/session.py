@@ -1,0 +1,135 @@
+"""Glue between a spec and an engine: which checks a run makes, and running them.
+
+A *run* is one spec under one stdout mode. Its checks are the program's own
+`assert`s, the spec's expectations for that mode, its named properties, the
+properties named on the command line, and deadlock freedom.
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from forkspec.engines import bfs
+from forkspec.engines.result import Check, Exploration
+from forkspec.errors import SpecError
+from forkspec.frontend import Spec
+from forkspec.kernel import Config, Diverged, Kernel, Outcome
+from forkspec.props import Property, library, resolve
+from forkspec.props.view import state_env
+
+
+@dataclass(frozen=True)
+class Options:
+    properties: tuple[str, ...] = ()  # named on the command line: must hold
+    property_files: tuple[Path, ...] = ()
+    max_states: int | None = None
+    max_depth: int | None = None
+    merge_local: bool = True
+    stop_at_first: bool = False
+    count_paths: bool = False
+    fork_can_fail: bool | None = None
+    max_procs: int | None = None
+
+
+@dataclass
+class Run:
+    spec: Spec
+    mode: str
+    kernel: Kernel
+    checks: list[Check]
+    exploration: Exploration
+    descriptions: dict = field(default_factory=dict)
+
+
+def config_for(spec: Spec, mode: str, opts: Options) -> Config:
+    h = spec.header
+    return Config(
+        stdout=mode,
+        max_procs=opts.max_procs or h.max_procs or Config().max_procs,
+        fork_can_fail=h.fork_can_fail if opts.fork_can_fail is None else opts.fork_can_fail,
+        inject=frozenset(h.inject),
+        merge_local=opts.merge_local,
+    )
+
+
+def outcome_env(outcome: Outcome) -> dict:
+    return outcome._asdict()
+
+
+def build_checks(spec: Spec, mode: str, opts: Options, props: dict[str, Property] | None = None) -> list[Check]:
+    props = library(opts.property_files) if props is None else props
+    h = spec.header
+    kernel_outcome = Kernel.outcome
+    checks: list[Check] = [
+        Check("assert", "step", "every assert() in the program holds in every process that reaches it",
+              step_ok=lambda s, a, n: not any(e.kind == "assert_failed" for e in a.events),
+              expect_violation="assert" in h.violates, origin="assert"),
+    ]
+    for e in h.expectations:
+        if not e.applies(mode):
+            continue
+        cond = e.condition
+        checks.append(Check(e.name, e.quantifier, f"{e.quantifier} over terminated executions",
+                            final=lambda s, cond=cond: cond.evaluate(outcome_env(kernel_outcome(s))),
+                            origin="spec", span=e.span))
+    wanted: dict[str, bool] = {}  # name -> expect violation
+    for n in h.properties:
+        wanted[n] = False
+    for n in h.violates:
+        if n != "assert":
+            wanted[n] = True
+    for n in opts.properties:
+        wanted[n] = False
+    wanted.setdefault("no-deadlock", False)
+    for prop in resolve(list(wanted), props, lambda n: h.spans.get(n) or h.spans.get("violates:" + n)):
+        checks.append(property_check(prop, wanted[prop.name]))
+    return checks
+
+
+def property_check(prop: Property, expect_violation: bool) -> Check:
+    if prop.kind == "deadlock":
+        return Check(prop.name, "deadlock", prop.description, expect_violation=expect_violation, origin="property")
+    cond = prop.condition
+    if prop.kind == "invariant":
+        return Check(prop.name, "invariant", prop.description,
+                     state_ok=lambda s: bool(cond.evaluate(state_env(s))),
+                     expect_violation=expect_violation, origin="property")
+    uses_state = bool(_names(cond.tree) - {"events"})
+
+    def step_ok(s, a, n):
+        env = state_env(n) if uses_state else {}
+        env["events"] = a.events
+        return bool(cond.evaluate(env))
+
+    return Check(prop.name, "step", prop.description, step_ok=step_ok, expect_violation=expect_violation,
+                 origin="property")
+
+
+def _names(tree) -> set[str]:
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+
+
+def modes_for(spec: Spec, mode: str | None) -> tuple[str, ...]:
+    return (mode,) if mode else spec.header.modes
+
+
+def run(spec: Spec, mode: str, opts: Options = Options(), props: dict[str, Property] | None = None,
+        progress=None) -> Run:
+    kernel = Kernel(spec.program, config_for(spec, mode, opts))
+    checks = build_checks(spec, mode, opts, props)
+    exploration = bfs.explore(
+        kernel, checks, max_states=opts.max_states, max_depth=opts.max_depth,
+        stop_at_first=opts.stop_at_first, count_paths=opts.count_paths, diverged=(Diverged,),
+        progress=progress,
+    )
+    return Run(spec, mode, kernel, checks, exploration)
+
+
+def unknown_violates(spec: Spec, props: dict[str, Property]) -> None:
+    for n in spec.header.violates:
+        if n != "assert" and n not in props:
+            raise SpecError(f"'violates: {n}' names no property or 'assert'", spec.header.spans.get("violates:" + n))
+
+
+__all__ = ["Options", "Run", "run", "build_checks", "modes_for", "replace"]
