@@ -78,8 +78,9 @@ max_depth_option = click.option("--max-depth", type=click.IntRange(1), default=N
                                 help="Do not explore beyond this many steps (bounds loops; inconclusive if hit).")
 props_file_option = click.option("--props", "prop_files", multiple=True, type=click.Path(dir_okay=False),
                                  help="An extra property file (TOML) to load.")
-no_merge_option = click.option("--no-merge", is_flag=True,
-                               help="Do not run local computation as one step (slower; same verdicts).")
+no_merge_option = click.option("--no-reduction", "no_merge", is_flag=True,
+                               help="Switch off every reduction (local steps merged, init reaping at once): "
+                                    "slower, same verdicts.")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -105,7 +106,7 @@ def check(specs, properties, engine, mode, max_states, max_depth, prop_files, no
     props = library(tuple(Path(p) for p in prop_files))
     loaded = load_all(specs, props)
     opts = Options(properties=tuple(properties), property_files=tuple(Path(p) for p in prop_files),
-                   max_states=max_states, max_depth=max_depth, merge_local=not no_merge)
+                   max_states=max_states, max_depth=max_depth, merge_local=not no_merge, eager_reap=not no_merge)
     show = _progress_printer(progress if progress is not None else sys.stderr.isatty())
     runs, reports, failed, inconclusive = [], [], False, False
     for spec in loaded:
@@ -174,7 +175,7 @@ def outcomes(spec, mode, max_states, max_depth, no_merge, witness, as_json):
     props = library()
     s = load_spec(spec)
     m = mode or s.header.modes[0]
-    r = run(s, m, Options(max_states=max_states, max_depth=max_depth, merge_local=not no_merge, count_paths=True),
+    r = run(s, m, Options(max_states=max_states, max_depth=max_depth, merge_local=not no_merge, eager_reap=not no_merge, count_paths=True),
             props)
     table = outcome_table(r)
     complete = r.exploration.stats.complete
@@ -257,7 +258,7 @@ def trace(spec, prop, fmt, mode, max_states, max_depth, no_merge):
     s = load_spec(spec)
     m = mode or s.header.modes[0]
     opts = Options(properties=(prop,) if prop else (), max_states=max_states, max_depth=max_depth,
-                   merge_local=not no_merge, stop_at_first=bool(prop))
+                   merge_local=not no_merge, eager_reap=not no_merge, stop_at_first=bool(prop))
     if prop:
         # Only the named property: its own shortest counterexample.
         s = Spec(s.path, s.name, s.program, s.header.__class__(modes=s.header.modes, max_procs=s.header.max_procs,

@@ -26,6 +26,7 @@ class Options:
     max_states: int | None = None
     max_depth: int | None = None
     merge_local: bool = True
+    eager_reap: bool = True
     stop_at_first: bool = False
     count_paths: bool = False
     fork_can_fail: bool | None = None
@@ -50,6 +51,7 @@ def config_for(spec: Spec, mode: str, opts: Options) -> Config:
         fork_can_fail=h.fork_can_fail if opts.fork_can_fail is None else opts.fork_can_fail,
         inject=frozenset(h.inject),
         merge_local=opts.merge_local,
+        eager_reap=opts.eager_reap,
     )
 
 

@@ -61,6 +61,8 @@ class Kernel:
         for p in state.procs:
             if p.state != RUNNING or p.vfork_child:
                 continue
+            if not p.pending and _blocked_in_wait(self.program, state, p):
+                continue
             probe = Exec(self.program, self.config, state, p.pid)
             if not probe.enabled():
                 continue
@@ -68,7 +70,10 @@ class Kernel:
             for i, choice in enumerate(choices):
                 x = probe if i == 0 else Exec(self.program, self.config, state, p.pid)
                 action = x.step(choice)
-                out.append((action, x.result()))
+                nxt = x.result()
+                if self.config.eager_reap:
+                    action, nxt = reap_orphans(action, nxt)
+                out.append((action, nxt))
         return out
 
     @staticmethod
@@ -91,6 +96,34 @@ def init_step(state: State) -> tuple[Action, State] | None:
             action = Action(INIT_PID, 0, f"init reaps {p.pid}", (Event("reap", INIT_PID, child=p.pid, status=p.status),))
             return action, state._replace(procs=procs, first_status=first)
     return None
+
+
+def _blocked_in_wait(program: ir.Program, state: State, p: Proc) -> bool:
+    """A fast answer for the commonest blocked process: in wait() with live children only."""
+    top = p.stack[-1]
+    ins = program.functions[top.func].body[top.pc]
+    if not (isinstance(ins, ir.Builtin) and ins.name == "wait"):
+        return False
+    kids = [q for q in state.procs if q.ppid == p.pid]
+    return bool(kids) and all(q.state != ZOMBIE for q in kids)
+
+
+def reap_orphans(action: Action, state: State) -> tuple[Action, State]:
+    """init reaps its zombie children at once (the `eager_reap` reduction).
+
+    Sound because nothing in the modelled program can observe a zombie whose parent
+    is init: only init could wait for it, and pids are never reused.
+    """
+    events = list(action.events)
+    while True:
+        step = init_step(state)
+        if step is None:
+            break
+        a, state = step
+        events.extend(a.events)
+    if len(events) == len(action.events):
+        return action, state
+    return action._replace(events=tuple(events)), state
 
 
 def _trim(cells: tuple) -> tuple:

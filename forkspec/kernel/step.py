@@ -48,7 +48,8 @@ class Config(NamedTuple):
     max_procs: int = 32
     fork_can_fail: bool = False
     inject: frozenset = frozenset()
-    merge_local: bool = True
+    merge_local: bool = True  # run invisible steps of a process as one step
+    eager_reap: bool = True  # init reaps its zombie children within the step that made them
     max_local_steps: int = 200_000
 
 

@@ -30,7 +30,18 @@ FRAME_ATTRIBUTES = frozenset(FrameView._fields)
 STATE_NAMES = frozenset({"processes", "frames", "stdout", "stderr", "created"})
 
 
+_last: list = [None, None]  # one-entry cache: several properties look at the same state
+
+
 def state_env(state: State) -> dict:
+    if _last[0] is state:
+        return _last[1]
+    env = _state_env(state)
+    _last[0], _last[1] = state, env
+    return env
+
+
+def _state_env(state: State) -> dict:
     procs = []
     for p in state.procs:
         kids = sum(1 for q in state.procs if q.ppid == p.pid)
