@@ -16,7 +16,7 @@ from forkspec.errors import SpecError
 from forkspec.frontend import Spec
 from forkspec.kernel import Config, Diverged, Kernel, Outcome
 from forkspec.props import Property, library, resolve
-from forkspec.props.view import state_env
+from forkspec.props.view import STATE_NAMES, state_env
 
 
 @dataclass(frozen=True)
@@ -93,14 +93,14 @@ def property_check(prop: Property, expect_violation: bool) -> Check:
     if prop.kind == "deadlock":
         return Check(prop.name, "deadlock", prop.description, expect_violation=expect_violation, origin="property")
     cond = prop.condition
+    needed = frozenset(_names(cond.tree) & STATE_NAMES)
     if prop.kind == "invariant":
         return Check(prop.name, "invariant", prop.description,
-                     state_ok=lambda s: bool(cond.evaluate(state_env(s))),
+                     state_ok=lambda s: bool(cond.evaluate(state_env(s, needed))),
                      expect_violation=expect_violation, origin="property")
-    uses_state = bool(_names(cond.tree) - {"events"})
 
     def step_ok(s, a, n):
-        env = state_env(n) if uses_state else {}
+        env = dict(state_env(n, needed)) if needed else {}
         env["events"] = a.events
         return bool(cond.evaluate(env))
 

@@ -168,6 +168,19 @@ class Exec:
             return not kids or any(k.state == ZOMBIE for k in kids) or bool(options & WNOHANG)
         return True
 
+    def wait_is_settled(self, ins: ir.Builtin) -> bool:
+        """Is this wait's result already fixed, whatever the other processes do?
+
+        With no matching child (ECHILD) or a matching zombie (reaped, oldest first),
+        no other process can change the answer: a zombie stays a zombie until its
+        parent reaps it, and only this process adds children. Such a wait commutes
+        with every other step, so it may run as a local step. (Process groups are
+        fixed in this model; a `setpgid` would end this argument.)
+        """
+        pid_arg = -1 if ins.name == "wait" else self.eval(ins.args[0])
+        kids = self.wait_candidates(pid_arg)
+        return not kids or any(k.state == ZOMBIE for k in kids)
+
     def choices(self) -> tuple[str, ...]:
         if not self.pending and self.config.fork_can_fail:
             ins = self.instr()
@@ -182,6 +195,8 @@ class Exec:
         ins = self.instr()
         if isinstance(ins, ir.Builtin):
             name = ins.name
+            if name in ("wait", "waitpid"):
+                return not self.wait_is_settled(ins)
             if name in VISIBLE_CALLS:
                 return True
             if name in STDIO_CALLS:

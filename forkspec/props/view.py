@@ -30,23 +30,32 @@ FRAME_ATTRIBUTES = frozenset(FrameView._fields)
 STATE_NAMES = frozenset({"processes", "frames", "stdout", "stderr", "created"})
 
 
-_last: list = [None, None]  # one-entry cache: several properties look at the same state
+_last: list = [None, {}]  # one-entry cache: several properties look at the same state
 
 
-def state_env(state: State) -> dict:
-    if _last[0] is state:
-        return _last[1]
-    env = _state_env(state)
-    _last[0], _last[1] = state, env
+def state_env(state: State, needed: frozenset = STATE_NAMES) -> dict:
+    """The names a condition may read, computed only as far as `needed` asks."""
+    if _last[0] is not state:
+        _last[0], _last[1] = state, {}
+    env = _last[1]
+    for name in needed:
+        if name not in env:
+            env[name] = _BUILDERS[name](state)
     return env
 
 
-def _state_env(state: State) -> dict:
-    procs = []
+def _processes(state: State) -> list:
+    kids: dict[int, int] = {}
+    for q in state.procs:
+        kids[q.ppid] = kids.get(q.ppid, 0) + 1
+    out = []
     for p in state.procs:
-        kids = sum(1 for q in state.procs if q.ppid == p.pid)
         st = "zombie" if p.state == ZOMBIE else ("suspended" if p.vfork_child else "running")
-        procs.append(ProcView(p.pid, p.ppid, p.pgid, st, p.pid == FIRST_PID, p.status, len(p.atexit), kids))
+        out.append(ProcView(p.pid, p.ppid, p.pgid, st, p.pid == FIRST_PID, p.status, len(p.atexit), kids.get(p.pid, 0)))
+    return out
+
+
+def _frames(state: State) -> list:
     frames: dict[int, list] = {}
     for p in state.procs:
         for _, pfn, fl in p.ptes:
@@ -55,10 +64,13 @@ def _state_env(state: State) -> dict:
             f[1] += 1 if fl & PTE_WRITE else 0
             f[2] = f[2] or bool(fl & PTE_SHARED)
             f[3] += 1 if fl & PTE_COW else 0
-    return {
-        "processes": procs,
-        "frames": [FrameView(pfn, *v) for pfn, v in sorted(frames.items())],
-        "stdout": state.stdout,
-        "stderr": state.stderr,
-        "created": state.next_pid - FIRST_PID,
-    }
+    return [FrameView(pfn, *v) for pfn, v in sorted(frames.items())]
+
+
+_BUILDERS = {
+    "processes": _processes,
+    "frames": _frames,
+    "stdout": lambda s: s.stdout,
+    "stderr": lambda s: s.stderr,
+    "created": lambda s: s.next_pid - FIRST_PID,
+}
