@@ -226,7 +226,27 @@ def test_each_flush_of_a_full_buffer_is_one_write():
     from forkspec.trace import rebuild
 
     t = rebuild(r.kernel, r.exploration, Witness(sid))
-    assert [len(e.data) for e in events_of(t, "write")] == [4096, 4096]
+    assert len(events_of(t, "write")) == 2
+    grew, before = [], t.initial.stdout
+    for step in t.steps:
+        if step.state.stdout != before:
+            grew.append(len(step.state.stdout) - len(before))
+            before = step.state.stdout
+    assert grew == [4096, 4096]
+
+
+@pytest.mark.xfail(strict=True, reason="Event stores its fields in a slot named `data`, so a write event's "
+                   "`data` field (the bytes written) is shadowed: e.data is the whole field dict "
+                   "{'fd': 1, 'data': '...'}; properties and reports that read e.data get a dict")
+def test_a_write_event_carries_the_bytes_written():
+    r = explore('write(1, "hi\\n", 3); return 0;')
+    (sid,) = r.exploration.finals
+    from forkspec.engines.result import Witness
+    from forkspec.trace import rebuild
+
+    (e,) = events_of(rebuild(r.kernel, r.exploration, Witness(sid)), "write")
+    assert e.fd == 1
+    assert e.data == "hi\n"
 
 
 def test_line_buffered_tty_flushes_at_newline():

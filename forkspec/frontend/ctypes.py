@@ -74,7 +74,7 @@ def stream_value(fd: int) -> int:
 
 # libc functions and system calls the kernel implements: name -> (min args, max args).
 BUILTINS: dict[str, tuple[int, int]] = {
-    "fork": (0, 0), "getpid": (0, 0), "getppid": (0, 0), "getpgrp": (0, 0),
+    "fork": (0, 0), "vfork": (0, 0), "getpid": (0, 0), "getppid": (0, 0), "getpgrp": (0, 0),
     "printf": (1, 99), "fprintf": (2, 99), "puts": (1, 1), "putchar": (1, 1),
     "fputs": (2, 2), "fputc": (2, 2), "putc": (2, 2),
     "write": (3, 3), "fflush": (1, 1), "setvbuf": (4, 4), "setbuf": (2, 2),

@@ -49,8 +49,7 @@ class Kernel:
         x = Exec(self.program, self.config, state, FIRST_PID)
         main = self.program.functions[self.program.main]
         x.push(self.program.main, [1, 0][: len(main.params)], None, 0)
-        if self.config.merge_local:
-            x.run_local()
+        # No local steps run here: the first step shows (and its events record) what main does first.
         return x.result()
 
     def successors(self, state: State) -> list[tuple[Action, State]]:

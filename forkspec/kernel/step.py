@@ -95,6 +95,7 @@ class Exec:
         self.mem_dirty = False
         self.refcounts: dict[int, int] | None = None
         self.new_children: list[int] = []
+        self.shadowed: list[Proc] = []  # entries displaced by a reused pid (the pid-reuse fault only)
         self.writes_left = 1
         self.unpack(pid)
 
@@ -137,6 +138,8 @@ class Exec:
     def result(self) -> State:
         self.pack()
         procs = tuple(self.procs[k] for k in sorted(self.procs))
+        if self.shadowed:
+            procs = tuple(sorted(procs + tuple(self.shadowed), key=lambda p: p.pid))
         mem = tuple(self.mem)
         if self.mem_dirty:
             procs, mem = canonical_memory(procs, mem)
@@ -565,6 +568,8 @@ class Exec:
             for e in self.ptes.values():
                 if not e[1] & PTE_SHARED:
                     e[1] = (e[1] & ~PTE_WRITE) | PTE_COW if (e[1] & (PTE_WRITE | PTE_COW)) else e[1]
+        if child in self.procs:  # only a faulty allocator gets here
+            self.shadowed.append(self.procs[child])
         temps = list(self.temps)
         if ins.dst is not None:
             temps[ins.dst] = 0
