@@ -80,7 +80,8 @@ def render_trace(trace: Trace, title: str = "") -> str:
         a = step.action
         who = f"{names.get(a.pid, '?')} [{a.pid}]"
         where = f"line {a.line}" if a.line else ""
-        what = "; ".join(describe_event(e, names) for e in a.events) or "-"
+        what = "; ".join((describe_event(e, names) if e.pid in (a.pid, 1) or e.kind == "reparent"
+                          else f"{names.get(e.pid, e.pid)}: {describe_event(e, names)}") for e in a.events) or "-"
         text = a.text if len(a.text) <= 44 else a.text[:41] + "..."
         if a.choice == "fail":
             what = "(fork fails) " + what
