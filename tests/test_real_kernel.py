@@ -1,0 +1,40 @@
+"""The model against the real kernel: what a compiled spec really prints must be allowed.
+
+Every spec (except those run on a deliberately broken kernel, and those whose model
+says they never terminate) is compiled with the machine's `cc` and run repeatedly
+with stdout to a file; each observed outcome must be in `forkspec outcomes`. The
+test asserts only that what ran is allowed, never that a rare interleaving shows up.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from forkspec import conform, realrun
+from forkspec.frontend import load_spec
+
+ROOT = Path(__file__).resolve().parent.parent
+SPECS = sorted((ROOT / "specs").rglob("*.c"))
+RUNS = 8
+
+pytestmark = pytest.mark.skipif(realrun.compiler() is None, reason="no C compiler (cc/gcc) on this machine")
+
+
+def runnable(path: Path) -> bool:
+    h = load_spec(path).header
+    return not h.inject and "no-deadlock" not in h.violates
+
+
+CASES = [p for p in SPECS if runnable(p)]
+
+
+@pytest.mark.parametrize("path", CASES, ids=[p.relative_to(ROOT).as_posix() for p in CASES])
+@pytest.mark.parametrize("mode", ["file", "tty"])
+def test_every_real_outcome_is_allowed_by_the_model(path, mode, tmp_path):
+    spec = load_spec(path)
+    report = conform.conform(spec, mode, RUNS, workdir=tmp_path)
+    assert report.model_complete
+    assert report.timed_out == 0
+    assert not report.forbidden, conform.render(report)
+    assert sum(report.observed.values()) == RUNS
