@@ -34,9 +34,7 @@ class ForkspecError(Exception):
 
     def render(self) -> str:
         where = f"{self.span}: " if self.span else ""
-        lines = [f"{where}{self.kind}: {self.message}"]
-        lines += [f"note: {n}" for n in self.notes]
-        return "\n".join(lines)
+        return "; ".join([f"{where}{self.kind}: {self.message}", *self.notes])
 
 
 class ParseError(ForkspecError):

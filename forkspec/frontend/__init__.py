@@ -35,20 +35,32 @@ def load_spec(path: str | Path) -> Spec:
 def parse_spec(source: str, path: str = "<input>") -> Spec:
     pre = preprocess(source, path)
     header = parse_spec_block(pre.spec_block, path, pre.spec_line)
+    parser = c_parser.CParser()
     try:
-        ast = c_parser.CParser().parse(pre.text, filename=path)
-    except c_parser.ParseError as e:
-        raise _parse_error(str(e), path) from None
-    except Exception as e:  # pycparser raises plain exceptions for some lexer errors
-        raise _parse_error(str(e), path) from None
+        ast = parser.parse(pre.text, filename=path)
+    except Exception as e:  # pycparser's ParseError, and plain exceptions for some lexer errors
+        raise _parse_error(str(e), path, _current_token(parser)) from None
     program = Lowerer(path, source).lower(ast)
     return Spec(path, Path(path).stem, program, header)
 
 
-def _parse_error(message: str, path: str) -> ParseError:
-    # pycparser says "file:line:col: before: x"
+def _current_token(parser):
+    """The token pycparser stopped at, when its message carries no position."""
+    stream = getattr(parser, "_tokens", None)
+    buf, i = getattr(stream, "_buffer", None), getattr(stream, "_index", None)
+    if buf and isinstance(i, int):
+        tok = buf[min(i, len(buf) - 1)]
+        return getattr(tok, "lineno", None), getattr(tok, "column", None), getattr(tok, "value", "")
+    return None
+
+
+def _parse_error(message: str, path: str, token=None) -> ParseError:
+    # pycparser says "file:line:col: before: x", or only "file: what"
     parts = message.split(":", 3)
     if len(parts) >= 4 and parts[1].strip().isdigit():
         span = Span(path, int(parts[1]), int(parts[2]) if parts[2].strip().isdigit() else 1)
         return ParseError(f"syntax error {parts[3].strip()}", span)
-    return ParseError(f"syntax error: {message}", Span(path, 1, 1))
+    what = message.split(": ", 1)[-1]
+    if token and token[0]:
+        return ParseError(f"syntax error: {what.lower()} before '{token[2]}'", Span(path, token[0], token[1] or 1))
+    return ParseError(f"syntax error: {what}", Span(path, 1, 1))
