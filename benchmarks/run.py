@@ -36,8 +36,8 @@ int main(void) {{
 """
 
 
-def measure(path: Path, mode: str) -> dict:
-    """Run one exploration in a child process; return its figures."""
+def measure(path: Path, mode: str, timeout: float) -> dict:
+    """Run one exploration in a child process; return its figures (or that it ran out of time)."""
     code = (
         "import json, resource, sys\n"
         "from forkspec.frontend import load_spec\n"
@@ -48,7 +48,12 @@ def measure(path: Path, mode: str) -> dict:
         " 'complete': s.complete, 'passed': all(x.passed for x in r.exploration.results),"
         " 'rss_kb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    try:
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                             timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"distinct": None, "generated": None, "seconds": timeout, "complete": False, "passed": None,
+                "rss_kb": None}
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -65,6 +70,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", type=Path, help="also write the figures here")
     ap.add_argument("--only", default="", help="run only workloads whose name contains this")
+    ap.add_argument("--timeout", type=float, default=120, help="seconds allowed per workload (default 120)")
     args = ap.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as t:
@@ -72,7 +78,11 @@ def main() -> None:
         for name, path, mode in workloads(Path(t)):
             if args.only not in name:
                 continue
-            m = measure(path, mode)
+            m = measure(path, mode, args.timeout)
+            if m["distinct"] is None:
+                rows.append({"workload": name, "mode": mode, **m, "states_per_second": None})
+                print(f"{name:52} {'did not finish within ' + format(args.timeout, 'g') + ' s':>38}", flush=True)
+                continue
             rate = m["distinct"] / m["seconds"] if m["seconds"] else 0
             rows.append({"workload": name, "mode": mode, **m, "states_per_second": rate})
             print(f"{name:52} {m['distinct']:>9} {rate:>9.0f} {m['seconds']:>8.2f} {m['rss_kb'] / 1024:>8.1f}",
