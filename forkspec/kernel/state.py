@@ -53,7 +53,7 @@ class Proc(NamedTuple):
     err: Stream
     atexit: tuple  # handler function indices, oldest first
     exit_plan: tuple | None  # ghost: handlers exit() is due to run, in order
-    pending: tuple  # writes a libc call still has to issue: (fd, data)
+    pending: tuple  # writes a libc call still has to issue: (fd, data, line, source text)
     vfork_child: int  # pid of the vfork child this process is suspended for, or 0
     vfork_parent: int  # for a vfork child: the suspended parent, or 0
     mmap_next: int  # next free page number for mmap

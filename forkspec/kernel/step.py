@@ -97,6 +97,7 @@ class Exec:
         self.new_children: list[int] = []
         self.shadowed: list[Proc] = []  # entries displaced by a reused pid (the pid-reuse fault only)
         self.writes_left = 1
+        self.last_text, self.last_line = "", 0
         self.unpack(pid)
 
     # ------------------------------------------------------------ process (un)packing
@@ -217,10 +218,9 @@ class Exec:
         ins = self.instr() if self.func and not self.pending else None
         loc = ins.loc if ins is not None else ir.NOLOC
         if self.pending:
-            fd, data = self.pending.pop(0)
+            fd, data, line, text = self.pending.pop(0)
             self.write(fd, data)
-            text = f"(continues writing) {self.last_text}"
-            line = self.last_line
+            text = f"{text} (its next write)"
         else:
             text, line = loc.text, loc.line
             self.execute(choice)
@@ -449,7 +449,7 @@ class Exec:
         if not data:
             return
         if self.writes_left <= 0:
-            self.pending.append((fd, data))
+            self.pending.append((fd, data, self.last_line, self.last_text))
             return
         self.writes_left -= 1
         if fd == 1:
@@ -488,7 +488,7 @@ class Exec:
         self.pending, self.events, self.writes_left, self.temps = [], [], 99, list(self.temps)
         try:
             getattr(self, "_b_" + ins.name)(ins, "", preview=True)
-            return [e.data for e in self.events if e.kind == "write"] + [d for _, d in self.pending]
+            return [e.data for e in self.events if e.kind == "write"] + [p[1] for p in self.pending]
         finally:
             self.out, self.err, self.pending, self.stdout, self.stderr, self.events, self.writes_left, self.temps = saved
 
@@ -508,7 +508,8 @@ class Exec:
         return sorted(kids, key=lambda k: k.pid)
 
     def live_count(self) -> int:
-        return sum(1 for p in self.procs.values() if p.state == RUNNING)
+        """Processes counted by the process limit: every task until it is reaped, zombies included."""
+        return len(self.procs)
 
     def allocate_pid(self) -> int:
         if "pid-reuse" in self.config.inject:
