@@ -70,8 +70,9 @@ def strip_comments(source: str, path: str) -> tuple[str, list[tuple[int, str]]]:
             while j < n and source[j] != c:
                 if source[j] == "\\":
                     j += 1
-                if j < n and source[j] == "\n":
-                    raise ParseError("missing terminating quote", Span(path, line, 1))
+                if j >= n or source[j] == "\n":
+                    col = i - (source.rfind("\n", 0, i) + 1) + 1
+                    raise ParseError(f"missing terminating {c} character", Span(path, line, col))
                 j += 1
             out.append(source[i : j + 1])
             i = j + 1

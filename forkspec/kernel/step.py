@@ -175,15 +175,17 @@ class Exec:
     def wait_is_settled(self, ins: ir.Builtin) -> bool:
         """Is this wait's result already fixed, whatever the other processes do?
 
-        With no matching child (ECHILD) or a matching zombie (reaped, oldest first),
-        no other process can change the answer: a zombie stays a zombie until its
-        parent reaps it, and only this process adds children. Such a wait commutes
-        with every other step, so it may run as a local step. (Process groups are
-        fixed in this model; a `setpgid` would end this argument.)
+        With no matching child (ECHILD), or when the oldest matching child is already
+        a zombie (wait reaps the oldest zombie first), no other process can change the
+        answer: a zombie stays a zombie until its parent reaps it, and only this
+        process adds children. Such a wait commutes with every other step, so it may
+        run as a local step. A younger zombie is not enough: an older running child
+        could exit first and be the one reaped. (Process groups are fixed in this
+        model; a `setpgid` would end this argument.)
         """
         pid_arg = -1 if ins.name == "wait" else self.eval(ins.args[0])
         kids = self.wait_candidates(pid_arg)
-        return not kids or any(k.state == ZOMBIE for k in kids)
+        return not kids or kids[0].state == ZOMBIE
 
     def choices(self) -> tuple[str, ...]:
         if not self.pending and self.config.fork_can_fail:
