@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pycparser import c_ast
 
 from forkspec import ir
-from forkspec.errors import ModelError, Span, UnsupportedError
+from forkspec.errors import ForkspecError, Span, UnsupportedError
 from forkspec.frontend import ctypes as ct
 from forkspec.frontend.ctypes import CType
 
@@ -142,8 +142,8 @@ class Lowerer:
         notes = (f"supported: {supported}",) if supported else ()
         return Unsupported(what, _span(self.path, node), notes)
 
-    def error(self, what: str, node) -> ModelError:
-        return ModelError(what, _span(self.path, node))
+    def error(self, what: str, node) -> ForkspecError:
+        return ForkspecError(what, _span(self.path, node))
 
     def loc(self, node) -> ir.Loc:
         c = getattr(node, "coord", None)
