@@ -4,10 +4,15 @@ The engine stores only parent ids; a trace is recovered by asking the model for
 each state's successors again and picking the one that leads to the next state,
 as Stateright does. If none does, the model is not deterministic in its
 successors, and the error says so instead of printing a wrong trace.
+
+A saved trace (see `forkspec.report.itf`) is checked against the model the same
+way: `follow` takes the recorded choices one by one and stops at the first step
+the model no longer offers, saying what it offers instead.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Callable
 
 from forkspec.engines.bfs import path_to
 from forkspec.engines.result import Exploration, Witness
@@ -36,6 +41,10 @@ class Trace:
     def __len__(self) -> int:
         return len(self.steps)
 
+    def states(self) -> list:
+        """The initial state, then the state after each step."""
+        return [self.initial, *(s.state for s in self.steps)]
+
 
 def rebuild(model, exploration: Exploration, witness: Witness) -> Trace:
     ids = path_to(exploration, witness.state)
@@ -58,13 +67,95 @@ def rebuild(model, exploration: Exploration, witness: Witness) -> Trace:
     return Trace(states[ids[0]], tuple(steps))
 
 
-def process_names(trace: Trace) -> dict[int, str]:
-    """Stable names: the first process is P0; the k-th child forked by Pn is Pn.k."""
+# ---------------------------------------------------------------- process names
+
+
+def child_name(names: dict[int, str], counts: dict[int, int], parent: int) -> str:
+    counts[parent] = counts.get(parent, 0) + 1
+    return f"{names.get(parent, str(parent))}.{counts[parent]}"
+
+
+def names_by_step(trace: Trace) -> list[dict[int, str]]:
+    """The process names in force at each step (index 0: before the first step; i: after step i).
+
+    Stable names: the first process is P0; the k-th child forked by Pn is Pn.k. A pid
+    that is reused (only on a deliberately broken kernel) takes the new process's name
+    from its fork on, so each step is told with the name of the process that took it.
+    """
     names = {FIRST_PID: "P0", INIT_PID: "init"}
     counts: dict[int, int] = {}
+    out = [dict(names)]
     for step in trace.steps:
         for e in step.action.events:
             if e.kind == "fork":
-                counts[e.pid] = counts.get(e.pid, 0) + 1
-                names[e.child] = f"{names.get(e.pid, str(e.pid))}.{counts[e.pid]}"
-    return names
+                names[e.child] = child_name(names, counts, e.pid)
+        out.append(dict(names))
+    return out
+
+
+def process_names(trace: Trace) -> dict[int, str]:
+    """Stable names as they stand at the end of the trace (see `names_by_step`)."""
+    return names_by_step(trace)[-1]
+
+
+# ---------------------------------------------------------------- following recorded choices
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """One step of a saved trace: who moved, with which choice, and what was recorded of it."""
+
+    pid: int
+    choice: str
+    line: int
+    text: str
+    state: Any  # the recorded state after the step, in whatever form `same` compares
+
+
+def describe_action(action, names: dict[int, str]) -> str:
+    who = f"{names.get(action.pid, '?')} [{action.pid}]"
+    where = f"line {action.line}" if action.line else "exit()"
+    fail = " (fork fails)" if action.choice == "fail" else ""
+    return f"{who} {where} `{action.text}`{fail}"
+
+
+def follow(model, initial_matches: Callable[[Any], str | None], recorded: list[Recorded],
+           difference: Callable[[Any, Any, dict], str | None]) -> Trace:
+    """Take the recorded steps through the model, one by one.
+
+    `initial_matches(state)` returns None if the model's initial state is the
+    recorded one, else what differs. `difference(state, recorded_state, names)`
+    likewise compares a state with a recorded one. Raises ReplayError naming the
+    first step the model does not produce and what it offers instead.
+    """
+    state = model.initial_state()
+    why = initial_matches(state)
+    if why is not None:
+        raise ReplayError(f"the initial state differs: {why}")
+    names = {FIRST_PID: "P0", INIT_PID: "init"}
+    counts: dict[int, int] = {}
+    steps: list[Step] = []
+    for i, rec in enumerate(recorded, start=1):
+        succ = model.successors(state)
+        wanted = f"{names.get(rec.pid, '?')} [{rec.pid}] " + (f"line {rec.line}" if rec.line else "exit()") \
+            + f" `{rec.text}`" + (" (fork fails)" if rec.choice == "fail" else "")
+        same_move = [(a, n) for a, n in succ if a.pid == rec.pid and a.choice == rec.choice]
+        if not same_move:
+            offered = "; ".join(describe_action(a, names) for a, _ in succ) or "nothing: the state is stuck or final"
+            raise ReplayError(f"step {i}: the trace has {wanted}, but the model does not let that process move "
+                              f"here; it offers: {offered}")
+        action, nxt = same_move[0]
+        trial = dict(names)
+        trial_counts = dict(counts)
+        for e in action.events:
+            if e.kind == "fork":
+                trial[e.child] = child_name(trial, trial_counts, e.pid)
+        why = difference(nxt, rec.state, trial)
+        if why is not None:
+            now = describe_action(action, names)
+            took = "" if now == wanted else f"; the model now takes that step as {now}"
+            raise ReplayError(f"step {i} ({wanted}){took}: the model reaches a different state: {why}")
+        names, counts = trial, trial_counts
+        steps.append(Step(action, nxt))
+        state = nxt
+    return Trace(model.initial_state(), tuple(steps))

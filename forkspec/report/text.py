@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from forkspec.engines.result import HOLDS, INCONCLUSIVE, VIOLATED, CheckResult, Stats
-from forkspec.kernel.state import FIRST_PID, ZOMBIE
-from forkspec.trace import Trace, process_names
+from forkspec.kernel.state import FIRST_PID, INIT_PID, ZOMBIE
+from forkspec.trace import Trace, names_by_step
 
 
 def c_string(s: str) -> str:
@@ -26,6 +26,10 @@ def c_string(s: str) -> str:
         else:
             out.append(ch)
     return '"' + "".join(out) + '"'
+
+
+def steps(n: int) -> str:
+    return f"{n} step" if n == 1 else f"{n} steps"
 
 
 def decode_status(word: int) -> str:
@@ -72,31 +76,58 @@ def describe_event(e, names: dict[int, str]) -> str:
     return k
 
 
-def render_trace(trace: Trace, title: str = "") -> str:
-    names = process_names(trace)
+def render_trace(trace: Trace, title: str = "", conclusion: str = "", program=None) -> str:
+    """One line per step: step number, process, source line, what it executed, what changed;
+    then the last state and, when given, what is wrong with it."""
+    per_step = names_by_step(trace)
+    names = per_step[-1]
     lines = [title] if title else []
     rows = []
     for i, step in enumerate(trace.steps, start=1):
         a = step.action
-        who = f"{names.get(a.pid, '?')} [{a.pid}]"
-        where = f"line {a.line}" if a.line else ""
-        what = "; ".join((describe_event(e, names) if e.pid in (a.pid, 1) or e.kind == "reparent"
-                          else f"{names.get(e.pid, e.pid)}: {describe_event(e, names)}") for e in a.events) or "-"
+        before, after = per_step[i - 1], per_step[i]
+        who = f"{before.get(a.pid, '?')} [{a.pid}]"
+        where = f"line {a.line}" if a.line else ("init" if a.pid == INIT_PID else "exit()")
+        what = "; ".join((describe_event(e, after) if e.pid == a.pid or e.kind == "reparent"
+                          else f"{after.get(e.pid, e.pid)}: {describe_event(e, after)}") for e in a.events) or "-"
         text = a.text if len(a.text) <= 44 else a.text[:41] + "..."
+        if not a.line and text == "exit":
+            text = ""
         if a.choice == "fail":
             what = "(fork fails) " + what
         rows.append((str(i), who, where, text, what))
     if rows:
         widths = [max(len(r[c]) for r in rows) for c in range(4)]
         for r in rows:
-            lines.append("  " + "  ".join(r[c].ljust(widths[c]) for c in range(4)) + "  " + r[4])
+            lines.append(("  " + "  ".join(r[c].ljust(widths[c]) for c in range(4)) + "  " + r[4]).rstrip())
     else:
         lines.append("  (the initial state)")
-    lines.append(render_state(trace.final, names))
+    lines.append(render_state(trace.final, names, program))
+    if conclusion:
+        lines.append(f"  => {conclusion}")
     return "\n".join(lines)
 
 
-def render_state(state, names: dict[int, str] | None = None) -> str:
+def conclusion(check, trace: Trace | None = None) -> str:
+    """What the last state (or step) of a counterexample to `check` shows."""
+    k = check.kind
+    desc = f": {check.description}" if check.description and k not in ("forall", "~exists") else ""
+    if k == "invariant":
+        return f"this state violates {check.name}{desc}"
+    if k == "step" and check.origin == "assert":
+        return "the last step fails an assert()"
+    if k == "step":
+        return f"the last step violates {check.name}{desc}"
+    if k == "deadlock":
+        return f"stuck: no process can move, yet not all have exited and been reaped ({check.name})"
+    if k == "forall":
+        return f"this execution ends with an outcome that violates `{check.name}`"
+    if k == "~exists":
+        return f"this execution ends with an outcome that `{check.name}` rules out"
+    return f"witness for {check.name}"
+
+
+def render_state(state, names: dict[int, str] | None = None, program=None) -> str:
     names = names or {FIRST_PID: "P0"}
     parts = []
     for p in state.procs:
@@ -106,13 +137,28 @@ def render_state(state, names: dict[int, str] | None = None) -> str:
         elif p.vfork_child:
             st = "suspended (vfork)"
         else:
-            st = "running"
+            st = "running" + _position(p, program)
         parts.append(f"{name} {st}, parent {p.ppid}")
     procs = "; ".join(parts) if parts else "none left (all reaped)"
     out = [f"  state: processes: {procs}", f"         stdout: {c_string(state.stdout)}"]
     if state.stderr:
         out.append(f"         stderr: {c_string(state.stderr)}")
     return "\n".join(out)
+
+
+def _position(p, program) -> str:
+    """` at line N (`text`)`: where a live process stands, when the program is known."""
+    if program is None or not p.stack:
+        return ""
+    top = p.stack[-1]
+    try:
+        loc = program.functions[top.func].body[top.pc].loc
+    except (IndexError, AttributeError):
+        return ""
+    if not loc.line:
+        return " in exit()"
+    text = loc.text if len(loc.text) <= 40 else loc.text[:37] + "..."
+    return f" at line {loc.line} `{text}`"
 
 
 def verdict_word(r: CheckResult) -> str:
