@@ -27,6 +27,12 @@ class LimitReached(Exception):
     pass
 
 
+# `progress(distinct, generated, queue, depth, seconds)` is called every PROGRESS_EVERY
+# expanded states; when it returns true the search stops, cut short by INTERRUPTED.
+PROGRESS_EVERY = 256
+INTERRUPTED = "interrupted by the user"
+
+
 def explore(
     model: Model,
     checks: list[Check],
@@ -68,10 +74,17 @@ def explore(
         if not c.state_ok(init):
             note(c, Witness(0))
 
+    expanded = 0
     while queue:
         if stop_at_first and violation_found():
             stats.complete = False
             stats.cut = "stopped at the first violation"
+            break
+        expanded += 1
+        if progress is not None and expanded % PROGRESS_EVERY == 0 and \
+                progress(len(states), stats.generated, len(queue), stats.depth, time.perf_counter() - start):
+            stats.complete = False
+            stats.cut = INTERRUPTED
             break
         sid = queue.popleft()
         state = states[sid]
@@ -120,10 +133,9 @@ def explore(
                 queue.append(nid)
             if edges is not None:
                 edges.append((sid, nid))
-        if progress is not None and len(states) % 20000 < len(succ):
-            progress(len(states), stats.generated, len(queue), d, time.perf_counter() - start)
 
     stats.distinct = len(states)
+    stats.queued = len(queue)
     stats.seconds = time.perf_counter() - start
     results = [_verdict(c, found.get(c.name), stats) for c in checks]
     paths, exact = (None, True)

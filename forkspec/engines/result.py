@@ -66,6 +66,7 @@ class Stats:
     seconds: float = 0.0
     terminated: int = 0  # distinct terminated states
     deadlocks: int = 0  # distinct stuck states
+    queued: int = 0  # states found but not explored when the search stopped
     complete: bool = True
     cut: str = ""  # what cut the search short, when it was not complete
 
