@@ -1,4 +1,4 @@
-"""The command line: check, outcomes, trace, properties, conform.
+"""The command line: check, outcomes, trace, replay, properties, conform.
 
 Exit codes: 0 all hold · 1 a violation · 2 bad input · 3 inconclusive.
 Every user error is a ForkspecError rendered as `file:line:col: error: ...`.
@@ -7,21 +7,24 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
 import click
 
 from forkspec import conform as conformance
-from forkspec.engines.result import INCONCLUSIVE, VIOLATED
+from forkspec.engines.bfs import INTERRUPTED
+from forkspec.engines.result import INCONCLUSIVE, VIOLATED, Witness
 from forkspec.errors import ForkspecError
 from forkspec.frontend import Spec, load_spec
 from forkspec.frontend.specblock import MODES
 from forkspec.props import library
+from forkspec.report import c_repro, dot, itf, junit, sarif
 from forkspec.report import json as jreport
 from forkspec.report import text as treport
 from forkspec.session import Options, Run, modes_for, run, unknown_violates
-from forkspec.trace import rebuild
+from forkspec.trace import ReplayError, rebuild
 
 EXIT_OK, EXIT_VIOLATION, EXIT_BAD_INPUT, EXIT_INCONCLUSIVE = 0, 1, 2, 3
 
@@ -58,16 +61,76 @@ def _engine_ok(engine: str) -> None:
         raise ForkspecError(f"engine {engine!r} is not available in this version; use --engine bfs")
 
 
-def _progress_printer(enabled: bool):
-    if not enabled:
-        return None
+class Progress:
+    """Progress lines on stderr while a search runs (TLC-like), and Ctrl-C as a polite stop.
 
-    def show(distinct, generated, queue, depth, seconds):
-        rate = distinct / seconds if seconds else 0
-        click.echo(f"\r  {generated} generated, {distinct} distinct, queue {queue}, depth {depth}, "
-                   f"{rate:,.0f} states/s", err=True, nl=False)
+    The engine calls it every few hundred states with its figures; it prints a line
+    at most every `interval` seconds (overwritten in place on a terminal) and answers
+    whether the user asked to stop. The first Ctrl-C stops the search, which then
+    reports what it has as inconclusive; a second one interrupts at once.
+    """
 
-    return show
+    def __init__(self, show: bool, interval: float | None = None):
+        self.show = show
+        self.tty = sys.stderr.isatty()
+        self.interval = interval if interval is not None else (0.5 if self.tty else 5.0)
+        self.interrupted = False
+        self.label = ""
+        self._last = 0.0
+        self._dirty = False
+        self._previous = None
+
+    def __call__(self, distinct, generated, queue, depth, seconds) -> bool:
+        if self.show and seconds - self._last >= self.interval:
+            self._last = seconds
+            self.line(distinct, generated, queue, depth, seconds)
+        return self.interrupted
+
+    def line(self, distinct, generated, queue, depth, seconds) -> None:
+        rate = distinct / seconds if seconds > 0 else 0.0
+        text = (f"Progress({depth}) {seconds:,.1f}s{self.label}: {generated:,} states generated, "
+                f"{distinct:,} distinct, {queue:,} on queue, {rate:,.0f} states/s")
+        if self.tty:
+            click.echo("\r\033[K" + text, err=True, nl=False)
+            self._dirty = True
+        else:
+            click.echo(text, err=True)
+
+    def done(self, stats) -> None:
+        """The closing figures of one search (a last progress line), then a clean line."""
+        if self.show:
+            self.line(stats.distinct, stats.generated, stats.queued, stats.depth, stats.seconds)
+        self.clear()
+        self._last = 0.0
+
+    def clear(self) -> None:
+        if self._dirty:
+            click.echo("\r\033[K", err=True, nl=False)
+            self._dirty = False
+
+    def __enter__(self):
+        try:
+            self._previous = signal.signal(signal.SIGINT, self._on_sigint)
+        except ValueError:  # not the main thread: no polite stop, Ctrl-C stays KeyboardInterrupt
+            self._previous = None
+        return self
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+        self.clear()
+        return False
+
+    def _on_sigint(self, signum, frame):
+        if self.interrupted:
+            raise KeyboardInterrupt
+        self.interrupted = True
+        self.clear()
+        click.echo("\ninterrupted: stopping the search (Ctrl-C again to quit at once)", err=True)
+
+
+def progress_for(flag: bool | None) -> Progress:
+    return Progress(flag if flag is not None else sys.stderr.isatty())
 
 
 mode_option = click.option("--stdout", "mode", type=click.Choice(MODES), default=None,
@@ -78,6 +141,8 @@ max_depth_option = click.option("--max-depth", type=click.IntRange(1), default=N
                                 help="Do not explore beyond this many steps (bounds loops; inconclusive if hit).")
 props_file_option = click.option("--props", "prop_files", multiple=True, type=click.Path(dir_okay=False),
                                  help="An extra property file (TOML) to load.")
+progress_option = click.option("--progress/--quiet", default=None,
+                               help="Progress lines on stderr while exploring (default: when stderr is a terminal).")
 no_merge_option = click.option("--no-reduction", "no_merge", is_flag=True,
                                help="Switch off every reduction (local steps merged, init reaping at once): "
                                     "slower, same verdicts.")
@@ -99,37 +164,77 @@ def cli():
 @props_file_option
 @no_merge_option
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON report.")
-@click.option("--progress/--quiet", default=None, help="Progress on stderr (default: when stderr is a terminal).")
-def check(specs, properties, engine, mode, max_states, max_depth, prop_files, no_merge, as_json, progress):
-    """Check each spec's assertions, expectations and properties (plus --property ones)."""
+@click.option("--junit-xml", "junit_file", type=click.Path(dir_okay=False, writable=True), default=None,
+              metavar="FILE", help="Also write a JUnit XML report (one test case per check).")
+@click.option("--sarif", "sarif_file", type=click.Path(dir_okay=False, writable=True), default=None,
+              metavar="FILE", help="Also write a SARIF 2.1.0 log (for code scanning).")
+@progress_option
+def check(specs, properties, engine, mode, max_states, max_depth, prop_files, no_merge, as_json, junit_file,
+          sarif_file, progress):
+    """Check each spec's assertions, expectations and properties (plus --property ones).
+
+    Exit 0 if every check comes out as expected, 1 if one does not (its shortest
+    trace is printed), 2 on bad input, 3 if a search was cut short (a limit, Ctrl-C).
+    """
     _engine_ok(engine)
     props = library(tuple(Path(p) for p in prop_files))
     loaded = load_all(specs, props)
     opts = Options(properties=tuple(properties), property_files=tuple(Path(p) for p in prop_files),
                    max_states=max_states, max_depth=max_depth, merge_local=not no_merge, eager_reap=not no_merge)
-    show = _progress_printer(progress if progress is not None else sys.stderr.isatty())
     runs, reports, failed, inconclusive = [], [], False, False
-    for spec in loaded:
-        for m in modes_for(spec, mode):
-            r = run(spec, m, opts, props, progress=show)
-            if show:
-                click.echo("\r\033[K", err=True, nl=False)
-            runs.append(r)
-            bad = [x for x in r.exploration.results if x.verdict != INCONCLUSIVE and not x.passed]
-            failed |= bool(bad)
-            inconclusive |= any(x.verdict == INCONCLUSIVE for x in r.exploration.results)
-            if as_json:
-                reports.append(run_json(r))
-            else:
-                click.echo(render_run(r))
+    with progress_for(progress) as show:
+        for spec in loaded:
+            for m in modes_for(spec, mode):
+                show.label = f" {spec.path} [{m}]"
+                r = run(spec, m, opts, props, progress=show)
+                show.done(r.exploration.stats)
+                runs.append(r)
+                bad = [x for x in r.exploration.results if x.verdict != INCONCLUSIVE and not x.passed]
+                failed |= bool(bad)
+                inconclusive |= any(x.verdict == INCONCLUSIVE for x in r.exploration.results)
+                if as_json:
+                    reports.append(run_json(r))
+                else:
+                    click.echo(render_run(r))
+                if show.interrupted:
+                    break
+            if show.interrupted:
+                break
+    interrupted = show.interrupted
+    if junit_file:
+        _write(junit_file, junit.render(runs, trace_for))
+    if sarif_file:
+        from forkspec import __version__
+
+        _write(sarif_file, json.dumps(sarif.render(runs, trace_for, __version__), indent=2) + "\n")
     if as_json:
-        click.echo(json.dumps({"passed": not failed and not inconclusive, "runs": reports}, indent=2))
+        click.echo(json.dumps({"passed": not failed and not inconclusive and not interrupted,
+                               "interrupted": interrupted, "runs": reports}, indent=2))
     else:
-        total = sum(len(r.exploration.results) for r in runs)
-        npass = sum(1 for r in runs for x in r.exploration.results if x.passed)
-        click.echo(f"{len(runs)} run(s) of {len(loaded)} spec(s): {npass} of {total} checks as expected"
-                   + ("" if not failed else "; some FAILED") + ("; some inconclusive" if inconclusive else ""))
-    raise Fail(EXIT_VIOLATION if failed else EXIT_INCONCLUSIVE if inconclusive else EXIT_OK)
+        click.echo(summary_line(runs, len(loaded), failed, inconclusive, interrupted))
+    raise Fail(EXIT_VIOLATION if failed else EXIT_INCONCLUSIVE if inconclusive or interrupted else EXIT_OK)
+
+
+def summary_line(runs, nspecs: int, failed: bool, inconclusive: bool, interrupted: bool) -> str:
+    total = sum(len(r.exploration.results) for r in runs)
+    npass = sum(1 for r in runs for x in r.exploration.results if x.passed)
+    gen = sum(r.exploration.stats.generated for r in runs)
+    distinct = sum(r.exploration.stats.distinct for r in runs)
+    secs = sum(r.exploration.stats.seconds for r in runs)
+    rate = distinct / secs if secs > 0 else 0.0
+    line = (f"{len(runs)} run(s) of {nspecs} spec(s): {npass} of {total} checks as expected"
+            + ("" if not failed else "; some FAILED") + ("; some inconclusive" if inconclusive else ""))
+    line += f"\n{gen:,} states generated, {distinct:,} distinct, {secs:.2f} s ({rate:,.0f} states/s)"
+    if interrupted:
+        line += "\ninterrupted: the verdicts not yet reached are inconclusive"
+    return line
+
+
+def _write(path: str, text: str) -> None:
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as e:
+        raise ForkspecError(f"cannot write {path}: {e.strerror or e}") from None
 
 
 def trace_for(r: Run, result):
@@ -148,8 +253,8 @@ def render_run(r: Run) -> str:
     for x in r.exploration.results:
         if x.verdict == VIOLATED and not x.passed and x.witness is not None:
             t = trace_for(r, x)
-            lines.append(treport.render_trace(t, f"  counterexample to {x.check.name} ({len(t)} steps): "
-                                                 f"{x.check.description}"))
+            lines.append(treport.render_trace(t, f"  counterexample to {x.check.name} ({treport.steps(len(t))}):",
+                                              treport.conclusion(x.check, t), r.spec.program))
     return "\n".join(lines)
 
 
@@ -170,21 +275,32 @@ def run_json(r: Run) -> dict:
 @no_merge_option
 @click.option("--witness", type=click.IntRange(1), default=None, metavar="N", help="Print a trace reaching outcome N.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON report.")
-def outcomes(spec, mode, max_states, max_depth, no_merge, witness, as_json):
+@progress_option
+def outcomes(spec, mode, max_states, max_depth, no_merge, witness, as_json, progress):
     """List every reachable final outcome, with how many paths reach it."""
     props = library()
     s = load_spec(spec)
     m = mode or s.header.modes[0]
-    r = run(s, m, Options(max_states=max_states, max_depth=max_depth, merge_local=not no_merge, eager_reap=not no_merge, count_paths=True),
-            props)
+    with progress_for(progress) as show:
+        r = run(s, m, Options(max_states=max_states, max_depth=max_depth, merge_local=not no_merge,
+                              eager_reap=not no_merge, count_paths=True), props, progress=show)
+        show.done(r.exploration.stats)
     table = outcome_table(r)
     complete = r.exploration.stats.complete
+    if witness is not None and witness > len(table):
+        raise ForkspecError(f"--witness {witness}: there are only {len(table)} outcomes")
     if as_json:
+        rows = []
+        for i, (o, n, sid) in enumerate(table, start=1):
+            row = {"stdout": o.stdout, "stderr": o.stderr, "exit_status": o.exit_status,
+                   "processes": o.processes, "paths": n, "paths_exact": r.exploration.paths_exact}
+            if witness == i:
+                row["witness"] = jreport.trace_json(rebuild(r.kernel, r.exploration, Witness(sid)))
+            rows.append(row)
         click.echo(json.dumps({
             "spec": s.path, "mode": m, "complete": complete, "states": r.exploration.stats.distinct,
             "paths_exact": r.exploration.paths_exact,
-            "outcomes": [{"stdout": o.stdout, "stderr": o.stderr, "exit_status": o.exit_status,
-                          "processes": o.processes, "paths": n} for o, n, _ in table],
+            "outcomes": rows,
             "expectations": [{"name": x.check.name, "verdict": x.verdict} for x in r.exploration.results
                              if x.check.origin == "spec"],
             "stuck": r.exploration.stats.deadlocks,
@@ -193,12 +309,9 @@ def outcomes(spec, mode, max_states, max_depth, no_merge, witness, as_json):
     else:
         click.echo(render_outcomes(r, table))
         if witness is not None:
-            if witness > len(table):
-                raise ForkspecError(f"--witness {witness}: there are only {len(table)} outcomes")
-            from forkspec.engines.result import Witness
-
             t = rebuild(r.kernel, r.exploration, Witness(table[witness - 1][2]))
-            click.echo(treport.render_trace(t, f"witness for outcome {witness} ({len(t)} steps):"))
+            click.echo(treport.render_trace(t, f"witness for outcome {witness} ({treport.steps(len(t))}):",
+                                            program=r.spec.program))
     raise Fail(EXIT_OK if complete else EXIT_INCONCLUSIVE)
 
 
@@ -244,19 +357,32 @@ def render_outcomes(r: Run, table) -> str:
     return "\n".join(lines)
 
 
+TRACE_FORMATS = ("text", "json", "c", "dot", "svg")
+
+
 @cli.command()
 @click.argument("spec")
 @click.option("--property", "prop", default=None, metavar="NAME", help="The property to refute.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(TRACE_FORMATS), default="text", show_default=True,
+              help="text; json (ITF, as Apalache and Quint write it); c (a program that forces the trace on the "
+                   "real kernel); dot or svg (the process tree).")
+@click.option("--output", "-o", "output", type=click.Path(dir_okay=False, writable=True), default=None,
+              metavar="FILE", help="Write the trace to FILE instead of stdout.")
 @mode_option
 @max_states_option
 @max_depth_option
 @no_merge_option
-def trace(spec, prop, fmt, mode, max_states, max_depth, no_merge):
-    """Print the shortest counterexample to PROPERTY, or to the first check that fails."""
+@progress_option
+def trace(spec, prop, fmt, output, mode, max_states, max_depth, no_merge, progress):
+    """Print the shortest counterexample to PROPERTY, or to the first check that fails.
+
+    Exit 0 if one is found, 1 if there is none, 2 on bad input, 3 if the search was cut short.
+    """
     props = library()
     s = load_spec(spec)
-    m = mode or s.header.modes[0]
+    if fmt == "svg" and dot.graphviz() is None:
+        raise dot.GraphvizMissing("--format svg needs Graphviz's `dot` program, which is not installed "
+                                  "(e.g. `apt-get install graphviz`); --format dot gives the graph's text")
     opts = Options(properties=(prop,) if prop else (), max_states=max_states, max_depth=max_depth,
                    merge_local=not no_merge, eager_reap=not no_merge, stop_at_first=bool(prop))
     if prop:
@@ -264,27 +390,78 @@ def trace(spec, prop, fmt, mode, max_states, max_depth, no_merge):
         s = Spec(s.path, s.name, s.program, s.header.__class__(modes=s.header.modes, max_procs=s.header.max_procs,
                                                                 fork_can_fail=s.header.fork_can_fail,
                                                                 inject=s.header.inject))
-    r = run(s, m, opts, props)
-    results = [x for x in r.exploration.results if x.verdict == VIOLATED and x.witness is not None
-               and (prop is None or x.check.name == prop)]
-    if not results:
-        inconclusive = not r.exploration.stats.complete
+    found, cut = None, ""
+    with progress_for(progress) as show:
+        for m in modes_for(s, mode):
+            r = run(s, m, opts, props, progress=show)
+            show.done(r.exploration.stats)
+            results = [x for x in r.exploration.results if x.verdict == VIOLATED and x.witness is not None
+                       and (prop is None or x.check.name == prop)]
+            if results:
+                t, x = min(((trace_for(r, x), x) for x in results), key=lambda p: len(p[0]))
+                found = (r, m, t, x)
+                break
+            if not r.exploration.stats.complete:
+                cut = cut or r.exploration.stats.cut
+            if show.interrupted:
+                break
+    if found is None:
         what = prop or "any check"
-        msg = f"no counterexample to {what}" + (f" (search incomplete: {r.exploration.stats.cut})" if inconclusive else "")
+        msg = f"no counterexample to {what}" + (f" (search incomplete: {cut})" if cut else "")
         if fmt == "json":
-            click.echo(json.dumps({"found": False, "complete": not inconclusive, "message": msg}))
+            click.echo(json.dumps({"found": False, "complete": not cut, "message": msg}))
         else:
             click.echo(msg)
-        raise Fail(EXIT_INCONCLUSIVE if inconclusive else EXIT_VIOLATION)
-    traces = [(trace_for(r, x), x) for x in results]
-    t, x = min(traces, key=lambda p: len(p[0]))
+        raise Fail(EXIT_INCONCLUSIVE if cut else EXIT_VIOLATION)
+    r, m, t, x = found
+    title = f"{s.path} [stdout={m}]: counterexample to {x.check.name} ({treport.steps(len(t))})"
     if fmt == "json":
-        click.echo(json.dumps({"found": True, "spec": s.path, "mode": m, "check": x.check.name,
-                               "description": x.check.description, "trace": jreport.trace_json(t)}, indent=2))
+        text = itf.dumps(itf.to_itf(t, spec=s, mode=m, config=r.kernel.config, check=x.check)) + "\n"
+    elif fmt == "c":
+        text = c_repro.reproducer(t, spec=s, mode=m, config=r.kernel.config, check=x.check)
+    elif fmt in ("dot", "svg"):
+        text = dot.to_dot(t, title, s.program)
+        if fmt == "svg":
+            text = dot.to_svg(text)
     else:
-        click.echo(treport.render_trace(t, f"{s.path} [stdout={m}]: counterexample to {x.check.name} "
-                                           f"({len(t)} steps)\n  {x.check.description}"))
+        text = treport.render_trace(t, title, treport.conclusion(x.check, t), s.program) + "\n"
+    if output:
+        _write(output, text)
+        click.echo(f"{title}: written to {output}", err=True)
+    else:
+        click.echo(text, nl=False)
     raise Fail(EXIT_OK)
+
+
+@cli.command()
+@click.argument("trace_file", metavar="TRACE.itf.json")
+@click.argument("spec")
+def replay(trace_file, spec):
+    """Re-run a saved trace (`trace --format json`) through the model of SPEC.
+
+    Exit 0 if the model still produces every step (and, for a counterexample, still
+    fails at the end); 1 naming the first step that differs and what the model offers
+    instead; 2 on bad input.
+    """
+    obj = itf.load(trace_file)
+    s = load_spec(spec)
+    meta = obj["#meta"]
+    try:
+        rep = itf.replay(obj, s, library(), trace_file)
+    except ReplayError as e:
+        click.echo(f"{trace_file}: does NOT replay on {s.path} [stdout={meta['mode']}]: {e}")
+        raise Fail(EXIT_VIOLATION)
+    n = len(rep.trace)
+    note = " (the spec has changed since the trace was recorded)" if rep.source_changed else ""
+    head = f"{trace_file}: replays on {s.path} [stdout={meta['mode']}]: all {n} step(s) as recorded{note}"
+    if rep.check is None:
+        click.echo(head)
+        raise Fail(EXIT_OK)
+    if rep.still_fails:
+        click.echo(f"{head}; still a counterexample: {treport.conclusion(rep.check, rep.trace)}")
+        raise Fail(EXIT_OK)
+    click.echo(f"{head}, but the end no longer fails {rep.check.name}")
+    raise Fail(EXIT_VIOLATION)
 
 
 @cli.command()

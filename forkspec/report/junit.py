@@ -51,9 +51,8 @@ def render(runs, trace_for) -> str:
                                    message=msg)
                 t = trace_for(r, x) if x.verdict == VIOLATED else None
                 if t is not None:
-                    el.text = treport.render_trace(t, f"counterexample to {x.check.name} ({treport.steps(len(t))}): "
-                                                      f"{x.check.description}", treport.conclusion(x.check, t),
-                                                   r.spec.program)
+                    el.text = treport.render_trace(t, f"counterexample to {x.check.name} ({treport.steps(len(t))}):",
+                                                   treport.conclusion(x.check, t), r.spec.program)
                 else:
                     el.text = msg + (f" ({x.reason})" if x.reason else "")
         totals["tests"] += len(results)
