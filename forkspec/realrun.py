@@ -33,6 +33,16 @@ goes to a separate regular file, stdin is ``/dev/null``.  On the pty, output
 post-processing (``ONLCR``, the ``\\n`` -> ``\\r\\n`` translation) is switched off,
 so what is read is byte for byte what the program wrote; if that cannot be done,
 ``\\r\\n`` is turned back into ``\\n`` instead.
+
+Rare interleavings need help to show up.  A run can be *perturbed*
+(:class:`Perturbation`): with a seed, the runtime header pauses each process for a
+moment (a yield, or a few microseconds up to a millisecond, drawn from the seed and
+the pid) around ``fork`` and before every output, exit and wait call; with a CPU
+list, the launcher pins the whole run to those CPUs (one CPU: the processes take
+turns; all of them: they run at once).  :func:`perturbation` gives the schedule
+:func:`run_many` cycles through, and :func:`background_load` keeps other CPUs busy
+meanwhile.  None of this changes what a program may do, only how likely each of
+its behaviours is.
 """
 from __future__ import annotations
 
@@ -44,8 +54,10 @@ import select
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,8 +66,11 @@ from .errors import RealRunError, Span
 __all__ = [
     "MODES",
     "Observation",
+    "Perturbation",
+    "background_load",
     "compile_spec",
     "compiler",
+    "perturbation",
     "pid_map",
     "rename_pids",
     "run_many",
@@ -72,6 +87,8 @@ RT_HEADER = RT_DIR / "forkspec_rt.h"
 LAUNCHER_SOURCE = RT_DIR / "launcher.c"
 
 PIDLOG_ENV = "FORKSPEC_PIDLOG"
+PERTURB_ENV = "FORKSPEC_PERTURB"
+CPUS_ENV = "FORKSPEC_CPUS"
 
 CFLAGS = ("-std=gnu11", "-O0", "-w", "-pthread")
 COMPILE_TIMEOUT = 120.0
@@ -95,6 +112,61 @@ class Observation:
     processes: int  # processes created, P0 included
     raw_stdout: str  # as captured, before pid renaming
     timed_out: bool
+    perturbation: "Perturbation | None" = None  # how the run was perturbed, if it was
+
+
+@dataclass(frozen=True)
+class Perturbation:
+    """How one run is shaken: a seed for the runtime's pauses, and the CPUs it may use."""
+
+    seed: int | None = None  # None: the timing hooks stay inert
+    cpus: tuple[int, ...] | None = None  # None: every CPU this process may use
+
+    def describe(self) -> str:
+        parts = [f"seed {self.seed}" if self.seed is not None else "no pauses"]
+        parts.append("all CPUs" if self.cpus is None else "CPU " + ",".join(map(str, self.cpus)))
+        return ", ".join(parts)
+
+
+def _usable_cpus() -> list[int]:
+    try:
+        return sorted(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return []
+
+
+def perturbation(index: int, seed: int = 0) -> Perturbation:
+    """The perturbation of run ``index`` of a series seeded with ``seed``.
+
+    Runs cycle through every combination: two runs in three pause (each with its own
+    seed, which also picks how eager the pauses are), one in three runs plain; every
+    other run is pinned to a single CPU (a different one each time), the rest may use
+    every CPU.  On a one-CPU machine pinning changes nothing.
+    """
+    pause = index % 3 != 2
+    cpus = None
+    usable = _usable_cpus()
+    if index % 2 == 1 and len(usable) > 1:
+        cpus = (usable[(index // 2) % len(usable)],)
+    return Perturbation((seed * 1_000_003 + index) & 0x7FFFFFFF if pause else None, cpus)
+
+
+@contextmanager
+def background_load(workers: int):
+    """Keep ``workers`` busy-looping processes running for the duration of the block."""
+    procs: list[subprocess.Popen] = []
+    try:
+        for _ in range(max(0, workers)):
+            procs.append(subprocess.Popen(
+                [sys.executable, "-c", "while True: pass"], stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
+        yield len(procs)
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+        for proc in procs:
+            proc.wait()
 
 
 # --------------------------------------------------------------------------- compiling
@@ -136,9 +208,11 @@ def _compile_error(source: Path, stderr: str) -> RealRunError:
     return RealRunError(f"cannot compile {source}{summary}\n{head}", span)
 
 
-def compile_spec(source: Path, workdir: Path) -> Path:
+def compile_spec(source: Path, workdir: Path, perturb: bool = True) -> Path:
     """Compile the spec ``source`` into ``workdir``; return the executable's path.
 
+    With ``perturb`` (the default) the runtime's timing hooks are compiled in; they
+    stay inert unless a run is given a seed (see :func:`run_once`).
     Raises :class:`RealRunError` if there is no compiler or the spec does not compile
     (the message names the file and quotes the compiler's first error lines).
     """
@@ -149,7 +223,8 @@ def compile_spec(source: Path, workdir: Path) -> Path:
         raise RealRunError(f"cannot compile {source}: no such file")
     workdir.mkdir(parents=True, exist_ok=True)
     exe = workdir / (source.stem or "spec")
-    cmd = [cc, *CFLAGS, "-include", str(RT_HEADER), str(source), "-o", str(exe)]
+    flags = [*CFLAGS] + ([] if perturb else ["-DFORKSPEC_NO_PERTURB"])
+    cmd = [cc, *flags, "-include", str(RT_HEADER), str(source), "-o", str(exe)]
     try:
         done = subprocess.run(
             cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True,
@@ -368,12 +443,14 @@ def _open_tty() -> tuple[int, int, bool]:
     return master, slave, raw
 
 
-def run_once(exe: Path, mode: str, timeout: float = 10.0) -> Observation:
+def run_once(exe: Path, mode: str, timeout: float = 10.0,
+             perturb: Perturbation | None = None) -> Observation:
     """Run the compiled spec ``exe`` once with stdout going to ``mode``.
 
     ``mode`` is ``"file"``, ``"pipe"`` or ``"tty"``.  If the run (P0 and every
     descendant) is not over after ``timeout`` seconds, all its processes are killed
-    and the observation has ``timed_out=True``.
+    and the observation has ``timed_out=True``.  ``perturb`` seeds the runtime's
+    pauses and pins the run to CPUs (see :class:`Perturbation`).
     """
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
@@ -403,6 +480,12 @@ def run_once(exe: Path, mode: str, timeout: float = 10.0) -> Observation:
 
         env = dict(os.environ)
         env[PIDLOG_ENV] = str(pidlog)
+        env.pop(PERTURB_ENV, None)
+        env.pop(CPUS_ENV, None)
+        if perturb is not None and perturb.seed is not None:
+            env[PERTURB_ENV] = str(perturb.seed)
+        if perturb is not None and perturb.cpus:
+            env[CPUS_ENV] = ",".join(map(str, perturb.cpus))
         chunks: list[bytes] = []
         try:
             try:
@@ -461,6 +544,7 @@ def run_once(exe: Path, mode: str, timeout: float = 10.0) -> Observation:
         processes=1 + len(children - {p0}),
         raw_stdout=raw_text,
         timed_out=timed_out,
+        perturbation=perturb,
     )
 
 
@@ -472,8 +556,13 @@ def _shell_status(raw: int) -> int:
     return -1
 
 
-def run_many(exe: Path, mode: str, runs: int, timeout: float = 10.0) -> list[Observation]:
-    """``runs`` independent runs of ``exe`` (one after the other)."""
+def run_many(exe: Path, mode: str, runs: int, timeout: float = 10.0,
+             perturb: bool = False, seed: int = 0) -> list[Observation]:
+    """``runs`` independent runs of ``exe`` (one after the other).
+
+    With ``perturb``, run ``i`` is perturbed as :func:`perturbation` (``i``, ``seed``)
+    says; without it every run is plain.
+    """
     if runs < 0:
         raise ValueError("runs must be >= 0")
-    return [run_once(exe, mode, timeout) for _ in range(runs)]
+    return [run_once(exe, mode, timeout, perturbation(i, seed) if perturb else None) for i in range(runs)]

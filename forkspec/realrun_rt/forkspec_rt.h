@@ -15,6 +15,23 @@
  * vfork() cannot be wrapped in a function (the child would return from a frame
  * the parent still needs), so it is a statement expression that calls vfork in
  * the caller's own frame and logs only in the parent, after it resumes.
+ *
+ *   3. getppid() answers 1 where the real answer is the launcher, which plays init
+ *      (and the shell) for the run: the model's convention, so that a program
+ *      comparing getppid() with 1 behaves as the model says; printed pids are
+ *      renamed the same way afterwards;
+ *
+ *   4. timing perturbation, so that rare interleavings show up in repeated runs.
+ *      When $FORKSPEC_PERTURB holds a decimal seed, every process pauses for a
+ *      moment -- nothing, sched_yield(), or a usleep() of a few microseconds up to
+ *      about a millisecond, drawn from a generator seeded by the seed and the pid
+ *      -- around fork(), and before each output call (write, printf, puts,
+ *      putchar, fputs, fputc, putc, fprintf, fflush, perror), each exit (exit,
+ *      _exit, _Exit, abort) and each wait.  The seed also picks how eager the pauses
+ *      are, so different runs stress different windows.  Without the variable the
+ *      hooks do nothing.  The calls themselves are unchanged: each macro evaluates
+ *      to the real call, with the same arguments and the same result, and errno is
+ *      kept across a pause.  Build with -DFORKSPEC_NO_PERTURB to leave them out.
  */
 #ifndef FORKSPEC_RT_H
 #define FORKSPEC_RT_H
@@ -37,10 +54,71 @@
 
 /* Read once at start-up, so a spec that edits its environment does not lose it. */
 static const char *__forkspec_pidlog;
+/* The real pid of the process that plays init: P0's parent when it started. */
+static pid_t __forkspec_init_pid;
+
+/* Perturbation: 0 = off; otherwise the eagerness picked by the seed (1..4). */
+static int __forkspec_eager;
+static unsigned long long __forkspec_rng;
 
 __attribute__((constructor)) static void __forkspec_init(void)
 {
     __forkspec_pidlog = getenv("FORKSPEC_PIDLOG");
+    if (__forkspec_pidlog != NULL && __forkspec_pidlog[0] != '\0')
+        __forkspec_init_pid = getppid(); /* the launcher */
+    const char *seed = getenv("FORKSPEC_PERTURB");
+    if (seed != NULL && seed[0] != '\0') {
+        unsigned long long v = strtoull(seed, NULL, 10);
+        __forkspec_rng = v * 0x9E3779B97F4A7C15ull + 0x632BE59BD9B4E019ull;
+        __forkspec_eager = 1 + (int) (v % 4);
+    }
+}
+
+/* splitmix64, mixed with the pid so that a parent and its child (which inherit the
+ * same generator state) draw different pauses. */
+__attribute__((unused)) static unsigned long long __forkspec_draw(void)
+{
+    unsigned long long z = (__forkspec_rng += 0x9E3779B97F4A7C15ull) ^ ((unsigned long long) getpid() << 32);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* One perturbation point.  Eagerness 1: a yield now and then; 2: yields and pauses
+ * of up to 50 us; 3: pauses of up to 300 us at half the points; 4: rare pauses of up
+ * to 1.5 ms (long enough to let another process run a whole slice). */
+__attribute__((unused)) static void __forkspec_jitter(void)
+{
+#ifndef FORKSPEC_NO_PERTURB
+    if (__forkspec_eager == 0)
+        return;
+    int saved = errno;
+    unsigned long long r = __forkspec_draw();
+    unsigned int pick = (unsigned int) (r & 0xff), amount = (unsigned int) (r >> 8);
+    switch (__forkspec_eager) {
+    case 1:
+        if (pick < 128)
+            sched_yield();
+        break;
+    case 2:
+        if (pick < 64)
+            sched_yield();
+        else if (pick < 160)
+            usleep(amount % 50u);
+        break;
+    case 3:
+        if (pick < 128)
+            usleep(amount % 300u);
+        break;
+    default:
+        if (pick < 48)
+            usleep(200u + amount % 1300u);
+        else if (pick < 96)
+            sched_yield();
+        break;
+    }
+    errno = saved;
+#endif
 }
 
 __attribute__((unused)) static void __forkspec_note(pid_t pid)
@@ -68,15 +146,27 @@ __attribute__((unused)) static void __forkspec_note(pid_t pid)
 
 __attribute__((unused)) static pid_t __forkspec_fork(void)
 {
+    __forkspec_jitter();
     pid_t r = fork();
     if (r > 0)
         __forkspec_note(r);
     else if (r == 0)
         __forkspec_note(getpid());
+    int saved = errno;
+    __forkspec_jitter(); /* who runs first after fork: parent or child */
+    errno = saved;
     return r;
 }
 
 #define fork() __forkspec_fork()
+
+__attribute__((unused)) static pid_t __forkspec_getppid(void)
+{
+    pid_t r = getppid();
+    return (__forkspec_init_pid > 0 && r == __forkspec_init_pid) ? 1 : r;
+}
+
+#define getppid() __forkspec_getppid()
 
 /* sleep() orders nothing in the model; real sleeps are cut to 20 ms a second so a
  * run is quick and the orders a long sleep would hide still show up. */
@@ -96,5 +186,27 @@ __attribute__((unused)) static unsigned int __forkspec_sleep(unsigned int second
             __forkspec_note(__forkspec_vpid);                     \
         __forkspec_vpid;                                          \
     })
+
+/* Perturbation points before output, exit and wait.  Each expands to the real call
+ * (a name is not re-expanded inside its own macro), so arguments, result and
+ * side effects are those of the call; a pause comes first. */
+#undef putc
+#undef putchar
+#define write(...) (__forkspec_jitter(), write(__VA_ARGS__))
+#define printf(...) (__forkspec_jitter(), printf(__VA_ARGS__))
+#define fprintf(...) (__forkspec_jitter(), fprintf(__VA_ARGS__))
+#define puts(...) (__forkspec_jitter(), puts(__VA_ARGS__))
+#define putchar(...) (__forkspec_jitter(), putchar(__VA_ARGS__))
+#define fputs(...) (__forkspec_jitter(), fputs(__VA_ARGS__))
+#define fputc(...) (__forkspec_jitter(), fputc(__VA_ARGS__))
+#define putc(...) (__forkspec_jitter(), putc(__VA_ARGS__))
+#define fflush(...) (__forkspec_jitter(), fflush(__VA_ARGS__))
+#define perror(...) (__forkspec_jitter(), perror(__VA_ARGS__))
+#define exit(...) (__forkspec_jitter(), exit(__VA_ARGS__))
+#define _exit(...) (__forkspec_jitter(), _exit(__VA_ARGS__))
+#define _Exit(...) (__forkspec_jitter(), _Exit(__VA_ARGS__))
+#define abort(...) (__forkspec_jitter(), abort(__VA_ARGS__))
+#define wait(...) (__forkspec_jitter(), wait(__VA_ARGS__))
+#define waitpid(...) (__forkspec_jitter(), waitpid(__VA_ARGS__))
 
 #endif /* FORKSPEC_RT_H */

@@ -22,10 +22,19 @@
  *
  * Like init, the launcher blocks every signal it can, so a spec that signals
  * its parent (or its process group) cannot take it down.
+ *
+ * If $FORKSPEC_CPUS is set to a comma-separated list of CPU numbers, the
+ * launcher pins itself to those CPUs before it forks P0, so the whole run (every
+ * process inherits the mask) shares them: one CPU serialises the processes and
+ * makes preemption the only source of interleaving, several let them run at once.
+ * It is removed from P0's environment.  The status file says "cpus N" (the number
+ * of CPUs in the mask) when pinning worked.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
+#include <stdlib.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -54,6 +63,25 @@ int main(int argc, char **argv)
         return 2;
 
     put(sfd, "subreaper", prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0);
+
+    const char *cpus = getenv("FORKSPEC_CPUS");
+    if (cpus != NULL && cpus[0] != '\0') {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        const char *p = cpus;
+        while (*p) {
+            char *end;
+            long cpu = strtol(p, &end, 10);
+            if (end == p)
+                break;
+            if (cpu >= 0 && cpu < CPU_SETSIZE)
+                CPU_SET((int) cpu, &set);
+            p = *end == ',' ? end + 1 : end;
+        }
+        if (CPU_COUNT(&set) > 0 && sched_setaffinity(0, sizeof set, &set) == 0)
+            put(sfd, "cpus", CPU_COUNT(&set));
+        unsetenv("FORKSPEC_CPUS");
+    }
 
     sigset_t all, old;
     sigfillset(&all);
