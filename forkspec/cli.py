@@ -483,25 +483,53 @@ def properties(prop_files, as_json):
 
 @cli.command()
 @click.argument("specs", nargs=-1, required=True)
-@click.option("--runs", type=click.IntRange(1), default=200, show_default=True)
-@mode_option
+@click.option("--runs", type=click.IntRange(1), default=200, show_default=True,
+              help="Real runs per spec and stdout mode.")
+@click.option("--stdout", "modes", type=click.Choice(MODES), multiple=True,
+              help="What stdout is connected to; repeat for several (default: the spec's `modes`, else file).")
+@click.option("--jobs", "-j", type=click.IntRange(1), default=1, show_default=True,
+              help="Specs run in parallel (a process pool).")
+@click.option("--timeout", type=click.FloatRange(0.1), default=10.0, show_default=True,
+              help="Seconds a run may take before all its processes are killed (the run is not counted).")
+@click.option("--seed", type=click.IntRange(0), default=0, show_default=True,
+              help="Seed of the series of timing perturbations.")
+@click.option("--no-perturb", is_flag=True,
+              help="Plain runs: no pauses at fork, output, exit and wait points, no CPU pinning.")
+@click.option("--load", type=click.IntRange(0), default=0, show_default=True,
+              help="Busy-looping background processes to run meanwhile.")
+@props_file_option
 @click.option("--json", "as_json", is_flag=True)
-def conform(specs, runs, mode, as_json):
-    """Run each spec on the real kernel: every observed outcome must be one the model allows."""
-    props = library()
+def conform(specs, runs, modes, jobs, timeout, seed, no_perturb, load, prop_files, as_json):
+    """Run each spec on the real kernel: every observed outcome must be one the model allows.
+
+    Exit 0 if every observation is allowed, 1 if one is not (a negative difference:
+    the model is wrong), 2 on bad input (including a spec the compiler rejects).
+    """
+    props = library(tuple(Path(p) for p in prop_files))
     loaded = load_all(specs, props)
-    reports = []
-    bad = False
-    for spec in loaded:
-        for m in modes_for(spec, mode):
-            rep = conformance.conform(spec, m, runs, props)
-            reports.append(rep)
-            bad |= bool(rep.forbidden)
-            if not as_json:
-                click.echo(conformance.render(rep))
+    mode = tuple(dict.fromkeys(modes)) if modes else None
+
+    def shown(result):
+        if isinstance(result, conformance.RenderedError):
+            click.echo(result.render(), err=True)
+        elif not as_json:
+            for rep in result:
+                click.echo(conformance.render(rep) + "\n")
+
+    reports, errors = conformance.conform_many(
+        loaded, mode, runs, jobs=jobs, timeout=timeout, perturb=not no_perturb, seed=seed, load=load,
+        prop_files=prop_files, on_report=shown)
+    bad = any(r.forbidden for r in reports)
+    totals = conformance.summary(reports)
     if as_json:
-        click.echo(json.dumps([conformance.to_json(r) for r in reports], indent=2))
-    raise Fail(EXIT_VIOLATION if bad else EXIT_OK)
+        click.echo(json.dumps({"reports": [conformance.to_json(r) for r in reports],
+                               "errors": [e.render() for e in errors], "summary": totals}, indent=2))
+    elif reports:
+        click.echo(conformance.table(reports))
+        cov = totals["mean_coverage"]
+        click.echo(f"{totals['runs']} runs of {totals['specs']} spec(s): {totals['disagreements']} disagreement(s), "
+                   f"mean coverage {cov:.0%}" + (f", {totals['timed_out']} timed out" if totals["timed_out"] else ""))
+    raise Fail(EXIT_VIOLATION if bad else EXIT_BAD_INPUT if errors else EXIT_OK)
 
 
 def main() -> None:
