@@ -633,7 +633,36 @@ class Lowerer:
         if isinstance(node, c_ast.Cast):
             self._effect(node.expr)
             return
+        if isinstance(node, c_ast.FuncCall) and self._printf_as_gcc_compiles_it(node):
+            return
         self._expr(node)
+
+    def _printf_as_gcc_compiles_it(self, node: c_ast.FuncCall) -> bool:
+        """gcc turns a statement `printf("text\n")` into `puts("text")`, `printf("c")` into
+        `putchar('c')` and `printf("%s\n", s)` into `puts(s)`, even at -O0. It matters on an
+        unbuffered stream, where puts is two write(2)s. Lower them the way the binary runs."""
+        if not (isinstance(node.name, c_ast.ID) and node.name.name == "printf" and node.args):
+            return False
+        args = node.args.exprs
+        fmt_node = args[0]
+        if not (isinstance(fmt_node, c_ast.Constant) and fmt_node.type == "string"):
+            return False
+        fmt = decode_c_string(fmt_node.value[1:-1])
+        loc = self.loc(node)
+        if len(args) == 1 and "%" not in fmt:
+            if fmt == "":
+                return True
+            if len(fmt) == 1:
+                self.fb.emit(ir.Builtin(None, "putchar", (ir.Const(ord(fmt)),), loc))
+                return True
+            if fmt.endswith("\n"):
+                self.fb.emit(ir.Builtin(None, "puts", (ir.Const(fmt[:-1]),), loc))
+                return True
+        if len(args) == 2 and fmt == "%s\n":
+            value, _ = self._expr(args[1])
+            self.fb.emit(ir.Builtin(None, "puts", (value,), loc))
+            return True
+        return False
 
     def _materialise(self, e: ir.Expr, loc) -> ir.Temp:
         if isinstance(e, ir.Temp):

@@ -58,7 +58,7 @@ class Kernel:
         if init is not None:
             out.append(init)
         for p in state.procs:
-            if p.state != RUNNING or p.vfork_child:
+            if p.state == ZOMBIE or p.vfork_child:
                 continue
             if not p.pending and _blocked_in_wait(self.program, state, p):
                 continue
@@ -99,6 +99,8 @@ def init_step(state: State) -> tuple[Action, State] | None:
 
 def _blocked_in_wait(program: ir.Program, state: State, p: Proc) -> bool:
     """A fast answer for the commonest blocked process: in wait() with live children only."""
+    if not p.stack:
+        return False
     top = p.stack[-1]
     ins = program.functions[top.func].body[top.pc]
     if not (isinstance(ins, ir.Builtin) and ins.name == "wait"):

@@ -20,7 +20,7 @@ PTE_WRITE = 1  # writable now
 PTE_COW = 2  # private page shared after fork: copy on the next write
 PTE_SHARED = 4  # MAP_SHARED mapping: writes are seen by every mapper
 
-RUNNING, ZOMBIE = "running", "zombie"
+RUNNING, EXITING, ZOMBIE = "running", "exiting", "zombie"  # exiting: a vfork child between releasing its parent and becoming a zombie
 
 
 class Activation(NamedTuple):
@@ -33,12 +33,19 @@ class Activation(NamedTuple):
     ret: int | None
 
 
+# glibc's write area of a FILE (its _IO_write_ptr/_IO_write_end pointers)
+AREA_NONE = 0  # never written: the first output sets the area up
+AREA_OK = 1  # set up: output is copied while there is room
+AREA_STALE = 2  # reset by setvbuf after output: bytes go one by one through __overflow
+
+
 class Stream(NamedTuple):
-    """A stdio FILE: what is buffered, the buffering mode and the buffer size."""
+    """A stdio FILE: what is buffered, the buffering mode, the buffer size, the write area's state."""
 
     buf: str
     mode: int
     size: int
+    area: int = AREA_NONE
 
 
 class Proc(NamedTuple):

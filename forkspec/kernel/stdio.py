@@ -1,17 +1,23 @@
 """glibc stdio buffering as pure functions of a Stream.
 
-Fully buffered streams flush when a character arrives at a full buffer; line
-buffered ones also at every newline. Each flush is one write(2). Splitting output
-at every newline and every full buffer is never coarser than glibc, so the model
-allows every interleaving of writes the real library can produce.
+Fully buffered streams follow glibc's `_IO_new_file_xsputn`: bytes are copied while
+the buffer has room; what does not fit first flushes the buffer, then whole blocks
+go straight to write(2) (everything, when the buffer is smaller than 128 bytes), and
+the rest is buffered; a character that meets a full buffer flushes it first.
+`setvbuf` after output leaves the write area empty but "putting", so the next bytes
+go one by one through `__overflow` and are flushed by the output call after them.
+Line buffered streams flush at every newline and at every full buffer: never
+coarser than glibc, so the model allows every interleaving of writes glibc can make.
+Each flush is one write(2).
 """
 from __future__ import annotations
 
-from forkspec.kernel.state import IOFBF, IOLBF, IONBF, Stream
+from forkspec.kernel.state import AREA_NONE, AREA_OK, AREA_STALE, IOFBF, IOLBF, IONBF, Stream
 
 TTY_BUFFER = 1024  # st_blksize of a pty on Linux
 FILE_BUFFER = 4096  # st_blksize of a pipe or an ext4 file
 BUFSIZ = 8192
+SMALL_BLOCK = 128  # below this, xsputn writes what does not fit straight through
 
 
 def stdout_stream(mode: str) -> Stream:
@@ -21,7 +27,7 @@ def stdout_stream(mode: str) -> Stream:
 
 
 def stderr_stream() -> Stream:
-    return Stream("", IONBF, 0)
+    return Stream("", IONBF, 1)
 
 
 def put(stream: Stream, data: str) -> tuple[Stream, list[str]]:
@@ -30,40 +36,89 @@ def put(stream: Stream, data: str) -> tuple[Stream, list[str]]:
         return stream, []
     if stream.mode == IONBF:
         return stream, [data]
+    if stream.mode == IOLBF:
+        return _put_line(stream, data)
+    return _put_full(stream, data)
+
+
+def _put_line(stream: Stream, data: str) -> tuple[Stream, list[str]]:
     writes: list[str] = []
-    buf, size, line = stream.buf, stream.size, stream.mode == IOLBF
+    buf, size = stream.buf, stream.size
     i = 0
     while i < len(data):
         if len(buf) >= size:
             writes.append(buf)
             buf = ""
-        room = size - len(buf)
-        chunk = data[i : i + room]
-        if line:
-            nl = chunk.find("\n")
-            if nl >= 0:
-                chunk = chunk[: nl + 1]
-                writes.append(buf + chunk)
-                buf = ""
-                i += len(chunk)
-                continue
-        buf += chunk
+        chunk = data[i : i + size - len(buf)]
+        nl = chunk.find("\n")
+        if nl >= 0:
+            chunk = chunk[: nl + 1]
+            writes.append(buf + chunk)
+            buf = ""
+        else:
+            buf += chunk
         i += len(chunk)
-    return Stream(buf, stream.mode, size), writes
+    return Stream(buf, stream.mode, size, AREA_OK), writes
+
+
+def _put_full(stream: Stream, s: str) -> tuple[Stream, list[str]]:
+    writes: list[str] = []
+    buf, size, area = stream.buf, stream.size, stream.area
+    room = size - len(buf) if area == AREA_OK else 0
+    buf, s = buf + s[:room], s[room:]
+    if s:
+        # _IO_OVERFLOW (f, EOF): flush what is buffered (an empty flush leaves the area as it is)
+        if buf:
+            writes.append(buf)
+            buf, area = "", AREA_OK
+        elif area == AREA_NONE:
+            area = AREA_OK
+        direct = len(s) - (len(s) % size if size >= SMALL_BLOCK else 0)
+        if direct:
+            writes.append(s[:direct])
+            s, area = s[direct:], AREA_OK
+        buf, area = _overflow_chars(buf, size, area, s, writes)
+    return Stream(buf, stream.mode, size, area), writes
+
+
+def _overflow_chars(buf: str, size: int, area: int, s: str, writes: list[str]) -> tuple[str, int]:
+    """_IO_default_xsputn: copy while there is room, else one character at a time through __overflow."""
+    i = 0
+    while i < len(s):
+        room = size - len(buf) if area == AREA_OK else 0
+        if room > 0:
+            buf += s[i : i + room]
+            i += room
+            continue
+        if len(buf) >= size:  # __overflow: a full buffer is written first
+            writes.append(buf)
+            buf, area = "", AREA_OK
+        elif area == AREA_NONE:
+            area = AREA_OK
+        buf += s[i]
+        i += 1
+    return buf, area
 
 
 def flush(stream: Stream) -> tuple[Stream, list[str]]:
     if not stream.buf:
         return stream, []
-    return stream._replace(buf=""), [stream.buf]
+    return Stream("", stream.mode, stream.size, AREA_OK), [stream.buf]
 
 
 def setvbuf(stream: Stream, has_buffer: bool, mode: int, size: int) -> tuple[Stream, list[str]]:
-    """setvbuf(3): glibc flushes first when it installs a new buffer or turns buffering off."""
-    writes: list[str] = []
+    """setvbuf(3) as glibc does it.
+
+    Turning buffering off, or giving a buffer, first flushes (`_IO_SETBUF` syncs) and
+    resets the write area to the new buffer's start: a stream that has been written
+    to is left "putting" with no room (AREA_STALE). Without a buffer of its own,
+    `_IOFBF`/`_IOLBF` only change the mode and keep the current buffer, which after
+    `_IONBF` is glibc's one-byte `_shortbuf`.
+    """
     if mode == IONBF or has_buffer:
         stream, writes = flush(stream)
-    if mode == IONBF:
-        return Stream("", IONBF, 0), writes
-    new_size = size if has_buffer and size > 0 else (stream.size or FILE_BUFFER)
-    return Stream(stream.buf, mode, new_size), writes
+        area = AREA_STALE if stream.area != AREA_NONE else AREA_NONE
+        if mode == IONBF:
+            return Stream("", IONBF, 1, area), writes
+        return Stream("", mode, size if size > 0 else BUFSIZ, area), writes
+    return Stream(stream.buf, mode, stream.size, stream.area), []

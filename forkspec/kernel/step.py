@@ -17,7 +17,7 @@ from forkspec.kernel.evaluate import compiled, reads_memory_indirectly
 from forkspec.kernel.events import Event
 from forkspec.kernel.printf import format_printf
 from forkspec.kernel.state import (
-    FIRST_PID, INIT_PID, IOFBF, IOLBF, IONBF, PTE_COW, PTE_SHARED, PTE_WRITE, RUNNING, ZOMBIE,
+    EXITING, FIRST_PID, INIT_PID, IOFBF, IOLBF, IONBF, PTE_COW, PTE_SHARED, PTE_WRITE, RUNNING, ZOMBIE,
     Activation, Proc, State, Stream,
 )
 
@@ -40,7 +40,7 @@ STDIO_CALLS = frozenset({"printf", "fprintf", "puts", "putchar", "fputs", "fputc
 BLOCKING_CALLS = frozenset({"wait", "waitpid", "pause"})
 
 STACK_VPN = ir.STACK_BASE >> 12
-EMPTY_STREAM = Stream("", IONBF, 0)
+EMPTY_STREAM = Stream("", IONBF, 1)
 
 
 class Config(NamedTuple):
@@ -106,7 +106,7 @@ class Exec:
         p = self.procs[pid]
         self.pid = pid
         self.p = p
-        self.alive = p.state == RUNNING
+        self.alive = p.state != ZOMBIE
         if not p.stack:
             self.stack_rest, self.func, self.fidx, self.pc, self.base, self.temps, self.ret = [], None, -1, 0, 0, [], None
         else:
@@ -161,7 +161,7 @@ class Exec:
         """Can this process take a step now? (Blocked in wait, suspended by vfork, or gone: no.)"""
         if not self.alive or self.p.vfork_child:
             return False
-        if self.pending:
+        if self.pending or self.p.state == EXITING:
             return True
         ins = self.instr()
         if isinstance(ins, ir.Builtin) and ins.name in BLOCKING_CALLS:
@@ -188,7 +188,7 @@ class Exec:
         return not kids or kids[0].state == ZOMBIE
 
     def choices(self) -> tuple[str, ...]:
-        if not self.pending and self.config.fork_can_fail:
+        if not self.pending and self.config.fork_can_fail and self.func is not None:
             ins = self.instr()
             if isinstance(ins, ir.Builtin) and ins.name in ("fork", "vfork"):
                 return ("", "fail")
@@ -196,7 +196,7 @@ class Exec:
 
     def is_visible(self) -> bool:
         """Would the next instruction be seen by (or depend on) another process?"""
-        if self.pending or not self.alive:
+        if self.pending or not self.alive or self.func is None:
             return True
         ins = self.instr()
         if isinstance(ins, ir.Builtin):
@@ -219,7 +219,10 @@ class Exec:
         """Run the visible operation (or one pending write), then, when merging, every local one after it."""
         ins = self.instr() if self.func and not self.pending else None
         loc = ins.loc if ins is not None else ir.NOLOC
-        if self.pending:
+        if self.p.state == EXITING:
+            text, line = "_exit (the child ends)", 0
+            self.terminate(self.p.status)
+        elif self.pending:
             fd, data, line, text = self.pending.pop(0)
             self.write(fd, data)
             text = f"{text} (its next write)"
@@ -278,7 +281,7 @@ class Exec:
             self.pc = ins.target
         elif isinstance(ins, ir.Builtin):
             result = getattr(self, "_b_" + ins.name)(ins, choice)
-            if not self.alive:
+            if not self.alive or self.func is None:
                 return
             if ins.dst is not None and result is not None:
                 self.temps[ins.dst] = result
@@ -525,16 +528,23 @@ class Exec:
         self.next_pid += 1
         return pid
 
+    def release_vfork_parent(self) -> None:
+        """A vfork parent resumes with the stdio buffers and atexit list its child left (they were shared)."""
+        parent_pid = self.p.vfork_parent
+        if parent_pid and parent_pid in self.procs:
+            parent = self.procs[parent_pid]
+            self.procs[parent_pid] = parent._replace(
+                vfork_child=0, out=self.out, err=self.err, atexit=tuple(self.atexit))
+            self.events.append(Event("vfork_release", self.pid, parent=parent_pid))
+        self.p = self.p._replace(vfork_parent=0)
+
     def terminate(self, word: int) -> None:
         """The process ends with wait status `word`: it becomes a zombie, its memory is freed,
         its children go to init, and a vfork parent resumes with the libc state the child left."""
         if self.exit_plan:
             self.events.append(Event("atexit_skipped", self.pid, remaining=len(self.exit_plan)))
+        self.release_vfork_parent()
         p = self.p
-        if p.vfork_parent and p.vfork_parent in self.procs:
-            parent = self.procs[p.vfork_parent]
-            self.procs[p.vfork_parent] = parent._replace(
-                vfork_child=0, out=self.out, err=self.err, atexit=tuple(self.atexit))
         self.alive = False
         self.ptes = {}
         self.mem_dirty = True
@@ -606,8 +616,21 @@ class Exec:
         return self.p.pgid
 
     def _b__exit(self, ins, choice, preview=False):
-        """_exit(2): no atexit handlers, no stdio flush; the parent sees status & 0xff."""
-        self.terminate((self.eval(ins.args[0]) & 0xFF) << 8)
+        """_exit(2): no atexit handlers, no stdio flush; the parent sees status & 0xff.
+
+        A vfork child first gives the borrowed memory back, and its parent resumes
+        right then (mm_release); becoming a zombie is a later step, so a WNOHANG wait
+        of the resumed parent can still find it running."""
+        word = (self.eval(ins.args[0]) & 0xFF) << 8
+        if self.p.vfork_parent:
+            self.release_vfork_parent()
+            self.ptes = {}
+            self.mem_dirty = True
+            self.refcounts = None
+            self.func = None
+            self.p = self.p._replace(state=EXITING, status=word)
+            return None
+        self.terminate(word)
 
     _b__Exit = _b__exit
 

@@ -50,7 +50,7 @@ def _processes(state: State) -> list:
         kids[q.ppid] = kids.get(q.ppid, 0) + 1
     out = []
     for p in state.procs:
-        st = "zombie" if p.state == ZOMBIE else ("suspended" if p.vfork_child else "running")
+        st = p.state if p.state != "running" else ("suspended" if p.vfork_child else "running")
         out.append(ProcView(p.pid, p.ppid, p.pgid, st, p.pid == FIRST_PID, p.status, len(p.atexit), kids.get(p.pid, 0)))
     return out
 
