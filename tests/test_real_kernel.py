@@ -2,8 +2,10 @@
 
 Every spec (except those run on a deliberately broken kernel, and those whose model
 says they never terminate) is compiled with the machine's `cc` and run repeatedly
-with stdout to a file; each observed outcome must be in `forkspec outcomes`. The
-test asserts only that what ran is allowed, never that a rare interleaving shows up.
+with stdout to a file, a terminal and a pipe, each run perturbed (pauses at fork,
+output, exit and wait points; one CPU or all); each observed outcome must be in
+`forkspec outcomes`. The test asserts only that what ran is allowed, never that a
+rare interleaving shows up.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from forkspec.frontend import load_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = sorted((ROOT / "specs").rglob("*.c"))
-RUNS = 8
+RUNS = {"file": 8, "tty": 8, "pipe": 4}  # a pipe is buffered as a file is: fewer runs
 
 pytestmark = pytest.mark.skipif(realrun.compiler() is None, reason="no C compiler (cc/gcc) on this machine")
 
@@ -30,11 +32,11 @@ CASES = [p for p in SPECS if runnable(p)]
 
 
 @pytest.mark.parametrize("path", CASES, ids=[p.relative_to(ROOT).as_posix() for p in CASES])
-@pytest.mark.parametrize("mode", ["file", "tty"])
+@pytest.mark.parametrize("mode", ["file", "tty", "pipe"])
 def test_every_real_outcome_is_allowed_by_the_model(path, mode, tmp_path):
     spec = load_spec(path)
-    report = conform.conform(spec, mode, RUNS, workdir=tmp_path)
+    report = conform.conform(spec, mode, RUNS[mode], workdir=tmp_path)
     assert report.model_complete
     assert report.timed_out == 0
     assert not report.forbidden, conform.render(report)
-    assert sum(report.observed.values()) == RUNS
+    assert sum(report.observed.values()) == RUNS[mode]
