@@ -111,6 +111,8 @@ class Stmt:
             return [pad + self.code]
         if self.kind == "fork":
             return [pad + "fork();"]
+        if self.kind == "fork2":  # `fork() && fork();` or `fork() || fork();`
+            return [pad + self.code]
         if self.kind in ("ifchild", "ifpid"):
             head = "if (fork() == 0) {" if self.kind == "ifchild" else "if (p == 0) {"
             lines = [pad + "p = fork();"] if self.kind == "ifpid" else []
@@ -182,9 +184,10 @@ def _cost(s: Stmt) -> int:
     """Visible operations of one process executing ``s`` (not counting nested blocks)."""
     if s.kind == "simple" and s.code in _QUIET:
         return 0
-    if s.kind == "vfork" or s.code.startswith(("atexit(", "while")):
-        return 2  # vfork: the child's steps; atexit: the handler's output at exit; while: two waits
-    return 1 + s.code.count("\\n") // 2  # a newline inside a printf: two writes on a tty
+    if s.kind in ("vfork", "fork2") or s.code.startswith(("atexit(", "while")):
+        return 2  # vfork: the child's steps; fork2: two forks; atexit: the handler's output at exit; while: waits
+    # a newline inside a printf: two writes on a tty; a long one: a write per full buffer
+    return 1 + s.code.count("\\n") // 2 + len(s.code) // 1024
 
 
 def _run(block, n: int) -> tuple[int, int, int]:
@@ -216,6 +219,9 @@ def _run(block, n: int) -> tuple[int, int, int]:
         elif s.kind == "fork":
             created += n
             n *= 2
+        elif s.kind == "fork2":  # the second fork runs in one of the two processes of the first
+            created += 2 * n
+            n *= 3
         elif s.kind == "vfork":
             created += n
     return n, created, ops
@@ -258,6 +264,7 @@ def _out(ctx: _Ctx, in_loop: bool, nl_bias: int = 1) -> str:
     kind = ch.weighted([
         (6, "printf"), (3, "puts"), (3, "putchar"), (3, "write"), (2, "printf2"), (2, "pidinfo"),
         (1, "fputs"), (1, "fputc"), (1, "fprintf"), (2, "counter"), (1 if in_loop else 0, "loopvar"),
+        (0 if in_loop else 1, "bulk"),
     ])
     if kind == "printf":
         return f'printf("{t}{nl}");'
@@ -279,6 +286,8 @@ def _out(ctx: _Ctx, in_loop: bool, nl_bias: int = 1) -> str:
         return f'printf("{t}%d{end}", g);'
     if kind == "loopvar":
         return f'printf("{t}%d{end}", i);'
+    if kind == "bulk":  # one long printf: across a terminal's 1024-byte and a file's 4096-byte buffer
+        return f'printf("{t * ch.pick([500, 1100, 4100, 4500])}");'
     which = ch.pick(["getppid() == 1", "getpid()", "getppid()"])
     return f'printf("{t}%d{end}", {which});'
 
@@ -306,7 +315,7 @@ BUFSIZ_ARG = 64  # a size with no buffer: glibc ignores it
 def _wait(ctx: _Ctx, pid_known: bool) -> str:
     ch = ctx.ch
     t = _token(ctx)
-    kind = ch.weighted([(3, "wait"), (2, "status"), (2, "all"), (2, "nohang"), (1, "nohang_pid"),
+    kind = ch.weighted([(3, "wait"), (2, "status"), (2, "all"), (2, "nohang"), (1, "nohang_pid"), (1, "spin"),
                         (3 if pid_known else 0, "waitpid"), (2 if pid_known else 0, "waitpid_status")])
     if kind == "wait":
         return "wait(NULL);"
@@ -318,6 +327,8 @@ def _wait(ctx: _Ctx, pid_known: bool) -> str:
         return f'printf("{t}%d\\n", waitpid(-1, NULL, WNOHANG) > 0);'
     if kind == "nohang_pid":
         return f'printf("{t}%d\\n", waitpid(-1, &st, WNOHANG));'
+    if kind == "spin":  # poll until a child has ended (or there is none)
+        return f'while ((r = waitpid(-1, &st, WNOHANG)) == 0) {{}} printf("{t}%d\\n", r > 0);'
     if kind == "waitpid":
         return "waitpid(p, &st, 0);"
     return f'printf("{t}%d\\n", waitpid(p, &st, 0) == p ? WEXITSTATUS(st) : -1);'
@@ -374,7 +385,7 @@ def _stmt(ctx: _Ctx, n: int, depth: int, in_loop: bool, pid_known: bool, fork_on
     other = 0 if fork_only and can_fork else 1
     kind = ch.weighted([
         (5 if can_fork else 0, "ifchild"), (8 * other, "out"), (3 if can_fork else 0, "ifpid"),
-        (3 if can_fork else 0, "fork"), (2 * other, "flush"), (2 * other, "buffering"), (3 * other, "wait"),
+        (3 if can_fork else 0, "fork"), (1 if can_fork and ctx.left >= 2 * n else 0, "fork2"), (2 * other, "flush"), (2 * other, "buffering"), (3 * other, "wait"),
         (1 if ctx.left >= n else 0, "vfork"), ((2 if ctx.handlers < 2 else 1) * other, "atexit"),
         (1 * other, "counter"), (1 * other, "sleep"), (2 if depth < 2 and not in_loop else 0, "loop"),
     ])
@@ -397,6 +408,9 @@ def _stmt(ctx: _Ctx, n: int, depth: int, in_loop: bool, pid_known: bool, fork_on
     if kind == "fork":
         ctx.left -= n
         return Stmt("fork")
+    if kind == "fork2":
+        ctx.left -= 2 * n
+        return Stmt("fork2", ch.pick(["fork() && fork();", "fork() || fork();"]))
     if kind == "vfork":
         ctx.left -= n
         code = ""
