@@ -112,11 +112,14 @@ class Recorded:
     state: Any  # the recorded state after the step, in whatever form `same` compares
 
 
+def describe_move(pid: int, line: int, text: str, choice: str, names: dict[int, str]) -> str:
+    who = f"{names.get(pid, '?')} [{pid}]"
+    where = f"line {line} `{text}`" if line else ("init" if pid == INIT_PID else "exit()")
+    return f"{who} {where}" + (" (fork fails)" if choice == "fail" else "")
+
+
 def describe_action(action, names: dict[int, str]) -> str:
-    who = f"{names.get(action.pid, '?')} [{action.pid}]"
-    where = f"line {action.line}" if action.line else "exit()"
-    fail = " (fork fails)" if action.choice == "fail" else ""
-    return f"{who} {where} `{action.text}`{fail}"
+    return describe_move(action.pid, action.line, action.text, action.choice, names)
 
 
 def follow(model, initial_matches: Callable[[Any], str | None], recorded: list[Recorded],
@@ -137,8 +140,7 @@ def follow(model, initial_matches: Callable[[Any], str | None], recorded: list[R
     steps: list[Step] = []
     for i, rec in enumerate(recorded, start=1):
         succ = model.successors(state)
-        wanted = f"{names.get(rec.pid, '?')} [{rec.pid}] " + (f"line {rec.line}" if rec.line else "exit()") \
-            + f" `{rec.text}`" + (" (fork fails)" if rec.choice == "fail" else "")
+        wanted = describe_move(rec.pid, rec.line, rec.text, rec.choice, names)
         same_move = [(a, n) for a, n in succ if a.pid == rec.pid and a.choice == rec.choice]
         if not same_move:
             offered = "; ".join(describe_action(a, names) for a, _ in succ) or "nothing: the state is stuck or final"

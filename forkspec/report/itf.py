@@ -131,8 +131,8 @@ def state_vars(state, names: dict[int, str], program) -> dict:
 
 
 def action_value(action, names_before: dict[int, str], names_after: dict[int, str]) -> dict:
-    kinds = [e.kind for e in action.events]
-    tag = next((k for k in _ACTION_TAGS if k in kinds), "local")
+    own = [e.kind for e in action.events if e.pid == action.pid] or [e.kind for e in action.events]
+    tag = next((k for k in _ACTION_TAGS if k in own), "local")
     return {"tag": tag, "value": {
         "pid": big(action.pid),
         "process": names_before.get(action.pid, "?"),

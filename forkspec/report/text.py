@@ -179,6 +179,8 @@ def render_stats(s: Stats) -> str:
             f"{s.seconds:.2f} s ({s.states_per_second:,.0f} states/s)")
     if s.deadlocks:
         line += f", {s.deadlocks} stuck"
+    if getattr(s, "queued", 0):
+        line += f", {s.queued} left on queue"
     if not s.complete:
         line += f"\n  search incomplete: {s.cut}"
     return line
