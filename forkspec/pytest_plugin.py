@@ -75,6 +75,14 @@ def pytest_collect_file(file_path: Path, parent):
     return None
 
 
+def _shown(path: Path, config) -> str:
+    """The path as the user would type it: relative to where pytest was started, when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path(config.invocation_params.dir).resolve()))
+    except ValueError:
+        return str(path)
+
+
 class SpecFailure(Exception):
     """A check that did not come out as the spec says, with its report."""
 
@@ -90,7 +98,7 @@ class SpecFile(pytest.File):
         config = self.config
         prop_files = tuple(Path(p) for p in config.getoption("forkspec_props") or ())
         self.props = library(prop_files)
-        self.spec = load_spec(self.path)
+        self.spec = load_spec(_shown(self.path, config))
         unknown_violates(self.spec, self.props)
         self.options = Options(property_files=prop_files, max_states=config.getoption("forkspec_max_states"))
         self.runs: dict = {}
