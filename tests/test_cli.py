@@ -405,9 +405,9 @@ def test_trace_json(spec_file):
     p = spec_file(NEVER_WAITS)
     r = forkspec_cli("trace", str(p), "--property", "all-reaped", "--format", "json")
     assert r.returncode == 0
-    data = json.loads(r.stdout)
-    assert data["found"] is True and data["check"] == "all-reaped"
-    assert [s["step"] for s in data["trace"]] == [1, 2]
+    data = json.loads(r.stdout)  # an ITF trace: the initial state, then one state per step
+    assert data["#meta"]["format"] == "ITF" and data["#meta"]["check"] == "all-reaped"
+    assert [s["#meta"]["index"] for s in data["states"]] == [0, 1, 2]
     r = forkspec_cli("trace", str(spec_file(WAITS, "w.c")), "--property", "all-reaped", "--format", "json")
     assert r.returncode == 1
     assert json.loads(r.stdout)["found"] is False
