@@ -14,6 +14,8 @@ bounds that keep the model fast, and the model accepts every one of them.
 from __future__ import annotations
 
 import itertools
+import json
+import os
 import zlib
 
 import pytest
@@ -75,3 +77,77 @@ def test_shrinking_keeps_the_failure_and_drops_the_rest():
     assert "vfork" in small.source()
     assert small.size() == 1
     parse_spec(small.source(), "small.c")  # still a program the model accepts
+
+
+# ----------------------------------------------------------------------------- the conform command and its report
+
+DETERMINISTIC = """\
+/*@forkspec
+modes: file
+*/
+#include <stdio.h>
+#include <unistd.h>
+#include <sys/wait.h>
+int main(void) { printf("a\\n"); fflush(stdout); if (fork() == 0) { printf("c\\n"); return 2; }
+                 wait(NULL); printf("p\\n"); return 0; }
+"""
+
+
+def _cli(monkeypatch, capsys, *args) -> tuple[int, str, str]:
+    from forkspec import cli
+
+    monkeypatch.setattr("sys.argv", ["forkspec", *args])
+    with pytest.raises(SystemExit) as stop:
+        cli.main()
+    out, err = capsys.readouterr()
+    return stop.value.code, out, err
+
+
+@needs_cc
+def test_conform_command_agrees_and_reports_json(tmp_path, monkeypatch, capsys):
+    spec = tmp_path / "det.c"
+    spec.write_text(DETERMINISTIC)
+    code, out, _ = _cli(monkeypatch, capsys, "conform", str(spec), "--runs", "3", "--stdout", "file",
+                        "--stdout", "pipe", "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert [r["mode"] for r in data["reports"]] == ["file", "pipe"]
+    for r in data["reports"]:
+        assert r["verdict"] == "agree" and r["counted"] == 3 and r["coverage"] == 1.0
+        assert r["observed"] == [{"stdout": "a\nc\np\n", "exit_status": 0, "processes": 2, "count": 3, "allowed": True}]
+    assert data["summary"]["disagreements"] == 0 and data["summary"]["runs"] == 6
+
+
+@needs_cc
+def test_an_observation_the_model_forbids_exits_1_and_names_the_closest_outcome(tmp_path, monkeypatch, capsys):
+    spec = tmp_path / "det.c"
+    spec.write_text(DETERMINISTIC)
+    wrong = {conform.key("a\nc\nc\np\n", 0, 2), conform.key("", 1, 1)}  # a model that is wrong about it
+    monkeypatch.setattr(conform, "model_outcomes", lambda *a, **k: (wrong, True))
+    code, out, _ = _cli(monkeypatch, capsys, "conform", str(spec), "--runs", "2", "--no-perturb")
+    assert code == 1
+    assert '2 !! stdout="a\\nc\\np\\n"; exit=0; processes=2;' in out
+    assert "Negative: 1 observed outcome(s) the model forbids" in out
+    assert 'closest model outcome (similarity 0.' in out and 'stdout="a\\nc\\nc\\np\\n"' in out
+    assert "Positive: 2 model outcome(s) never observed" in out
+    assert "DISAGREE" in out
+
+
+def test_a_spec_the_compiler_rejects_is_bad_input(tmp_path, monkeypatch, capsys):
+    spec = tmp_path / "bad.c"
+    spec.write_text(DETERMINISTIC)
+    monkeypatch.setattr(realrun, "compile_spec", lambda *a, **k: (_ for _ in ()).throw(
+        realrun.RealRunError("cannot compile bad.c: boom")))
+    code, _, err = _cli(monkeypatch, capsys, "conform", str(spec), "--runs", "1")
+    assert code == 2
+    assert "cannot compile bad.c" in err
+
+
+def test_perturbation_schedule_mixes_pauses_and_cpus():
+    plans = [realrun.perturbation(i, seed=5) for i in range(6)]
+    assert [p.seed is None for p in plans] == [False, False, True, False, False, True]
+    assert len({p.seed for p in plans if p.seed is not None}) == 4
+    if len(os.sched_getaffinity(0)) > 1:
+        assert [p.cpus is None for p in plans] == [True, False] * 3
+        assert all(len(p.cpus) == 1 for p in plans if p.cpus)
+    assert realrun.perturbation(3, seed=5) == plans[3]  # reproducible
