@@ -234,7 +234,7 @@ def conform_many(specs: list[Spec], mode: str | tuple[str, ...] | None, runs: in
     """
     todo = []
     for s in specs:
-        modes = tuple(m for m in (mode if isinstance(mode, tuple) else modes_for(s, mode)))
+        modes = mode if isinstance(mode, tuple) else modes_for(s, mode)
         todo.append(Job(s.path, modes, runs, timeout, perturb, seed, tuple(str(p) for p in prop_files)))
     results: list = []
     with realrun.background_load(load):
