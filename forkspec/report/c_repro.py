@@ -40,7 +40,7 @@ from forkspec.errors import ForkspecError
 from forkspec.kernel import reap_orphans
 from forkspec.kernel.state import FIRST_PID, INIT_PID, find
 from forkspec.kernel.step import Exec
-from forkspec.report.text import c_string, decode_status, describe_event
+from forkspec.report.text import c_string, changes, decode_status
 from forkspec.trace import Trace, names_by_step
 
 
@@ -218,7 +218,7 @@ def _step_text(k: int, n: int, trace: Trace, per_step) -> str:
     a = step.action
     names = per_step[k]
     where = f"line {a.line}  {a.text}" if a.line else "exit()"
-    what = "; ".join(describe_event(e, names) for e in a.events) or "-"
+    what = changes(a, names)
     return f"step {k}/{n}  {per_step[k - 1].get(a.pid, '?')} [{a.pid}]  {where}  =>  {what}"
 
 

@@ -130,7 +130,7 @@ def _code_flow(uri: dict, trace) -> dict:
     for i, step in enumerate(trace.steps, start=1):
         a = step.action
         last_line = a.line or last_line
-        what = "; ".join(treport.describe_event(e, per_step[i]) for e in a.events) or "-"
+        what = treport.changes(a, per_step[i])
         text = f"step {i}: {per_step[i - 1].get(a.pid, '?')} [{a.pid}] {a.text if a.line else 'exit()'}: {what}"
         locs.append({"location": _location(uri, last_line, 1, text), "executionOrder": i})
     return {"threadFlows": [{"locations": locs}]}

@@ -76,6 +76,12 @@ def describe_event(e, names: dict[int, str]) -> str:
     return k
 
 
+def changes(action, names: dict[int, str]) -> str:
+    """What a step changed, in words; another process's events are prefixed with its name."""
+    return "; ".join((describe_event(e, names) if e.pid == action.pid or e.kind == "reparent"
+                      else f"{names.get(e.pid, e.pid)}: {describe_event(e, names)}") for e in action.events) or "-"
+
+
 def render_trace(trace: Trace, title: str = "", conclusion: str = "", program=None) -> str:
     """One line per step: step number, process, source line, what it executed, what changed;
     then the last state and, when given, what is wrong with it."""
@@ -88,8 +94,7 @@ def render_trace(trace: Trace, title: str = "", conclusion: str = "", program=No
         before, after = per_step[i - 1], per_step[i]
         who = f"{before.get(a.pid, '?')} [{a.pid}]"
         where = f"line {a.line}" if a.line else ("init" if a.pid == INIT_PID else "exit()")
-        what = "; ".join((describe_event(e, after) if e.pid == a.pid or e.kind == "reparent"
-                          else f"{after.get(e.pid, e.pid)}: {describe_event(e, after)}") for e in a.events) or "-"
+        what = changes(a, after)
         text = a.text if len(a.text) <= 44 else a.text[:41] + "..."
         if not a.line and text == "exit":
             text = ""
