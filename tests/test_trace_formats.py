@@ -505,3 +505,14 @@ def test_ctrl_c_stops_cleanly_with_an_inconclusive_verdict_and_the_figures(tmp_p
     assert "left on queue" in out and "states generated" in out
     assert "interrupted: the verdicts not yet reached are inconclusive" in out
     assert ET.parse(tmp_path / "j.xml").getroot().get("errors") != "0"
+
+
+def test_the_readme_shows_the_trace_the_tool_prints(cli, monkeypatch):
+    readme = (REPO / "README.md").read_text()
+    command = "$ forkspec trace specs/violations/all_reaped_parent_never_waits.c\n"
+    shown = readme[readme.index(command) + len(command):]
+    shown = shown[:shown.index("```")]
+    monkeypatch.chdir(REPO)
+    code, out, _ = cli("trace", "specs/violations/all_reaped_parent_never_waits.c")
+    assert code == 0
+    assert out == shown
