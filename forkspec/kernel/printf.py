@@ -354,3 +354,22 @@ def format_printf(fmt: str, args: Sequence[Arg]) -> str:
     return "".join(
         _pad(head + "0" * zeros + tail, width, left) for head, zeros, tail, width, left in fields
     )
+
+
+def printf_pieces(fmt: str, args: Sequence[Arg]) -> list[str]:
+    """What glibc's vfprintf hands the stream, call by call: each run of literal text and
+    each conversion is one `_IO_sputn`. On a buffered stream the split decides when the
+    buffer is written, so the kernel feeds the pieces to stdio one at a time."""
+    out: list[str] = []
+    i = 0
+    for piece in _parse(_check_format(fmt)):
+        if isinstance(piece, str):
+            if piece:
+                out.append(piece)
+            continue
+        n = piece.nargs
+        text = format_printf(piece.text, list(args[i : i + n]))
+        i += n
+        if text:
+            out.append(text)
+    return out

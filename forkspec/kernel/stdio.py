@@ -41,24 +41,58 @@ def put(stream: Stream, data: str) -> tuple[Stream, list[str]]:
     return _put_full(stream, data)
 
 
-def _put_line(stream: Stream, data: str) -> tuple[Stream, list[str]]:
+def _put_line(stream: Stream, s: str) -> tuple[Stream, list[str]]:
+    """glibc's xsputn on a line-buffered stream: once putting, what fits up to the last
+    newline is copied and flushed in one write; the rest takes the full-buffer path."""
     writes: list[str] = []
-    buf, size = stream.buf, stream.size
-    i = 0
-    while i < len(data):
-        if len(buf) >= size:
+    buf, size, area = stream.buf, stream.size, stream.area
+    must_flush = False
+    room = 0
+    if area == AREA_OK:
+        room = size - len(buf)
+        if room >= len(s):
+            nl = s.rfind("\n")
+            if nl >= 0:
+                room, must_flush = nl + 1, True
+    buf, s = buf + s[:room], s[room:]
+    if s or must_flush:
+        if buf:
             writes.append(buf)
-            buf = ""
-        chunk = data[i : i + size - len(buf)]
-        nl = chunk.find("\n")
-        if nl >= 0:
-            chunk = chunk[: nl + 1]
-            writes.append(buf + chunk)
-            buf = ""
-        else:
-            buf += chunk
-        i += len(chunk)
-    return Stream(buf, stream.mode, size, AREA_OK), writes
+            buf, area = "", AREA_OK
+        elif area == AREA_NONE:
+            area = AREA_OK
+        direct = len(s) - (len(s) % size if size >= SMALL_BLOCK else 0)
+        if direct:
+            writes.append(s[:direct])
+            s, area = s[direct:], AREA_OK
+        for c in s:  # _IO_default_xsputn: a line-buffered write area has no room, so __overflow per byte
+            buf, area = _overflow_char(buf, size, area, c, True, writes)
+    return Stream(buf, stream.mode, size, area), writes
+
+
+def _overflow_char(buf: str, size: int, area: int, c: str, line: bool, writes: list[str]) -> tuple[str, int]:
+    """__overflow(c): write a full buffer first, store the byte, write at a newline when line buffered."""
+    if len(buf) >= size:
+        writes.append(buf)
+        buf = ""
+    buf += c
+    if line and c == "\n":
+        writes.append(buf)
+        buf = ""
+    return buf, AREA_OK if area == AREA_NONE or not buf else area
+
+
+def putc(stream: Stream, c: str) -> tuple[Stream, list[str]]:
+    """putc/putchar: stored while a fully buffered write area has room, else through __overflow."""
+    if stream.mode == IONBF:
+        return stream, [c]
+    if stream.mode == IOFBF and stream.area == AREA_OK and len(stream.buf) < stream.size:
+        return stream._replace(buf=stream.buf + c), []
+    writes: list[str] = []
+    buf, area = _overflow_char(stream.buf, stream.size, stream.area, c, stream.mode == IOLBF, writes)
+    if writes:
+        area = AREA_OK
+    return Stream(buf, stream.mode, stream.size, area), writes
 
 
 def _put_full(stream: Stream, s: str) -> tuple[Stream, list[str]]:

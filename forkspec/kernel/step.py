@@ -15,7 +15,7 @@ from forkspec.frontend import ctypes as ct
 from forkspec.kernel import stdio
 from forkspec.kernel.evaluate import compiled, reads_memory_indirectly
 from forkspec.kernel.events import Event
-from forkspec.kernel.printf import format_printf
+from forkspec.kernel.printf import format_printf, printf_pieces
 from forkspec.kernel.state import (
     EXITING, FIRST_PID, INIT_PID, IOFBF, IOLBF, IONBF, PTE_COW, PTE_SHARED, PTE_WRITE, RUNNING, ZOMBIE,
     Activation, Proc, State, Stream,
@@ -756,37 +756,48 @@ class Exec:
         self.write(fd, (buf + "\0")[:n])
         return n
 
-    def format(self, ins, args) -> str:
+    def format(self, ins, args) -> list[str]:
         values = [self.eval(a) for a in args]
         if not isinstance(values[0], str):
             raise ModelError("the format of printf must be a string")
         try:
-            return format_printf(values[0], values[1:])
+            return printf_pieces(values[0], values[1:])
         except ValueError as e:
             raise ModelError(f"printf: {e}") from None
 
+    def print_pieces(self, fd: int, pieces: list[str]) -> int:
+        """vfprintf: one write for an unbuffered stream (glibc formats into a helper buffer),
+        else each piece is its own call into the stream."""
+        if self.get_stream(fd).mode == IONBF:
+            self.put(fd, "".join(pieces))
+        else:
+            for piece in pieces:
+                self.put(fd, piece)
+        return sum(len(p) for p in pieces)
+
     def _b_printf(self, ins, choice, preview=False):
-        data = self.format(ins, ins.args)
-        self.put(1, data)
-        return len(data)
+        return self.print_pieces(1, self.format(ins, ins.args))
 
     def _b_fprintf(self, ins, choice, preview=False):
         fd = self.stream(self.eval(ins.args[0]))
-        data = self.format(ins, ins.args[1:])
-        self.put(fd, data)
-        return len(data)
+        return self.print_pieces(fd, self.format(ins, ins.args[1:]))
 
     def _b_puts(self, ins, choice, preview=False):
         """puts(3): the string, then a newline (two writes when unbuffered, as in glibc)."""
         s = self.eval(ins.args[0])
         self.put(1, s.split("\0", 1)[0])
-        self.put(1, "\n")
+        self.putc(1, ord("\n"))
         return 1
 
-    def _b_putchar(self, ins, choice, preview=False):
-        c = self.eval(ins.args[0]) & 0xFF
-        self.put(1, chr(c))
+    def putc(self, fd: int, c: int) -> int:
+        st, writes = stdio.putc(self.get_stream(fd), chr(c))
+        self.set_stream(fd, st)
+        for w in writes:
+            self.write(fd, w)
         return c
+
+    def _b_putchar(self, ins, choice, preview=False):
+        return self.putc(1, self.eval(ins.args[0]) & 0xFF)
 
     def _b_fputs(self, ins, choice, preview=False):
         s, fd = self.eval(ins.args[0]), self.stream(self.eval(ins.args[1]))
@@ -795,8 +806,7 @@ class Exec:
 
     def _b_fputc(self, ins, choice, preview=False):
         c, fd = self.eval(ins.args[0]) & 0xFF, self.stream(self.eval(ins.args[1]))
-        self.put(fd, chr(c))
-        return c
+        return self.putc(fd, c)
 
     _b_putc = _b_fputc
 
