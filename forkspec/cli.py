@@ -97,8 +97,9 @@ class Progress:
             click.echo(text, err=True)
 
     def done(self, stats) -> None:
-        """The closing figures of one search (a last progress line), then a clean line."""
-        if self.show:
+        """One search is over: on a terminal the line is wiped (the report has the figures);
+        elsewhere a last line with the closing figures stays in the log."""
+        if self.show and not self.tty:
             self.line(stats.distinct, stats.generated, stats.queued, stats.depth, stats.seconds)
         self.clear()
         self._last = 0.0
