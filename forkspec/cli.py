@@ -79,6 +79,7 @@ class Progress:
         self._last = 0.0
         self._dirty = False
         self._previous = None
+        self._installed = False
 
     def __call__(self, distinct, generated, queue, depth, seconds) -> bool:
         if self.show and seconds - self._last >= self.interval:
@@ -112,13 +113,15 @@ class Progress:
     def __enter__(self):
         try:
             self._previous = signal.signal(signal.SIGINT, self._on_sigint)
+            self._installed = True
         except ValueError:  # not the main thread: no polite stop, Ctrl-C stays KeyboardInterrupt
-            self._previous = None
+            self._installed = False
         return self
 
     def __exit__(self, *exc):
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
+        if self._installed:
+            signal.signal(signal.SIGINT, self._previous if self._previous is not None else signal.SIG_DFL)
+            self._installed = False
         self.clear()
         return False
 
