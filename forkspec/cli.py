@@ -14,7 +14,6 @@ from pathlib import Path
 import click
 
 from forkspec import conform as conformance
-from forkspec.engines.bfs import INTERRUPTED
 from forkspec.engines.result import INCONCLUSIVE, VIOLATED, Witness
 from forkspec.errors import ForkspecError
 from forkspec.frontend import Spec, load_spec

@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, forkspec_cli
+from conftest import REPO
 from forkspec import realrun
 from forkspec.cli import main
 from forkspec.engines.result import VIOLATED, Witness
 from forkspec.frontend import load_spec
 from forkspec.kernel.state import shell_status
-from forkspec.report import c_repro, dot, itf
+from forkspec.report import c_repro, dot
 from forkspec.session import Options, run
 from forkspec.trace import rebuild
 
