@@ -35,6 +35,7 @@ from forkspec import conform, gen, realrun  # noqa: E402
 from forkspec.errors import ForkspecError  # noqa: E402
 
 MODES = ("file", "tty", "pipe")
+MAX_STATES = 300_000  # a model search beyond this is cut short (the program counts as incomplete)
 _workdir: Path | None = None
 
 
@@ -49,7 +50,8 @@ def workdir() -> Path:
 def check(prog: gen.Program, name: str, modes, runs: int, seed: int, timeout: float) -> list[conform.ConformReport]:
     wd = workdir()
     try:
-        return conform.conform_source(prog.source(), name, modes, runs, wd, timeout=timeout, seed=seed)
+        return conform.conform_source(prog.source(), name, modes, runs, wd, timeout=timeout, seed=seed,
+                                      max_states=MAX_STATES)
     finally:
         for suffix in (".c", ""):
             try:

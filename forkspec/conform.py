@@ -149,15 +149,17 @@ def observe(report: ConformReport, observations) -> ConformReport:
 
 def conform(spec: Spec, mode: str, runs: int, props=None, timeout: float = 10.0,
             workdir: Path | None = None, perturb: bool = True, seed: int = 0,
-            model: tuple[set, bool] | None = None, exe: Path | None = None) -> ConformReport:
+            model: tuple[set, bool] | None = None, exe: Path | None = None,
+            max_states: int | None = None) -> ConformReport:
     """Run ``spec`` ``runs`` times with stdout to ``mode`` and compare with the model.
 
     ``perturb`` shakes the runs (see `realrun.perturbation`); ``seed`` picks the
     series. ``model`` (outcome keys, complete) and ``exe`` (an executable compiled
-    from the spec) skip the work already done by the caller.
+    from the spec) skip the work already done by the caller; ``max_states`` bounds
+    the model's search (beyond it the report is `incomplete`).
     """
     modelled, notes = model_spec(spec)
-    outs, complete = model if model is not None else model_outcomes(modelled, mode, props)
+    outs, complete = model if model is not None else model_outcomes(modelled, mode, props, max_states)
     report = ConformReport(spec.path, mode, runs, outs, complete, perturbed=perturb, seed=seed, notes=list(notes))
     if not complete:
         report.notes.append("the model's search was cut short: observations cannot be judged")
@@ -169,7 +171,7 @@ def conform(spec: Spec, mode: str, runs: int, props=None, timeout: float = 10.0,
 
 
 def conform_source(source: str, name: str, modes, runs: int, workdir: Path, timeout: float = 10.0,
-                   perturb: bool = True, seed: int = 0) -> list[ConformReport]:
+                   perturb: bool = True, seed: int = 0, max_states: int | None = None) -> list[ConformReport]:
     """Conformance of a program given as text (a generated one): it is written to
     ``workdir/name.c``, compiled once and run ``runs`` times in each mode."""
     workdir = Path(workdir)
@@ -178,7 +180,8 @@ def conform_source(source: str, name: str, modes, runs: int, workdir: Path, time
     path.write_text(source, encoding="utf-8")
     spec = load_spec(path)
     exe = realrun.compile_spec(path, workdir)
-    return [conform(spec, m, runs, None, timeout, perturb=perturb, seed=seed, exe=exe) for m in modes]
+    return [conform(spec, m, runs, None, timeout, perturb=perturb, seed=seed, exe=exe, max_states=max_states)
+            for m in modes]
 
 
 # --------------------------------------------------------------------------- many specs
