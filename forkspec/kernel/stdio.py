@@ -56,15 +56,7 @@ def _put_line(stream: Stream, s: str) -> tuple[Stream, list[str]]:
                 room, must_flush = nl + 1, True
     buf, s = buf + s[:room], s[room:]
     if s or must_flush:
-        if buf:
-            writes.append(buf)
-            buf, area = "", AREA_OK
-        elif area == AREA_NONE:
-            area = AREA_OK
-        direct = len(s) - (len(s) % size if size >= SMALL_BLOCK else 0)
-        if direct:
-            writes.append(s[:direct])
-            s, area = s[direct:], AREA_OK
+        buf, area, s = _flush_and_write_through(buf, size, area, s, writes)
         for c in s:  # _IO_default_xsputn: a line-buffered write area has no room, so __overflow per byte
             buf, area = _overflow_char(buf, size, area, c, True, writes)
     return Stream(buf, stream.mode, size, area), writes
@@ -101,18 +93,25 @@ def _put_full(stream: Stream, s: str) -> tuple[Stream, list[str]]:
     room = size - len(buf) if area == AREA_OK else 0
     buf, s = buf + s[:room], s[room:]
     if s:
-        # _IO_OVERFLOW (f, EOF): flush what is buffered (an empty flush leaves the area as it is)
-        if buf:
-            writes.append(buf)
-            buf, area = "", AREA_OK
-        elif area == AREA_NONE:
-            area = AREA_OK
-        direct = len(s) - (len(s) % size if size >= SMALL_BLOCK else 0)
-        if direct:
-            writes.append(s[:direct])
-            s, area = s[direct:], AREA_OK
+        buf, area, s = _flush_and_write_through(buf, size, area, s, writes)
         buf, area = _overflow_chars(buf, size, area, s, writes)
     return Stream(buf, stream.mode, size, area), writes
+
+
+def _flush_and_write_through(buf: str, size: int, area: int, s: str, writes: list[str]) -> tuple[str, int, str]:
+    """xsputn when the data does not fit: `_IO_OVERFLOW (f, EOF)` flushes what is buffered (an
+    empty flush leaves the area as it is), then whole blocks go straight to write(2) — all of
+    it when the buffer is under 128 bytes. Returns the buffer, the area and what is left."""
+    if buf:
+        writes.append(buf)
+        buf, area = "", AREA_OK
+    elif area == AREA_NONE:
+        area = AREA_OK
+    direct = len(s) - (len(s) % size if size >= SMALL_BLOCK else 0)
+    if direct:
+        writes.append(s[:direct])
+        s, area = s[direct:], AREA_OK
+    return buf, area, s
 
 
 def _overflow_chars(buf: str, size: int, area: int, s: str, writes: list[str]) -> tuple[str, int]:
