@@ -113,6 +113,19 @@ def _where(step_no: int, action, names) -> str:
     return f"step {step_no} ({who}, {at})"
 
 
+def _parent_waited_since(trace: Trace, k: int, pid: int, state) -> str:
+    """Did `pid`'s parent wait between `pid`'s previous step and step k? (What it ran, or "".)"""
+    p = find(state, pid)
+    parent = p.ppid if p is not None else 0
+    for j in range(k - 1, 0, -1):
+        a = trace.steps[j - 1].action
+        if a.pid == pid:
+            break
+        if a.pid == parent and ("wait" in a.text or any(e.kind in ("reap", "wait_echild") for e in a.events)):
+            return f"step {j}, line {a.line} `{a.text}`"
+    return ""
+
+
 def schedule(program: ir.Program, config, trace: Trace):
     """Replay the trace with the recorder: processes with their gated calls, and segments."""
     if config.inject:
@@ -151,10 +164,18 @@ def schedule(program: ir.Program, config, trace: Trace):
                         f"{_where(k, action, names)} is a later write(2) of a libc call that began before another "
                         "process moved; the reproducer orders whole calls, not the writes inside one")
                 if x.first is None:
-                    raise ReproUnsupported(
-                        f"{_where(k, action, names)} ends a process whose exit began before another process moved "
-                        "(a vfork child lets its parent resume first); the real kernel finishes that exit on its "
-                        "own, so the reproducer cannot hold it back")
+                    # A vfork child's end: it called _exit in an earlier step (its parent resumed then)
+                    # and becomes a zombie only now. The real kernel finishes such an exit at once; that
+                    # is invisible unless its parent waited in between, when the zombie could be reaped.
+                    waited = _parent_waited_since(trace, k, action.pid, state)
+                    if waited:
+                        raise ReproUnsupported(
+                            f"{_where(k, action, names)} ends a vfork child whose _exit let its parent resume "
+                            f"earlier, and the parent waited in between ({waited}); the real kernel finishes that "
+                            "exit at once, so the wait could see the zombie: no reproducer")
+                    segments.append(_Segment(-1, [k], claimed=True))  # no process takes it: a no-op
+                    state = step.state
+                    continue
                 if k > 1 and me not in vforked:
                     raise ReproUnsupported(
                         f"{_where(k, action, names)} begins with an access to memory another process shares, "
@@ -334,6 +355,7 @@ RUNTIME_BODY = r"""
 struct fsr_msg { int seg; int died; };
 static struct { int me, hits, held, cursor, released; } fsr;
 static int fsr_pipe[FSR_NPROC][2];
+static pid_t *fsr_pids; /* shared: the real pid of each process of the trace */
 static int fsr_verbose;
 static const char *fsr_pidlog;
 static const int fsr_timeout_ms = 10000;
@@ -418,6 +440,8 @@ static void fsr_send(int to, int seg, int died)
 /* Hand the token for segment `seg` to its process; past the last one, end the trace. */
 static void fsr_release(int seg, int died)
 {
+    while (seg <= FSR_NSEGS && fsr_seg_actor[seg] < 0)
+        seg++; /* a step no process takes: a vfork child's end, already awaited */
     if (seg > FSR_NSEGS) {
         if (fsr_verbose)
             fsr_say("[forkspec reproducer] the trace's last state is reached; %s\n",
@@ -520,6 +544,7 @@ static void fsr_child(const struct fsr_hit *h)
     fsr_log_pid(getpid());
     if (h == NULL)
         return;
+    fsr_pids[h->child] = getpid();
     fsr.me = h->child;
     fsr.hits = 0;
     fsr.held = 0;
@@ -554,6 +579,12 @@ __attribute__((constructor)) static void fsr_start(void)
             perror("forkspec reproducer: pipe");
             _exit(125);
         }
+    fsr_pids = mmap(NULL, sizeof(pid_t) * FSR_NPROC, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (fsr_pids == MAP_FAILED) {
+        perror("forkspec reproducer: mmap");
+        _exit(125);
+    }
+    fsr_pids[0] = getpid();
     atexit(fsr_at_exit);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -581,11 +612,24 @@ __attribute__((unused)) static pid_t fsr_fork(int line)
     pid_t r = fork();
     if (r == 0)
         fsr_child(h);
-    else if (r > 0)
+    else if (r > 0) {
+        if (h != NULL)
+            fsr_pids[h->child] = r;
         fsr_log_pid(r);
+    }
     return r;
 }
-__attribute__((unused)) static pid_t fsr_getppid(int line) { fsr_gate(3, line); return getppid(); }
+/* The model's convention: a parent that is not a process of the program (the shell that
+ * started it, or whoever adopted an orphan) is init, pid 1. */
+__attribute__((unused)) static pid_t fsr_getppid(int line)
+{
+    fsr_gate(3, line);
+    pid_t r = getppid();
+    for (int i = 0; i < FSR_NPROC; i++)
+        if (fsr_pids[i] == r)
+            return r;
+    return 1;
+}
 __attribute__((unused)) static ssize_t fsr_write(int line, int fd, const void *buf, size_t n) { fsr_gate(4, line); return write(fd, buf, n); }
 __attribute__((unused)) static pid_t fsr_wait(int line, int *status) { fsr_gate(5, line); return wait(status); }
 __attribute__((unused)) static pid_t fsr_waitpid(int line, pid_t pid, int *status, int options) { fsr_gate(6, line); return waitpid(pid, status, options); }
@@ -607,12 +651,30 @@ __attribute__((unused)) static void fsr_assert(int line, int ok, const char *tex
     fsr_dying();
     abort();
 }
+/* Called as gcc calls it: a printf("text\n") statement is compiled into puts("text"),
+ * printf("c") into putchar('c'), printf("%s\n", s) into puts(s), and printf("") into
+ * nothing (so does the model); buffering differs between them, so the wrapper does the same. */
 __attribute__((unused)) static int fsr_printf(int line, const char *fmt, ...)
 {
+    if (fmt[0] == '\0')
+        return 0;
     fsr_gate(12, line);
     va_list ap;
     va_start(ap, fmt);
-    int r = vprintf(fmt, ap);
+    int r;
+    size_t n = strlen(fmt);
+    if (strchr(fmt, '%') == NULL && n == 1) {
+        r = putchar(fmt[0]);
+    } else if (strchr(fmt, '%') == NULL && fmt[n - 1] == '\n') {
+        char text[n];
+        memcpy(text, fmt, n - 1);
+        text[n - 1] = '\0';
+        r = puts(text);
+    } else if (strcmp(fmt, "%s\n") == 0) {
+        r = puts(va_arg(ap, const char *));
+    } else {
+        r = vprintf(fmt, ap);
+    }
     va_end(ap);
     return r;
 }
@@ -687,8 +749,11 @@ __attribute__((unused)) static int fsr_usleep(unsigned int usec) { (void) usec; 
             } else {                                                         \
                 fsr = fsr_vsaved;                                            \
                 fsr.held = 0;                                                \
-                if (fsr_vr > 0)                                              \
+                if (fsr_vr > 0) {                                            \
+                    if (fsr_vh != NULL)                                      \
+                        fsr_pids[fsr_vh->child] = fsr_vr;                    \
                     fsr_log_pid(fsr_vr);                                     \
+                }                                                            \
             }                                                                \
         }                                                                    \
         fsr_vr;                                                              \
