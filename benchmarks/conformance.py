@@ -192,6 +192,8 @@ def render(s: dict, shrunk: list[dict]) -> str:
         f"  mean coverage       {s['mean_coverage']:.1%} of model outcomes observed "
         f"(mean {s['mean_model_outcomes']} outcomes per program and mode)" if s["mean_coverage"] is not None else
         "  mean coverage       n/a",
+        f"  incomplete models   {s['incomplete_models']} program-mode pair(s) beyond {MAX_STATES:,} states "
+        f"(not judged)",
         f"  errors              {len(s['errors'])} program(s) refused (generator bugs)",
         f"  processes           " + ", ".join(f"{k}: {v}" for k, v in s["processes"].items()),
         f"  time                {s['seconds']}s",
