@@ -47,9 +47,26 @@ def key(stdout: str, exit_status: int, processes: int) -> tuple[str, int, int]:
     return (normalise(stdout), exit_status, processes)
 
 
+_RUN = re.compile(r"(.)\1{15,}", re.S)
+
+
+def text(s: str) -> str:
+    """A C string literal, with every run of 16 or more equal characters written as
+    ``"a"*500`` so that long outputs stay readable: ``"x\\n" + "a"*500 + "h0\\n"``."""
+    parts, at = [], 0
+    for m in _RUN.finditer(s):
+        if m.start() > at:
+            parts.append(c_string(s[at:m.start()]))
+        parts.append(f"{c_string(m.group(1))}*{len(m.group(0))}")
+        at = m.end()
+    if at < len(s) or not parts:
+        parts.append(c_string(s[at:]))
+    return " + ".join(parts)
+
+
 def show(k: tuple[str, int, int]) -> str:
     """An outcome key as the reports print it."""
-    return f"stdout={c_string(k[0])}; exit={k[1]}; processes={k[2]};"
+    return f"stdout={text(k[0])}; exit={k[1]}; processes={k[2]};"
 
 
 def similarity(a: tuple[str, int, int], b: tuple[str, int, int]) -> float:

@@ -248,6 +248,10 @@ class _Ctx:
     letters: Iterator[str] = field(default_factory=lambda: iter("abcdefghjkmnqstuvxyzABCDEFGHJKLMNQRSTUVXYZ" * 4))
     handlers: int = 0
     buffer: int = 0
+    # Raw pids are printed (the real runner renames them afterwards). A real pid may be
+    # wider than the model's, which moves buffer boundaries: programs that print them
+    # get no buffer of their own and no output long enough to fill a buffer.
+    raw_pids: bool = False
 
 
 def _token(ctx: _Ctx) -> str:
@@ -264,7 +268,7 @@ def _out(ctx: _Ctx, in_loop: bool, nl_bias: int = 1) -> str:
     kind = ch.weighted([
         (6, "printf"), (3, "puts"), (3, "putchar"), (3, "write"), (2, "printf2"), (2, "pidinfo"),
         (1, "fputs"), (1, "fputc"), (1, "fprintf"), (2, "counter"), (1 if in_loop else 0, "loopvar"),
-        (0 if in_loop else 1, "bulk"),
+        (0 if in_loop or ctx.raw_pids else 1, "bulk"),
     ])
     if kind == "printf":
         return f'printf("{t}{nl}");'
@@ -288,13 +292,13 @@ def _out(ctx: _Ctx, in_loop: bool, nl_bias: int = 1) -> str:
         return f'printf("{t}%d{end}", i);'
     if kind == "bulk":  # one long printf: across a terminal's 1024-byte and a file's 4096-byte buffer
         return f'printf("{t * ch.pick([500, 1100, 4100, 4500])}");'
-    which = ch.pick(["getppid() == 1", "getpid()", "getppid()"])
+    which = ch.pick(["getppid() == 1", "getpid()", "getppid()"] if ctx.raw_pids else ["getppid() == 1"])
     return f'printf("{t}%d{end}", {which});'
 
 
 def _buffering(ctx: _Ctx) -> str:
     ch = ctx.ch
-    kind = ch.weighted([(3, "nobuf"), (2, "line"), (2, "full"), (1, "setbuf"), (2, "own")])
+    kind = ch.weighted([(3, "nobuf"), (2, "line"), (2, "full"), (1, "setbuf"), (0 if ctx.raw_pids else 2, "own")])
     if kind == "nobuf":
         return "setvbuf(stdout, NULL, _IONBF, 0);"
     if kind == "line":
@@ -315,7 +319,7 @@ BUFSIZ_ARG = 64  # a size with no buffer: glibc ignores it
 def _wait(ctx: _Ctx, pid_known: bool) -> str:
     ch = ctx.ch
     t = _token(ctx)
-    kind = ch.weighted([(3, "wait"), (2, "status"), (2, "all"), (2, "nohang"), (1, "nohang_pid"), (1, "spin"),
+    kind = ch.weighted([(3, "wait"), (2, "status"), (2, "all"), (2, "nohang"), (1 if ctx.raw_pids else 0, "nohang_pid"), (1, "spin"),
                         (3 if pid_known else 0, "waitpid"), (2 if pid_known else 0, "waitpid_status")])
     if kind == "wait":
         return "wait(NULL);"
@@ -445,6 +449,7 @@ _HANDLER_OUT = ['printf("{t}\\n");', 'printf("{t}");', 'puts("{t}");', 'write(1,
 def generate(ch: Choices, label: str = "") -> Program:
     """One program, every choice taken from ``ch``."""
     ctx = _Ctx(ch, MAX_PROCESSES - 1)
+    ctx.raw_pids = ch.chance(1, 3)
     prologue: list[Stmt] = []
     if ch.chance(1, 3):  # buffering set before any output, as C intends
         prologue.append(Stmt("simple", _buffering(ctx)))
