@@ -38,6 +38,7 @@ MAX_OPS = 14
 MAX_BLOCK = 5  # statements in main's body (before its final return)
 MAX_INNER = 3  # statements in a nested block
 BUFFER_SIZES = (8, 16, 100, 128, 200, 1024)
+BUFSIZ_ARG = 64  # a size passed to setvbuf with no buffer: glibc ignores it
 
 
 # --------------------------------------------------------------------------- choices
@@ -313,14 +314,11 @@ def _buffering(ctx: _Ctx) -> str:
     return f"setvbuf(stdout, buf, {mode}, {size});"
 
 
-BUFSIZ_ARG = 64  # a size with no buffer: glibc ignores it
-
-
 def _wait(ctx: _Ctx, pid_known: bool) -> str:
     ch = ctx.ch
     t = _token(ctx)
-    kind = ch.weighted([(3, "wait"), (2, "status"), (2, "all"), (2, "nohang"), (1 if ctx.raw_pids else 0, "nohang_pid"), (1, "spin"),
-                        (3 if pid_known else 0, "waitpid"), (2 if pid_known else 0, "waitpid_status")])
+    kind = ch.weighted([(3, "wait"), (2, "status"), (2, "all"), (2, "nohang"), (1 if ctx.raw_pids else 0, "nohang_pid"),
+                        (1, "spin"), (3 if pid_known else 0, "waitpid"), (2 if pid_known else 0, "waitpid_status")])
     if kind == "wait":
         return "wait(NULL);"
     if kind == "status":
@@ -338,7 +336,7 @@ def _wait(ctx: _Ctx, pid_known: bool) -> str:
     return f'printf("{t}%d\\n", waitpid(p, &st, 0) == p ? WEXITSTATUS(st) : -1);'
 
 
-def _end(ctx: _Ctx, in_main_body: bool) -> Stmt:
+def _end(ctx: _Ctx) -> Stmt:
     ch = ctx.ch
     code = ch.pick([0, 1, 2, 3, 258])
     kind = ch.weighted([(4, "exit"), (3, "_exit"), (2, "return"), (1, "_Exit"), (1, "abort")])
@@ -377,7 +375,7 @@ def _block(ctx: _Ctx, n: int, depth: int, length: int, in_loop: bool, pid_known:
         stmts.append(s)
         n = after
     if child and n and ch.chance(2, 3):
-        stmts.append(_end(ctx, False))
+        stmts.append(_end(ctx))
         ctx.ops -= n
         n = 0
     return tuple(stmts), n
@@ -389,7 +387,8 @@ def _stmt(ctx: _Ctx, n: int, depth: int, in_loop: bool, pid_known: bool, fork_on
     other = 0 if fork_only and can_fork else 1
     kind = ch.weighted([
         (5 if can_fork else 0, "ifchild"), (8 * other, "out"), (3 if can_fork else 0, "ifpid"),
-        (3 if can_fork else 0, "fork"), (1 if can_fork and ctx.left >= 2 * n else 0, "fork2"), (2 * other, "flush"), (2 * other, "buffering"), (3 * other, "wait"),
+        (3 if can_fork else 0, "fork"), (1 if can_fork and ctx.left >= 2 * n else 0, "fork2"),
+        (2 * other, "flush"), (2 * other, "buffering"), (3 * other, "wait"),
         (1 if ctx.left >= n else 0, "vfork"), ((2 if ctx.handlers < 2 else 1) * other, "atexit"),
         (1 * other, "counter"), (1 * other, "sleep"), (2 if depth < 2 and not in_loop else 0, "loop"),
     ])
