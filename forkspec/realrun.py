@@ -25,7 +25,12 @@ How a run works:
   the logged children, in allocation order (Linux hands out pids upward, wrapping
   at ``pid_max``), become 1001, 1002, ...  Every maximal run of decimal digits in
   the output that spells one of these real pids is replaced by its model pid
-  (digits inside a ``0x`` hexadecimal literal excepted).
+  (digits inside a ``0x`` hexadecimal literal excepted).  Renaming happens after
+  the run: a printed pid is as wide as the real one while the program runs, so
+  output whose buffering depends on that width (a full buffer's boundary) can be
+  split where the model's never is;
+* ``getppid()`` returns 1 where the real answer is the launcher (it plays init), so
+  a program that compares it with 1 behaves as in the model.
 
 Modes say where fd 1 goes: ``"file"`` (a regular file), ``"pipe"`` (a pipe this
 module reads) or ``"tty"`` (the slave side of a pseudo-terminal).  stderr always
