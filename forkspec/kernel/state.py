@@ -34,9 +34,9 @@ class Activation(NamedTuple):
 
 
 # glibc's write area of a FILE (its _IO_write_ptr/_IO_write_end pointers)
-AREA_NONE = 0  # never written: the first output sets the area up
-AREA_OK = 1  # set up: output is copied while there is room
-AREA_STALE = 2  # reset by setvbuf after output: bytes go one by one through __overflow
+AREA_NONE = 0  # not "putting": the first output sets the write area up
+AREA_OK = 1  # putting, _IO_write_end at the buffer's end: output is copied while there is room
+AREA_STALE = 2  # putting, _IO_write_end at the buffer's start: bytes go through __overflow
 
 
 class Stream(NamedTuple):
