@@ -52,6 +52,7 @@ def config_for(spec: Spec, mode: str, opts: Options) -> Config:
         inject=frozenset(h.inject),
         merge_local=opts.merge_local,
         eager_reap=opts.eager_reap,
+        nondet=h.nondet,
     )
 
 

@@ -81,7 +81,7 @@ BUILTINS: dict[str, tuple[int, int]] = {
     "exit": (1, 1), "_exit": (1, 1), "_Exit": (1, 1), "atexit": (1, 1), "abort": (0, 0),
     "wait": (1, 1), "waitpid": (3, 3), "sleep": (1, 1), "usleep": (1, 1),
     "assert": (1, 1), "perror": (1, 1), "mmap": (6, 6), "pause": (0, 0),
-    "sched_yield": (0, 0),
+    "sched_yield": (0, 0), "nondet_int": (0, 0),
 }
 
 # Header macros written like calls; they lower to pure expressions.

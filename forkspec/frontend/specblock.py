@@ -12,6 +12,7 @@ One directive per line:
     max-procs: 32                      process limit (fork fails with EAGAIN beyond it)
     fork-can-fail: yes                 every fork may also fail with EAGAIN
     inject: no-cow                     run on a deliberately broken kernel (property tests)
+    input: 0..6                        nondet_int() returns any value in this range (each a branch)
 """
 from __future__ import annotations
 
@@ -52,6 +53,7 @@ class SpecHeader:
     max_procs: int | None = None
     fork_can_fail: bool = False
     inject: tuple[str, ...] = ()
+    nondet: tuple[int, int] | None = None  # the range of nondet_int(), from `input: LO..HI`
     spans: dict = field(default_factory=dict, compare=False)
 
 
@@ -81,7 +83,7 @@ def parse_spec_block(text: str | None, path: str, first_line: int) -> SpecHeader
                 f"cannot read spec line {line!r}",
                 span,
                 ("expected 'forall|exists|~exists <condition>' or 'key: value' "
-                 "(description, modes, properties, violates, max-procs, fork-can-fail, inject)",),
+                 "(description, modes, properties, violates, max-procs, fork-can-fail, inject, input)",),
             )
         if key == "description":
             fields["description"] = value
@@ -105,6 +107,8 @@ def parse_spec_block(text: str | None, path: str, first_line: int) -> SpecHeader
             fields["max_procs"] = int(value)
         elif key == "fork-can-fail":
             fields["fork_can_fail"] = value.lower() in ("yes", "true", "1", "on")
+        elif key == "input":
+            fields["nondet"] = _input_range(value, span)
         elif key == "inject":
             for name in value.replace(",", " ").split():
                 if name not in INJECTIONS:
@@ -114,7 +118,7 @@ def parse_spec_block(text: str | None, path: str, first_line: int) -> SpecHeader
             raise SpecError(
                 f"unknown spec key {key!r}",
                 span,
-                ("known keys: description, modes, properties, violates, max-procs, fork-can-fail, inject",),
+                ("known keys: description, modes, properties, violates, max-procs, fork-can-fail, inject, input",),
             )
     return SpecHeader(
         description=fields.get("description", ""),
@@ -125,8 +129,24 @@ def parse_spec_block(text: str | None, path: str, first_line: int) -> SpecHeader
         max_procs=fields.get("max_procs"),
         fork_can_fail=fields.get("fork_can_fail", False),
         inject=tuple(fields["inject"]),
+        nondet=fields.get("nondet"),
         spans=spans,
     )
+
+
+_RANGE = re.compile(r"^(-?\d+)\s*\.\.\s*(-?\d+)$")
+MAX_INPUT_VALUES = 4096
+
+
+def _input_range(value: str, span: Span) -> tuple[int, int]:
+    """`input: LO..HI`: the values nondet_int() may return (both ends included)."""
+    m = _RANGE.match(value)
+    if not m or int(m.group(1)) > int(m.group(2)):
+        raise SpecError(f"input must be a range LO..HI with LO <= HI, got {value!r}", span)
+    lo, hi = int(m.group(1)), int(m.group(2))
+    if hi - lo >= MAX_INPUT_VALUES:
+        raise SpecError(f"input range {value} has more than {MAX_INPUT_VALUES} values", span)
+    return lo, hi
 
 
 def _strip_comment(value: str) -> str:

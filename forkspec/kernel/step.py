@@ -33,7 +33,7 @@ STRERROR = {
 }
 
 # Calls whose effect or result another process can see or change: always a step of their own.
-VISIBLE_CALLS = frozenset({"fork", "vfork", "getppid", "write", "wait", "waitpid", "_exit", "_Exit", "abort", "pause"})
+VISIBLE_CALLS = frozenset({"nondet_int", "fork", "vfork", "getppid", "write", "wait", "waitpid", "_exit", "_Exit", "abort", "pause"})
 # stdio calls: visible only when they reach write(2).
 STDIO_CALLS = frozenset({"printf", "fprintf", "puts", "putchar", "fputs", "fputc", "putc", "fflush",
                          "setvbuf", "setbuf", "perror", "__flush_all"})
@@ -51,6 +51,7 @@ class Config(NamedTuple):
     merge_local: bool = True  # run invisible steps of a process as one step
     eager_reap: bool = True  # init reaps its zombie children within the step that made them
     max_local_steps: int = 200_000
+    nondet: tuple | None = None  # (lo, hi): the values nondet_int() may return, or None if undeclared
 
 
 class Action(NamedTuple):
@@ -188,10 +189,12 @@ class Exec:
         return not kids or kids[0].state == ZOMBIE
 
     def choices(self) -> tuple[str, ...]:
-        if not self.pending and self.config.fork_can_fail and self.func is not None:
+        if not self.pending and self.func is not None and self.p.state != EXITING:
             ins = self.instr()
-            if isinstance(ins, ir.Builtin) and ins.name in ("fork", "vfork"):
+            if isinstance(ins, ir.Builtin) and ins.name in ("fork", "vfork") and self.config.fork_can_fail:
                 return ("", "fail")
+            if isinstance(ins, ir.Builtin) and ins.name == "nondet_int":
+                return nondet_choices(self.config, ins, self.program.path)
         return ("",)
 
     def is_visible(self) -> bool:
@@ -606,6 +609,11 @@ class Exec:
             if i not in live:
                 temps[i] = 0
 
+    def _b_nondet_int(self, ins, choice, preview=False):
+        """nondet_int(): an input value, any in the range the spec declares (`input: lo..hi`);
+        each value is its own branch, named by the choice."""
+        return int(choice)
+
     def _b_getpid(self, ins, choice, preview=False):
         return self.pid
 
@@ -847,6 +855,14 @@ class Exec:
         self.set_stream(fd, s)
         for w in writes:
             self.write(fd, w)
+
+
+def nondet_choices(config: Config, ins, path: str) -> tuple[str, ...]:
+    if config.nondet is None:
+        raise ModelError("nondet_int() needs a declared range: add `input: LO..HI` to the spec block",
+                         Span(path, ins.loc.line, ins.loc.col))
+    lo, hi = config.nondet
+    return tuple(str(v) for v in range(lo, hi + 1))
 
 
 def canonical_memory(procs: tuple, mem: tuple) -> tuple[tuple, tuple]:
