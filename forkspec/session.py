@@ -129,10 +129,32 @@ def run(spec: Spec, mode: str, opts: Options = Options(), props: dict[str, Prope
     return Run(spec, mode, kernel, checks, exploration)
 
 
+def run_z3(spec: Spec, mode: str, opts: Options = Options(), props: dict[str, Property] | None = None,
+           z3_opts=None, max_alive: bool = False) -> Run:
+    """The same checks decided by the Z3 engine. Its traces are replayed in the kernel without
+    merged local steps (the granularity of the encoding), so `Run.kernel` is that kernel."""
+    from forkspec.engines import symbolic
+
+    props = library(opts.property_files) if props is None else props
+    kernel = Kernel(spec.program, config_for(spec, mode, opts))
+    checks = build_checks(spec, mode, opts, props)
+    exploration = symbolic.explore(kernel, checks, bundled_descriptions(props), z3_opts or symbolic.Options(),
+                                   max_alive=max_alive)
+    replay_kernel = Kernel(spec.program, kernel.config._replace(merge_local=False))
+    return Run(spec, mode, replay_kernel, checks, exploration)
+
+
+def bundled_descriptions(props: dict[str, Property]) -> dict[str, str]:
+    """Descriptions of the properties that come from the bundled library (not a user's file)."""
+    from forkspec.props import LIBRARY_DIR
+
+    return {n: p.description for n, p in props.items() if Path(p.source).resolve().parent == LIBRARY_DIR}
+
+
 def unknown_violates(spec: Spec, props: dict[str, Property]) -> None:
     for n in spec.header.violates:
         if n != "assert" and n not in props:
             raise SpecError(f"'violates: {n}' names no property or 'assert'", spec.header.spans.get("violates:" + n))
 
 
-__all__ = ["Options", "Run", "run", "build_checks", "modes_for", "replace"]
+__all__ = ["Options", "Run", "run", "run_z3", "build_checks", "modes_for", "replace"]

@@ -69,6 +69,8 @@ class Stats:
     queued: int = 0  # states found but not explored when the search stopped
     complete: bool = True
     cut: str = ""  # what cut the search short, when it was not complete
+    engine: str = "bfs"
+    solver: Any = None  # the Z3 engine's figures (bound, threshold, queries, solver statistics)
 
     @property
     def states_per_second(self) -> float:

@@ -1,0 +1,671 @@
+"""One step of one process slot, executed symbolically: the kernel's rules over Z3 terms.
+
+`run_block` starts a slot at a location and runs the IR (the same instructions the
+kernel interprets, with the rules of `kernel/step.py` transcribed method for method)
+up to the next boundary, splitting into paths where a condition is symbolic. Each
+path is a guard, the state variables it changes, and the events it raises (an assert
+failing, a reparenting, an atexit handler out of order). A path that leaves what the
+encoding covers (more processes than slots, a full stdio buffer) ends in the
+`beyond` flag: reaching it makes a `holds` impossible, never a wrong answer.
+"""
+from __future__ import annotations
+
+import z3
+
+from forkspec import ir
+from forkspec.engines.symbolic.expr import Evaluator, as_int, bool_value, is_sym, truth, wrap_sym
+from forkspec.engines.symbolic.program import Layout, NotEncoded
+from forkspec.frontend import ctypes as ct
+from forkspec.kernel.printf import PrintfError, _parse, format_printf
+from forkspec.kernel.state import FIRST_PID, INIT_PID
+from forkspec.kernel.step import EAGAIN, ECHILD, EINVAL, EBADF, SIGABRT, WNOHANG
+
+UNUSED, RUNNING, ZOMBIE, GONE, HALTED = 0, 1, 2, 3, 4  # slot states; HALTED: beyond the encoding
+MAX_BLOCK_STEPS = 400
+MAX_PATHS = 512
+FILE_BUFFER = 4096
+
+
+class Path:
+    """One way through a block: a guard, the choice it needs, and what it changed."""
+
+    __slots__ = ("view", "guard", "choice", "key", "alive", "events", "steps", "beyond")
+
+    def __init__(self, key):
+        self.view: dict = {}
+        self.guard: list = []
+        self.choice = None  # a Z3 Bool over the step's choice variables, or None
+        self.key = key
+        self.alive = True
+        self.events: dict = {}
+        self.steps = 0
+        self.beyond: str = ""
+
+    def clone(self) -> "Path":
+        p = Path(self.key)
+        p.view, p.guard, p.choice, p.alive = dict(self.view), list(self.guard), self.choice, self.alive
+        p.events, p.steps, p.beyond = dict(self.events), self.steps, self.beyond
+        return p
+
+    def event(self, name: str, cond) -> None:
+        if cond is False:
+            return
+        old = self.events.get(name)
+        self.events[name] = cond if old is None else z3.Or(old, _b(cond))
+
+
+def _b(v):
+    return z3.BoolVal(v) if isinstance(v, bool) else v
+
+
+def cases(p: Path, cond) -> list[tuple[Path, bool]]:
+    """Split `p` on a truth value: one path if it is known, two (guarded) if symbolic."""
+    if isinstance(cond, bool):
+        return [(p, cond)]
+    cond = z3.simplify(cond)
+    if z3.is_true(cond) or z3.is_false(cond):
+        return [(p, z3.is_true(cond))]
+    q = p.clone()
+    p.guard.append(cond)
+    q.guard.append(z3.Not(cond))
+    return [(p, True), (q, False)]
+
+
+class Step:
+    """The symbolic kernel for one step: the frame at time t, the step's choice variables."""
+
+    def __init__(self, enc, frame: dict, fail, nondet):
+        self.enc = enc
+        self.lay: Layout = enc.layout
+        self.frame = frame
+        self.fail = fail  # Z3 Bool: this step's fork fails (fork-can-fail), or None
+        self.nondet = nondet  # Z3 Int: this step's nondet_int() value, or None
+
+    # ---------------------------------------------------------------- state access
+
+    def get(self, p: Path, name):
+        v = p.view.get(name)
+        return self.frame[name] if v is None else v
+
+    def set(self, p: Path, name, value) -> None:
+        p.view[name] = value
+
+    def pid(self, s: int) -> int:
+        return FIRST_PID + s
+
+    # ---------------------------------------------------------------- blocks
+
+    def run_block(self, s: int, key) -> list[Path]:
+        """Slot s runs the boundary at `key`, then its local instructions up to the next boundary."""
+        return self.run(Path(key), s, first=True)
+
+    def run(self, p: Path, s: int, first: bool) -> list[Path]:
+        work = [(p, 0)]
+        done: list[Path] = []
+        while work:
+            p, n = work.pop()
+            while p.alive and not p.beyond:
+                if (n > 0 or not first) and p.key in self.lay.boundaries:
+                    break
+                if n >= MAX_BLOCK_STEPS:
+                    self.beyond(p, s, f"more than {MAX_BLOCK_STEPS} instructions between two visible steps")
+                    break
+                ins = self.lay.instr(p.key)
+                results = self.execute(p, s, ins)
+                n += 1
+                p = results[0]
+                work.extend((q, n) for q in results[1:])
+                if len(work) + len(done) > MAX_PATHS:
+                    raise NotEncoded(f"more than {MAX_PATHS} paths through one step", ins.loc.line)
+            done.append(p)
+        return done
+
+    def run_child(self, p: Path, c: int, key) -> list[Path]:
+        """A new child runs its local instructions up to its first boundary, within the fork's step."""
+        parent_key = p.key
+        p.key = key
+        out = []
+        for q in self.run(p, c, first=False):
+            if not q.beyond:
+                self.set(q, ("loc", c), z3.BitVecVal(self.lay.id(q.key), 16))
+            q.key = parent_key
+            out.append(q)
+        return out
+
+    def beyond(self, p: Path, s: int, why: str) -> None:
+        p.beyond = why
+        self.set(p, ("st", s), HALTED)
+        self.set(p, ("oob",), z3.BoolVal(True))
+
+    def ctx(self, p: Path, s: int, line: int) -> Evaluator:
+        return Evaluator(_Ctx(self, p, s), line)
+
+    def execute(self, p: Path, s: int, ins) -> list[Path]:
+        ev = self.ctx(p, s, ins.loc.line)
+        f, pc = p.key[-1]
+        here = p.key[:-1]
+        if isinstance(ins, ir.SetTemp):
+            self.set_temp(p, s, ins.dst, ev.eval(ins.value))
+            p.key = here + ((f, pc + 1),)
+            return [p]
+        if isinstance(ins, ir.Store):
+            value = ev.eval(ins.value)
+            self.store(p, s, self.target_key(ev, p, s, ins.target), value, ins.loc.line)
+            p.key = here + ((f, pc + 1),)
+            return [p]
+        if isinstance(ins, ir.Jump):
+            p.key = here + ((f, ins.target),)
+            return [p]
+        if isinstance(ins, ir.Branch):
+            out = []
+            for q, taken in cases(p, truth(ev.eval(ins.cond))):
+                q.key = here + ((f, ins.if_true if taken else ins.if_false),)
+                out.append(q)
+            return out
+        if isinstance(ins, ir.Call):
+            return self.call(p, s, ins, ev)
+        if isinstance(ins, ir.Return):
+            value = None if ins.value is None else ev.eval(ins.value)
+            self.do_return(p, s, value)
+            return [p]
+        if isinstance(ins, ir.Builtin):
+            handler = getattr(self, "b_" + ins.name, None)
+            if handler is None:
+                raise NotEncoded(f"{ins.name}()", ins.loc.line)
+            out = []
+            for q, result in handler(p, s, ins, ev):
+                if q.alive and not q.beyond:
+                    if ins.dst is not None and result is not None:
+                        self.set_temp(q, s, ins.dst, result)
+                    q.key = q.key[:-1] + ((f, pc + 1),)
+                out.append(q)
+            return out
+        raise NotEncoded(f"the instruction {type(ins).__name__}", ins.loc.line)
+
+    # ---------------------------------------------------------------- memory and frames
+
+    def set_temp(self, p: Path, s: int, index: int, value) -> None:
+        if isinstance(value, str):
+            raise NotEncoded("a string value kept in a variable")
+        self.set(p, ("t", s, len(p.key) - 1, index), value)
+
+    def target_key(self, ev: Evaluator, p: Path, s: int, target):
+        if isinstance(target, ir.Cell):
+            return _Ctx(self, p, s).cell_key(target)
+        addr = ev.eval(target.addr)
+        if is_sym(addr) or not isinstance(addr, int):
+            raise NotEncoded("a store through a computed address", ev.line)
+        return _Ctx(self, p, s).address_key(addr)
+
+    def store(self, p: Path, s: int, key, value, line: int = 0) -> None:
+        if isinstance(value, str):
+            raise NotEncoded("a string value kept in a variable", line)
+        if key not in self.lay.mem_keys:
+            raise NotEncoded("a memory cell outside the program's variables", line)
+        self.set(p, ("m", s, key), value)
+
+    def call(self, p: Path, s: int, ins: ir.Call, ev: Evaluator) -> list[Path]:
+        args = [ev.eval(a) for a in ins.args]
+        f, pc = p.key[-1]
+        if isinstance(ins.func, int):
+            self.push(p, s, ins.func, args, pc + 1)
+            return [p]
+        addr = ev.eval(ins.func)
+        out = []
+        rest = p
+        for h in self.lay.handlers:
+            want = ir.FUNC_BASE + h * ir.FUNC_STRIDE
+            cond = (addr == want) if is_sym(addr) else addr == want
+            for q, hit in cases(rest, cond):
+                if hit:
+                    self.push(q, s, h, args, pc + 1)
+                    out.append(q)
+                else:
+                    rest = q
+            if not is_sym(addr) and addr == want:
+                return out
+        self.beyond(rest, s, "a call through a pointer to no function")
+        out.append(rest)
+        return out
+
+    def push(self, p: Path, s: int, target: int, args: list, return_pc: int) -> None:
+        fn = self.lay.program.functions[target]
+        if p.key is None:
+            base, p.key = 0, ((target, 0),)
+        else:
+            f, _ = p.key[-1]
+            base = self.lay.bases(p.key)[-1] + self.lay.program.functions[f].nlocals
+            p.key = p.key[:-1] + ((f, return_pc), (target, 0))
+        depth = len(p.key) - 1
+        for i in range(fn.ntemps):
+            self.set(p, ("t", s, depth, i), 0)
+        args = list(args) + [0] * (len(fn.params) - len(args))
+        for slot, w, v in zip(fn.params, fn.param_wraps, args):
+            if w is not None and not isinstance(v, str):
+                v = wrap_sym(v, w[0], w[1])
+            self.store(p, s, ("s", base + slot), v)
+
+    def do_return(self, p: Path, s: int, value) -> None:
+        prog = self.lay.program
+        if len(p.key) == 1:
+            if p.key[0][0] == prog.exit_routine:
+                raise NotEncoded("the exit routine returned")
+            p.key = None  # returning from main is exit(value)
+            self.push(p, s, prog.exit_routine, [value if isinstance(value, int) or is_sym(value) else 0], 0)
+            return
+        caller = p.key[-2]
+        call = prog.functions[caller[0]].body[caller[1] - 1]
+        p.key = p.key[:-1]
+        if call.dst is not None:
+            self.set_temp(p, s, call.dst, 0 if value is None else as_int(value))
+
+    # ---------------------------------------------------------------- processes
+
+    def live(self, p: Path):
+        return z3.Sum([z3.If(z3.Or(self.get(p, ("st", c)) == RUNNING, self.get(p, ("st", c)) == ZOMBIE), 1, 0)
+                       for c in range(self.enc.slots)])
+
+    def terminate(self, p: Path, s: int, word) -> None:
+        """kernel: Exec.terminate, with init's eager reaping of its zombie children."""
+        plen = self.get(p, ("plen", s))
+        p.event("atexit_bad", z3.And(self.get(p, ("planned", s)) == 1, plen > 0))
+        me = self.pid(s)
+        if s == 0:  # the first process: its parent is init, which reaps it at once
+            self.set(p, ("st", s), GONE)
+            self.set(p, ("first",), as_int(word))
+        else:
+            orphan = self.get(p, ("ppid", s)) == INIT_PID
+            self.set(p, ("st", s), z3.If(orphan, z3.BitVecVal(GONE, 16), z3.BitVecVal(ZOMBIE, 16)))
+        self.set(p, ("status", s), as_int(word))
+        reparented = []
+        for c in range(s + 1, self.enc.slots):
+            st_c = self.get(p, ("st", c))
+            child = z3.And(self.get(p, ("ppid", c)) == me, z3.Or(st_c == RUNNING, st_c == ZOMBIE))
+            reparented.append(child)
+            self.set(p, ("ppid", c), z3.If(child, INIT_PID, self.get(p, ("ppid", c))))
+            self.set(p, ("st", c), z3.If(z3.And(child, st_c == ZOMBIE), GONE, st_c))
+        if reparented:
+            p.event("reparent", z3.Or(reparented))
+        p.alive = False
+
+    def b_fork(self, p: Path, s: int, ins, ev):
+        """kernel: Exec.do_fork (no vfork): the child is the next free slot, its pid the next pid."""
+        out = []
+        limit = self.live(p) >= self.enc.max_procs
+        if self.fail is not None:
+            q = p.clone()
+            q.choice = self.fail
+            self.fail_fork(q, s)
+            out.append((q, -1))
+            p.choice = z3.Not(self.fail)
+        for q, full in cases(p, limit):
+            if full:
+                self.fail_fork(q, s)
+                out.append((q, -1))
+                continue
+            rest = q
+            n = self.get(q, ("n",))
+            f, pc = q.key[-1]
+            child_key = q.key[:-1] + ((f, pc + 1),)
+            for c in range(s + 1, self.enc.slots):
+                for r, hit in cases(rest, n == c):
+                    if hit:
+                        self.copy_process(r, s, c, ins.dst, child_key)
+                        out.extend((q, FIRST_PID + c) for q in self.run_child(r, c, child_key))
+                    else:
+                        rest = r
+            rest.guard.append(n >= self.enc.slots)
+            self.beyond(rest, s, f"more than {self.enc.slots} processes")
+            out.append((rest, None))
+        return out
+
+    def fail_fork(self, p: Path, s: int) -> None:
+        self.store(p, s, ("g", ir.ERRNO_SLOT), EAGAIN)
+
+    def copy_process(self, p: Path, s: int, c: int, dst, key) -> None:
+        g = self.get
+        self.set(p, ("st", c), RUNNING)
+        self.set(p, ("ppid", c), self.pid(s))
+        self.set(p, ("status", c), 0)
+        for k in self.lay.mem_keys:
+            self.set(p, ("m", c, k), g(p, ("m", s, k)))
+        depth = len(key) - 1
+        for d, i in self.lay.temp_keys:
+            self.set(p, ("t", c, d, i), 0 if (d == depth and i == dst) else g(p, ("t", s, d, i)))
+        for name in ("buf", "natx", "planned", "plen"):
+            self.set(p, (name, c), g(p, (name, s)))
+        for j in range(self.enc.atexit_cap):
+            self.set(p, ("atx", c, j), g(p, ("atx", s, j)))
+            self.set(p, ("plan", c, j), g(p, ("plan", s, j)))
+        self.set(p, ("n",), c + 1)
+
+    def b_getpid(self, p, s, ins, ev):
+        return [(p, self.pid(s))]
+
+    def b_getpgrp(self, p, s, ins, ev):
+        return [(p, FIRST_PID)]  # process groups are inherited and never changed in the model
+
+    def b_getppid(self, p, s, ins, ev):
+        return [(p, self.get(p, ("ppid", s)))]
+
+    def b_nondet_int(self, p, s, ins, ev):
+        if self.nondet is None:
+            raise NotEncoded("nondet_int() without a declared `input:` range", ins.loc.line)
+        return [(p, self.nondet)]
+
+    def b__exit(self, p, s, ins, ev):
+        v = ev.eval(ins.args[0])
+        word = ((v & 0xFF) << 8) if not is_sym(v) else (as_int(v) % 256) * 256
+        self.terminate(p, s, word)
+        return [(p, None)]
+
+    b__Exit = b__exit
+
+    def b_abort(self, p, s, ins, ev):
+        self.terminate(p, s, SIGABRT)
+        return [(p, None)]
+
+    def b_pause(self, p, s, ins, ev):
+        return []  # blocked for ever: no signals in the encoding
+
+    def b_sleep(self, p, s, ins, ev):
+        return [(p, 0)]
+
+    b_usleep = b_sleep
+    b_sched_yield = b_sleep
+
+    def b_assert(self, p, s, ins, ev):
+        """kernel: Exec._b_assert: glibc's message on stderr, then SIGABRT."""
+        out = []
+        for q, ok in cases(p, truth(ev.eval(ins.args[0]))):
+            if ok:
+                out.append((q, 0))
+                continue
+            text, func = ev.eval(ins.args[1]), ev.eval(ins.args[2])
+            prog = self.lay.program.path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+            q.event("assert_failed", True)
+            self.write(q, 2, z3.StringVal(f"{prog}: {self.lay.program.path}:{ins.loc.line}: {func}: "
+                                          f"Assertion `{text}' failed.\n"))
+            self.terminate(q, s, SIGABRT)
+            out.append((q, None))
+        return out
+
+    def b_wait(self, p, s, ins, ev):
+        return self.do_wait(p, s, ins, -1, ev.eval(ins.args[0]), 0)
+
+    def b_waitpid(self, p, s, ins, ev):
+        return self.do_wait(p, s, ins, ev.eval(ins.args[0]), ev.eval(ins.args[1]), ev.eval(ins.args[2]))
+
+    def do_wait(self, p: Path, s: int, ins, pid_arg, status_ptr, options):
+        """kernel: Exec.enabled (blocking) and Exec.do_wait: the lowest-pid zombie child that matches."""
+        if is_sym(options) or is_sym(status_ptr):
+            raise NotEncoded("wait with symbolic options or status pointer", ins.loc.line)
+        me = self.pid(s)
+        match, zombie = [], []
+        for c in range(s + 1, self.enc.slots):
+            st_c = self.get(p, ("st", c))
+            m = z3.And(self.get(p, ("ppid", c)) == me, z3.Or(st_c == RUNNING, st_c == ZOMBIE),
+                       _pid_matches(pid_arg, FIRST_PID + c))
+            match.append(m)
+            zombie.append(z3.And(m, st_c == ZOMBIE))
+        any_kid, any_zombie = z3.Or(match) if match else z3.BoolVal(False), z3.Or(zombie) if zombie else z3.BoolVal(False)
+        can_run = z3.Or(z3.Not(any_kid), any_zombie, z3.BoolVal(bool(options & WNOHANG)))
+        p.guard.append(can_run)
+        if options & ~(WNOHANG | 2 | 8 | 0x1000000):
+            self.store(p, s, ("g", ir.ERRNO_SLOT), EINVAL)
+            return [(p, -1)]
+        out = []
+        for q, none in cases(p, z3.Not(any_kid)):
+            if none:
+                self.store(q, s, ("g", ir.ERRNO_SLOT), ECHILD)
+                out.append((q, -1))
+                continue
+            rest = q
+            for i, c in enumerate(range(s + 1, self.enc.slots)):
+                for r, hit in cases(rest, zombie[i]):
+                    if hit:
+                        self.set(r, ("st", c), GONE)
+                        if status_ptr:
+                            self.store(r, s, _Ctx(self, r, s).address_key(status_ptr), self.get(r, ("status", c)))
+                        out.append((r, FIRST_PID + c))
+                    else:
+                        rest = r
+            if options & WNOHANG:
+                out.append((rest, 0))
+        return out
+
+    # ---------------------------------------------------------------- atexit and exit
+
+    def b_atexit(self, p, s, ins, ev):
+        addr = ev.eval(ins.args[0])
+        index = (addr - ir.FUNC_BASE) // ir.FUNC_STRIDE if isinstance(addr, int) else -1
+        if is_sym(addr) or not 0 <= index < len(self.lay.program.functions):
+            raise NotEncoded("atexit() of something that is not a known function", ins.loc.line)
+        n = self.get(p, ("natx", s))
+        out = []
+        for q, full in cases(p, n >= self.enc.atexit_cap):
+            if full:
+                self.beyond(q, s, f"more than {self.enc.atexit_cap} atexit handlers")
+                out.append((q, None))
+                continue
+            for j in range(self.enc.atexit_cap):
+                self.set(q, ("atx", s, j), z3.If(n == j, index, self.get(q, ("atx", s, j))))
+            self.set(q, ("natx", s), n + 1)
+            out.append((q, 0))
+        return out
+
+    def b___exit_begin(self, p, s, ins, ev):
+        """exit() fixes the handlers it is due to run (the atexit-reverse-order ghost)."""
+        cap, n = self.enc.atexit_cap, self.get(p, ("natx", s))
+        fresh = self.get(p, ("planned", s)) == 0
+        for j in range(cap):
+            planned = z3.IntVal(0)
+            for m in range(cap, 0, -1):
+                if j < m:
+                    planned = z3.If(n == m, self.get(p, ("atx", s, m - 1 - j)), planned)
+            self.set(p, ("plan", s, j), z3.If(fresh, planned, self.get(p, ("plan", s, j))))
+        self.set(p, ("plen", s), z3.If(fresh, n, self.get(p, ("plen", s))))
+        self.set(p, ("planned", s), 1)
+        return [(p, None)]
+
+    def b___atexit_pop(self, p, s, ins, ev):
+        cap, n = self.enc.atexit_cap, self.get(p, ("natx", s))
+        out = []
+        for q, empty in cases(p, n == 0):
+            if empty:
+                out.append((q, 0))
+                continue
+            handler = z3.IntVal(-1)
+            for j in range(cap):
+                handler = z3.If(n == j + 1, self.get(q, ("atx", s, j)), handler)
+            plen = self.get(q, ("plen", s))
+            expected = z3.If(z3.And(self.get(q, ("planned", s)) == 1, plen > 0), self.get(q, ("plan", s, 0)), -1)
+            q.event("atexit_bad", handler != expected)
+            for j in range(cap):
+                nxt = self.get(q, ("plan", s, j + 1)) if j + 1 < cap else z3.IntVal(0)
+                self.set(q, ("plan", s, j), nxt)
+            self.set(q, ("plen", s), z3.If(plen > 0, plen - 1, 0))
+            self.set(q, ("planned", s), 1)
+            self.set(q, ("natx", s), n - 1)
+            out.append((q, ir.FUNC_BASE + handler * ir.FUNC_STRIDE))
+        return out
+
+    def b___flush_all(self, p, s, ins, ev):
+        self.flush(p, s)
+        self.set(p, ("planned", s), 0)
+        return [(p, None)]
+
+    # ---------------------------------------------------------------- output
+
+    def write(self, p: Path, fd: int, data) -> None:
+        name = ("out",) if fd == 1 else ("err",)
+        self.set(p, name, z3.Concat(self.get(p, name), data))
+
+    def flush(self, p: Path, s: int) -> None:
+        buf = self.get(p, ("buf", s))
+        self.write(p, 1, buf)
+        self.set(p, ("buf", s), z3.StringVal(""))
+
+    def put(self, p: Path, s: int, fd: int, data) -> list[Path]:
+        """stdio into a fully buffered stdout (or the unbuffered stderr: one write per call).
+        A buffer that would fill up is beyond the encoding (glibc would write part of it)."""
+        if fd == 2:
+            self.write(p, 2, data)
+            return [p]
+        new = z3.Concat(self.get(p, ("buf", s)), data)
+        out = []
+        for q, fits in cases(p, z3.Length(new) <= FILE_BUFFER):
+            if fits:
+                self.set(q, ("buf", s), new)
+            else:
+                self.beyond(q, s, f"stdout's buffer fills ({FILE_BUFFER} bytes)")
+            out.append(q)
+        return out
+
+    def stream_fd(self, v, line: int) -> int:
+        for fd in (1, 2):
+            if not is_sym(v) and v == ct.stream_value(fd):
+                return fd
+        raise NotEncoded("output to a stream other than stdout or stderr", line)
+
+    def text(self, ins, fmt, args) -> tuple:
+        """printf's text as a Z3 string and its length: known pieces formatted by the kernel's
+        printf, plain %d/%i/%u of a symbolic int as decimal digits."""
+        if not isinstance(fmt, str):
+            raise NotEncoded("a printf format that is not a constant string", ins.loc.line)
+        try:
+            pieces = _parse(fmt)
+        except PrintfError as e:
+            raise NotEncoded(f"printf: {e}", ins.loc.line) from None
+        parts, i = [], 0
+        for piece in pieces:
+            if isinstance(piece, str):
+                parts.append(z3.StringVal(piece))
+                continue
+            vals = list(args[i:i + piece.nargs])
+            i += piece.nargs
+            if not any(is_sym(v) for v in vals):
+                try:
+                    parts.append(z3.StringVal(format_printf(piece.text, vals)))
+                except PrintfError as e:
+                    raise NotEncoded(f"printf: {e}", ins.loc.line) from None
+                continue
+            if piece.conv not in "diu" or piece.flags or piece.width is not None or piece.precision is not None \
+                    or piece.length not in ("", "l", "ll", "z", "j", "t"):
+                raise NotEncoded(f"printf {piece.text} of a symbolic value", ins.loc.line)
+            bits = 32 if piece.length == "" else 64
+            v = wrap_sym(as_int(vals[0]), bits, piece.conv != "u")
+            parts.append(z3.If(v >= 0, z3.IntToStr(v), z3.Concat(z3.StringVal("-"), z3.IntToStr(-v))))
+        text = parts[0] if len(parts) == 1 else (z3.Concat(*parts) if parts else z3.StringVal(""))
+        return text
+
+    def b_printf(self, p, s, ins, ev):
+        data = self.text(ins, ev.eval(ins.args[0]), [ev.eval(a) for a in ins.args[1:]])
+        return [(q, z3.Length(data)) for q in self.put(p, s, 1, data)]
+
+    def b_fprintf(self, p, s, ins, ev):
+        fd = self.stream_fd(ev.eval(ins.args[0]), ins.loc.line)
+        data = self.text(ins, ev.eval(ins.args[1]), [ev.eval(a) for a in ins.args[2:]])
+        return [(q, z3.Length(data)) for q in self.put(p, s, fd, data)]
+
+    def const_string(self, v, ins) -> str:
+        if not isinstance(v, str):
+            raise NotEncoded(f"{ins.name}() of a string that is not a constant", ins.loc.line)
+        return v.split("\0", 1)[0]
+
+    def b_puts(self, p, s, ins, ev):
+        data = z3.StringVal(self.const_string(ev.eval(ins.args[0]), ins) + "\n")
+        return [(q, 1) for q in self.put(p, s, 1, data)]
+
+    def b_fputs(self, p, s, ins, ev):
+        fd = self.stream_fd(ev.eval(ins.args[1]), ins.loc.line)
+        data = z3.StringVal(self.const_string(ev.eval(ins.args[0]), ins))
+        return [(q, 1) for q in self.put(p, s, fd, data)]
+
+    def char(self, v, ins):
+        if is_sym(v):
+            raise NotEncoded(f"{ins.name}() of a symbolic character", ins.loc.line)
+        return v & 0xFF
+
+    def b_putchar(self, p, s, ins, ev):
+        c = self.char(ev.eval(ins.args[0]), ins)
+        return [(q, c) for q in self.put(p, s, 1, z3.StringVal(chr(c)))]
+
+    def b_fputc(self, p, s, ins, ev):
+        c = self.char(ev.eval(ins.args[0]), ins)
+        fd = self.stream_fd(ev.eval(ins.args[1]), ins.loc.line)
+        return [(q, c) for q in self.put(p, s, fd, z3.StringVal(chr(c)))]
+
+    b_putc = b_fputc
+
+    def b_fflush(self, p, s, ins, ev):
+        v = ev.eval(ins.args[0])
+        if is_sym(v):
+            raise NotEncoded("fflush of a symbolic stream", ins.loc.line)
+        if v == 0 or self.stream_fd(v, ins.loc.line) == 1:
+            self.flush(p, s)
+        return [(p, 0)]
+
+    def b_write(self, p, s, ins, ev):
+        fd, buf, n = (ev.eval(a) for a in ins.args)
+        if is_sym(fd) or is_sym(n) or not isinstance(buf, str):
+            raise NotEncoded("write() of anything but a constant string to a known fd", ins.loc.line)
+        if fd not in (1, 2):
+            self.store(p, s, ("g", ir.ERRNO_SLOT), EBADF)
+            return [(p, -1)]
+        if n > len(buf) + 1:
+            raise NotEncoded("write() past the end of its buffer", ins.loc.line)
+        data = (buf + "\0")[:n]
+        if data:
+            self.write(p, fd, z3.StringVal(data))
+        return [(p, n)]
+
+
+def _pid_matches(pid_arg, child_pid: int):
+    """waitpid's pid argument against a child (every process is in the first process's group)."""
+    if not is_sym(pid_arg):
+        if pid_arg > 0:
+            return z3.BoolVal(pid_arg == child_pid)
+        return z3.BoolVal(pid_arg in (-1, 0) or -pid_arg == FIRST_PID)
+    a = as_int(pid_arg)
+    return z3.Or(z3.And(a > 0, a == child_pid), a == -1, a == 0, a == -FIRST_PID)
+
+
+class _Ctx:
+    """What the expression evaluator reads: one path's view of one slot."""
+
+    def __init__(self, step: Step, p: Path, s: int):
+        self.step, self.p, self.s = step, p, s
+
+    def temp(self, i: int):
+        return self.step.get(self.p, ("t", self.s, len(self.p.key) - 1, i))
+
+    def base(self) -> int:
+        return self.step.lay.bases(self.p.key)[-1]
+
+    def cell_key(self, cell: ir.Cell):
+        return ("g", cell.slot) if cell.region == "global" else ("s", self.base() + cell.slot)
+
+    def cell_address(self, cell: ir.Cell) -> int:
+        if cell.region == "global":
+            return ir.DATA_BASE + cell.slot * ir.CELL
+        return ir.STACK_BASE + (self.base() + cell.slot) * ir.CELL
+
+    def address_key(self, addr: int):
+        if ir.DATA_BASE <= addr < ir.DATA_BASE + ir.PAGE * 64 and (addr - ir.DATA_BASE) % ir.CELL == 0:
+            key = ("g", (addr - ir.DATA_BASE) // ir.CELL)
+        elif ir.STACK_BASE <= addr < ir.STACK_BASE + (1 << 30) and (addr - ir.STACK_BASE) % ir.CELL == 0:
+            key = ("s", (addr - ir.STACK_BASE) // ir.CELL)
+        else:
+            raise NotEncoded(f"memory at address {addr:#x}")
+        if key not in self.step.lay.mem_keys:
+            raise NotEncoded(f"memory at address {addr:#x}")
+        return key
+
+    def load(self, key):
+        if key not in self.step.lay.mem_keys:
+            raise NotEncoded("a memory cell outside the program's variables")
+        return self.step.get(self.p, ("m", self.s, key))
+
+
+__all__ = ["Step", "Path", "UNUSED", "RUNNING", "ZOMBIE", "GONE", "HALTED", "bool_value"]

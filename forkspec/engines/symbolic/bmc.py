@@ -1,0 +1,346 @@
+"""Bounded model checking with a completeness threshold: the Z3 engine's search.
+
+One solver holds one unrolling, extended a step at a time (earlier steps are never
+re-encoded). At each depth k it asks, under push/pop:
+
+* is a check violated at step k (an assert failing, a reparenting, a stuck state...)?
+  A model is a counterexample: it is replayed in the concrete kernel before it is
+  reported;
+* can any process still move at step k? If not, no execution is longer than k steps:
+  k is the completeness threshold, the unrolling covers every execution, and what
+  was not violated holds — a proof, not a sample.
+
+Expectations on outcomes are then decided over the terminated states at the
+threshold: Z3 enumerates every distinct outcome (stdout, stderr, exit status,
+processes) with blocking clauses, and each expectation is evaluated on them. A
+solver `unknown`, a bound reached first, or a path beyond the encoding (more
+processes than slots, a full stdio buffer) leaves the verdict inconclusive, with
+the reason.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import z3
+
+from forkspec.engines.result import (
+    HOLDS, INCONCLUSIVE, VIOLATED, Check, CheckResult, Exploration, Stats, Witness,
+)
+from forkspec.engines.symbolic import replay as rp
+from forkspec.engines.symbolic.program import NotEncoded
+from forkspec.engines.symbolic.unroll import Encoder
+from forkspec.kernel import Kernel
+from forkspec.kernel.state import FIRST_PID, State
+from forkspec.trace import ReplayError
+
+# bundled properties the encoding decides: name -> how
+EVENT_PROPERTIES = {"all-reaped": "reparent", "atexit-reverse-order": "atexit_bad"}
+# properties that hold by construction of the encoded fragment: pids are slot numbers and
+# never reused; without mmap, vfork or injected faults, fork marks every shared private
+# page copy-on-write, so no frame is shared writable and no private write is seen by another
+STRUCTURAL = frozenset({"pid-unique", "cow-isolation", "no-shared-writable-page"})
+MAX_OUTCOMES = 5000
+PROBE_MS = 300
+
+
+@dataclass
+class Options:
+    max_bound: int = 200
+    slots: int = 10
+    timeout_ms: int = 120_000
+
+
+@dataclass
+class Figures:
+    """What the Z3 engine reports besides verdicts."""
+
+    bound: int = 0  # steps unrolled
+    threshold: int | None = None  # longest execution, when found
+    queries: int = 0
+    solver_seconds: float = 0.0
+    outcomes: int | None = None
+    statistics: dict = field(default_factory=dict)
+
+
+class Unknown(Exception):
+    pass
+
+
+def explore(kernel: Kernel, checks: list[Check], library_descriptions: dict, opts: Options = Options(),
+            max_alive: bool = False) -> Exploration:
+    start = time.perf_counter()
+    figures = Figures()
+    replay_kernel = Kernel(kernel.program, kernel.config._replace(merge_local=False))
+    chain = _Chains(replay_kernel)
+    try:
+        enc = Encoder(kernel.program, kernel.config, opts.slots)
+    except NotEncoded as e:
+        return _finish([CheckResult(c, INCONCLUSIVE, None, e.message) for c in checks], chain, figures, start,
+                       e.message)
+    search = _Search(enc, opts, figures)
+    results: dict[str, CheckResult] = {}
+    watch = []  # (check, kind, term builder)
+    finals = []
+    for c in checks:
+        how = _how(c, library_descriptions)
+        if how is None:
+            results[c.name] = CheckResult(c, INCONCLUSIVE, None, f"not encoded for z3: property {c.name}")
+        elif how == "final":
+            finals.append(c)
+        elif how == "structural":
+            pass
+        else:
+            watch.append((c, how))
+    cut = ""
+    complete = False
+    try:
+        for k in range(opts.max_bound + 1):
+            search.extend()
+            figures.bound = k
+            _probe(search, enc, chain, watch, results, k)
+            if search.find(enc.steps[k].enabled) is None:
+                figures.threshold = k
+                complete = True
+                break
+        if not complete:
+            cut = f"bound {figures.bound} reached: some execution is longer (no completeness threshold yet)"
+        else:
+            _settle(search, enc, chain, watch, results, figures.threshold)
+            if search.find(enc.frames[figures.threshold][("oob",)]) is not None:
+                complete, cut = False, "some execution goes " + _beyond_reason(enc)
+        if complete and finals:
+            _decide_finals(search, enc, chain, finals, results, figures)
+        if max_alive and complete:
+            figures.statistics["max_alive"] = search.maximise_alive()
+    except Unknown as e:
+        cut = f"the solver answered unknown ({e}) at bound {figures.bound}"
+        complete = False
+    except NotEncoded as e:
+        cut = e.message
+        complete = False
+    out = []
+    for c in checks:
+        r = results.get(c.name)
+        if r is None:
+            if not complete:
+                r = CheckResult(c, INCONCLUSIVE, None, cut)
+            elif c.kind == "exists":
+                r = CheckResult(c, VIOLATED, None, "no terminated execution satisfies it")
+            else:
+                r = CheckResult(c, HOLDS)
+        out.append(r)
+    figures.statistics.update(search.statistics())
+    return _finish(out, chain, figures, start, cut)
+
+
+def _how(c: Check, library_descriptions: dict) -> str | None:
+    if c.origin == "assert":
+        return "assert_failed"
+    if c.kind in ("forall", "exists", "~exists"):
+        return "final"
+    if c.origin == "property" and library_descriptions.get(c.name) == c.description:
+        if c.name in EVENT_PROPERTIES:
+            return EVENT_PROPERTIES[c.name]
+        if c.name in STRUCTURAL:
+            return "structural"
+        if c.name == "no-deadlock":
+            return "deadlock"
+        if c.name == "orphans-reparented":
+            return "orphans"
+    return None
+
+
+def _probe(search, enc, chain, watch, results, k: int) -> None:
+    """Cheap questions at depth k (a short time limit): a shallow violation is found early,
+    with a short counterexample; an unanswered probe is left to `_settle`."""
+    pending = [(c, how) for c, how in watch if c.name not in results]
+    if not pending:
+        return
+    terms = {c.name: _term(enc, how, k) for c, how in pending}
+    model = search.find(z3.Or(list(terms.values())), limit_ms=PROBE_MS)
+    if model is None:
+        return
+    for c, how in pending:
+        if z3.is_true(model.eval(terms[c.name], model_completion=True)):
+            results[c.name] = chain.violation(c, enc, model, k + 1 if how != "deadlock" else k, how)
+
+
+def _settle(search, enc, chain, watch, results, threshold: int) -> None:
+    """Every check not yet violated, over every step up to the threshold: one query each."""
+    for c, how in watch:
+        if c.name in results:
+            continue
+        terms = [_term(enc, how, k) for k in range(threshold + 1)]
+        model = search.find(z3.Or(terms))
+        if model is not None:
+            k = next(k for k, t in enumerate(terms) if z3.is_true(model.eval(t, model_completion=True)))
+            results[c.name] = chain.violation(c, enc, model, k + 1 if how != "deadlock" else k, how)
+
+
+def _term(enc: Encoder, how: str, k: int):
+    if how == "deadlock":
+        return enc.deadlocked(k)
+    if how == "orphans":
+        return enc.orphan_without_parent(k + 1)
+    return enc.steps[k].events[how]
+
+
+def _beyond_reason(enc: Encoder) -> str:
+    return (f"beyond the encoding (at most {enc.slots} processes, {enc.atexit_cap} atexit handlers, "
+            "a stdio buffer that never fills)")
+
+
+class _Search:
+    """The incremental solver and its figures."""
+
+    def __init__(self, enc: Encoder, opts: Options, figures: Figures):
+        self.enc = enc
+        self.solver = z3.Solver()
+        self.solver.set("timeout", opts.timeout_ms)
+        self.figures = figures
+        self.timeout_ms = opts.timeout_ms
+
+    def extend(self) -> None:
+        for c in self.enc.unroll():
+            self.solver.add(c)
+
+    def find(self, *goal, limit_ms: int | None = None) -> z3.ModelRef | None:
+        """A model of the unrolling and `goal`, or None if there is none. With `limit_ms`,
+        None also when the solver gives up in that time (a probe, never a proof)."""
+        self.solver.push()
+        try:
+            self.solver.add(*goal)
+            if limit_ms is not None:
+                self.solver.set("timeout", limit_ms)
+            t = time.perf_counter()
+            answer = self.solver.check()
+            self.figures.solver_seconds += time.perf_counter() - t
+            self.figures.queries += 1
+            if answer == z3.unknown:
+                if limit_ms is not None:
+                    return None
+                raise Unknown(self.solver.reason_unknown())
+            return self.solver.model() if answer == z3.sat else None
+        finally:
+            if limit_ms is not None:
+                self.solver.set("timeout", self.timeout_ms)
+            self.solver.pop()
+
+    def maximise_alive(self) -> int:
+        """The largest number of processes in the table at once, over every execution (Z3's optimiser)."""
+        opt = z3.Optimize()
+        opt.set("timeout", self.timeout_ms)
+        opt.add(*self.solver.assertions())
+        k = self.figures.threshold
+        best = z3.Int("max_alive")
+        opt.add(z3.Or([best == self.enc.alive(t) for t in range(k + 1)]))
+        h = opt.maximize(best)
+        if opt.check() != z3.sat:
+            raise Unknown(opt.reason_unknown())
+        return opt.upper(h).as_long()
+
+    def statistics(self) -> dict:
+        st = self.solver.statistics()
+        out = {k: st.get_key_value(k) for k in st.keys() if k in ("conflicts", "decisions", "propagations",
+                                                                  "memory", "max memory", "rlimit count")}
+        out.update({"queries": self.figures.queries, "solver_seconds": round(self.figures.solver_seconds, 4)})
+        return out
+
+
+def _decide_finals(search: _Search, enc: Encoder, chain: "_Chains", finals: list[Check], results: dict,
+                   figures: Figures) -> None:
+    """Every distinct outcome at the threshold, by blocking clauses; expectations evaluated on each."""
+    k = figures.threshold
+    f = enc.frames[k]
+    out, err, status, procs = f[("out",)], f[("err",)], enc.exit_status(k), enc.processes(k)
+    blocked = [enc.terminated(k)]
+    seen = 0
+    while True:
+        model = search.find(*blocked)
+        if model is None:
+            break
+        seen += 1
+        if seen > MAX_OUTCOMES:
+            raise NotEncoded(f"more than {MAX_OUTCOMES} outcomes to enumerate")
+        vals = [model.eval(x, model_completion=True) for x in (out, err, status, procs)]
+        word = model.eval(f[("first",)], model_completion=True).as_long()
+        outcome = State((), (), vals[0].as_string(), vals[1].as_string(), FIRST_PID + vals[3].as_long(), word)
+        for c in finals:
+            if c.name in results:
+                continue
+            ok = bool(c.final(outcome))
+            if (c.kind == "forall" and not ok) or (c.kind in ("exists", "~exists") and ok):
+                results[c.name] = chain.final(c, enc, model, k)
+        blocked.append(z3.Not(z3.And(out == vals[0], err == vals[1], status == vals[2], procs == vals[3])))
+    figures.outcomes = seen
+
+
+class _Chains:
+    """Replayed counterexamples, stored as chains of concrete states from the initial one,
+    in the shape BFS leaves its search (states and parent links), so every report works."""
+
+    def __init__(self, kernel: Kernel):
+        self.kernel = kernel
+        self.states = [kernel.initial_state()]
+        self.parents = [-1]
+        self.finals: list[int] = []
+
+    def _add(self, enc: Encoder, model, upto: int) -> tuple[list[int], list]:
+        moves = rp.schedule(enc, model, upto)
+        steps = rp.replay(self.kernel, enc.layout.boundaries, moves)
+        ids = [0]
+        for _, st in steps:
+            self.states.append(st)
+            self.parents.append(ids[-1])
+            ids.append(len(self.states) - 1)
+        return ids, steps
+
+    def violation(self, c: Check, enc: Encoder, model, upto: int, how: str) -> CheckResult:
+        try:
+            ids, steps = self._add(enc, model, upto)
+            if how == "deadlock":
+                last = self.states[ids[-1]]
+                if self.kernel.successors(last) or self.kernel.is_terminated(last):
+                    raise ReplayError("the replayed state is not stuck")
+                return CheckResult(c, VIOLATED, Witness(ids[-1]))
+            if c.kind == "invariant":
+                for i in ids:
+                    if not c.state_ok(self.states[i]):
+                        return CheckResult(c, VIOLATED, Witness(i))
+                raise ReplayError("no replayed state violates it")
+            for i, (sid, nid) in enumerate(zip(ids, ids[1:])):
+                state, (action, nxt) = self.states[sid], steps[i]
+                if not c.step_ok(state, action, nxt):
+                    succ = self.kernel.successors(state)
+                    k = next(j for j, (a, n) in enumerate(succ) if a == action and n == nxt)
+                    del self.states[nid:], self.parents[nid:]
+                    return CheckResult(c, VIOLATED, Witness(sid, k))
+            raise ReplayError("no replayed step violates it")
+        except ReplayError as e:
+            return CheckResult(c, INCONCLUSIVE, None, f"the Z3 counterexample did not replay: {e}")
+
+    def final(self, c: Check, enc: Encoder, model, k: int) -> CheckResult:
+        try:
+            ids, _ = self._add(enc, model, k)
+            last = self.states[ids[-1]]
+            if not self.kernel.is_terminated(last):
+                raise ReplayError("the replayed execution does not terminate")
+            ok = bool(c.final(last))
+            if (c.kind == "forall" and ok) or (c.kind != "forall" and not ok):
+                raise ReplayError("the replayed outcome does not decide the expectation")
+            self.finals.append(ids[-1])
+            verdict = HOLDS if c.kind == "exists" else VIOLATED
+            return CheckResult(c, verdict, Witness(ids[-1]))
+        except ReplayError as e:
+            return CheckResult(c, INCONCLUSIVE, None, f"the Z3 witness did not replay: {e}")
+
+
+def _finish(results, chain: _Chains, figures: Figures, start: float, cut: str) -> Exploration:
+    complete = figures.threshold is not None and not cut
+    stats = Stats(generated=len(chain.states), distinct=len(chain.states), depth=figures.bound,
+                  seconds=time.perf_counter() - start, terminated=figures.outcomes or 0,
+                  complete=complete, cut=cut)
+    stats.engine = "z3"
+    stats.solver = figures
+    return Exploration(results, stats, chain.states, chain.parents, chain.finals)

@@ -1,0 +1,202 @@
+"""IR expressions over values that are Python ints (known when encoding) or Z3 terms.
+
+The same C semantics as `forkspec.kernel.evaluate` (which compiles expressions to
+closures over concrete values): concrete operands are computed with the kernel's own
+helpers (`wrap`, `c_div`), symbolic ones become Z3 integer terms. A test runs both
+evaluators on random expressions so the two cannot drift apart.
+"""
+from __future__ import annotations
+
+import z3
+
+from forkspec import ir
+from forkspec.engines.symbolic.program import NotEncoded
+from forkspec.frontend.lower import c_div, wrap
+
+
+def is_sym(v) -> bool:
+    return isinstance(v, z3.ExprRef)
+
+
+def as_int(v):
+    """A value as an integer: Python int, or a Z3 Int term (booleans become 0/1)."""
+    if isinstance(v, z3.BoolRef):
+        return z3.If(v, z3.IntVal(1), z3.IntVal(0))
+    return v
+
+
+def truth(v):
+    """C truth of a value: True/False when known, else a Z3 Bool."""
+    if isinstance(v, z3.BoolRef):
+        return v
+    if isinstance(v, z3.ExprRef):
+        return v != 0
+    if isinstance(v, str):
+        return True  # a non-null char pointer
+    return v != 0
+
+
+def bool_value(b):
+    """A truth (Python bool or Z3 Bool) as a C int value."""
+    if isinstance(b, bool):
+        return 1 if b else 0
+    return b
+
+
+def wrap_sym(v, bits: int, signed: bool):
+    import os
+    if os.environ.get("NOWRAP") and is_sym(v): return as_int(v)
+    if not is_sym(v):
+        return wrap(v, bits, signed) if isinstance(v, int) else v
+    v = as_int(v)
+    m = 1 << bits
+    if signed:
+        half = 1 << (bits - 1)
+        return z3.If(z3.And(v >= -half, v < half), v, (v + half) % m - half)
+    return z3.If(z3.And(v >= 0, v < m), v, v % m)
+
+
+def _low_mask(n) -> int | None:
+    """k when n == 2**k - 1 (an `& mask` that is a modulo), else None."""
+    if isinstance(n, int) and n >= 0 and (n + 1) & n == 0:
+        return (n + 1).bit_length() - 1
+    return None
+
+
+class Evaluator:
+    """Evaluates IR expressions in one activation: `temp(i)`, `load(key)` and `address_key(addr)`
+    come from the caller (the symbolic process), so memory is the encoding's."""
+
+    def __init__(self, ctx, line: int = 0):
+        self.ctx = ctx
+        self.line = line
+
+    def refuse(self, what: str):
+        raise NotEncoded(what, self.line)
+
+    def eval(self, e):
+        if isinstance(e, ir.Const):
+            return e.value
+        if isinstance(e, ir.Temp):
+            return self.ctx.temp(e.index)
+        if isinstance(e, ir.Cell):
+            return self.ctx.load(self.ctx.cell_key(e))
+        if isinstance(e, ir.AddrOf):
+            return self.ctx.cell_address(e.cell)
+        if isinstance(e, ir.Deref):
+            addr = self.eval(e.addr)
+            if is_sym(addr) or not isinstance(addr, int):
+                self.refuse("a pointer dereference through a computed address")
+            return self.ctx.load(self.ctx.address_key(addr))
+        if isinstance(e, ir.Wrap):
+            return wrap_sym(self.eval(e.operand), e.bits, e.signed)
+        if isinstance(e, ir.Cond):
+            c = truth(self.eval(e.cond))
+            if isinstance(c, bool):
+                return self.eval(e.then) if c else self.eval(e.other)
+            a, b = self.eval(e.then), self.eval(e.other)
+            if isinstance(a, str) or isinstance(b, str):
+                self.refuse("a conditional choosing between strings")
+            return z3.If(c, as_int(a), as_int(b))
+        if isinstance(e, ir.UnOp):
+            return self.unop(e.op, self.eval(e.operand))
+        if isinstance(e, ir.BinOp):
+            return self.binop(e.op, self.eval(e.left), self.eval(e.right))
+        if isinstance(e, ir.StrIndex):
+            s, i = self.eval(e.string), self.eval(e.index)
+            if is_sym(s) or is_sym(i) or not isinstance(s, str):
+                self.refuse("indexing a string at a symbolic position")
+            if not 0 <= i <= len(s):
+                self.refuse("a string index out of bounds")
+            return ord(s[i]) if i < len(s) else 0
+        self.refuse(f"the expression {type(e).__name__}")
+
+    def unop(self, op: str, v):
+        if not is_sym(v):
+            from forkspec.kernel.evaluate import _strlen, _truth
+
+            table = {"-": lambda: -v, "!": lambda: 0 if _truth(v) else 1, "!!": lambda: 1 if _truth(v) else 0,
+                     "~": lambda: ~v, "abs": lambda: abs(v), "strlen": lambda: _strlen(v)}
+            if op not in table:
+                self.refuse(f"the operator {op}")
+            return table[op]()
+        if op == "!":
+            return z3.Not(truth(v))
+        if op == "!!":
+            return truth(v)
+        x = as_int(v)
+        if op == "-":
+            return -x
+        if op == "~":
+            return -x - 1
+        if op == "abs":
+            return z3.If(x >= 0, x, -x)
+        self.refuse(f"the operator {op} on a symbolic value")
+
+    def binop(self, op: str, a, b):
+        if not is_sym(a) and not is_sym(b):
+            return self.concrete_binop(op, a, b)
+        if op == "&&":
+            return z3.And(_as_bool(truth(a)), _as_bool(truth(b)))
+        if op == "||":
+            return z3.Or(_as_bool(truth(a)), _as_bool(truth(b)))
+        if isinstance(a, str) or isinstance(b, str):
+            self.refuse(f"the operator {op} between a string and a symbolic value")
+        x, y = as_int(a), as_int(b)
+        if op == "+":
+            return x + y
+        if op == "-":
+            return x - y
+        if op == "*":
+            if is_sym(a) and is_sym(b):
+                self.refuse("a product of two symbolic values")
+            return x * y
+        compare = {"==": lambda: x == y, "!=": lambda: x != y, "<": lambda: x < y, "<=": lambda: x <= y,
+                   ">": lambda: x > y, ">=": lambda: x >= y}
+        if op in compare:
+            return compare[op]()
+        if op in ("/", "%"):
+            if is_sym(b) or b == 0:
+                self.refuse(f"the operator {op} with a symbolic or zero divisor")
+            q = z3.If(x >= 0, x / abs(b), -((-x) / abs(b)))
+            q = q if b > 0 else -q
+            return q if op == "/" else x - b * q
+        if op == "&":
+            k = _low_mask(b) if is_sym(a) else _low_mask(a)
+            if k is None:
+                self.refuse("a bitwise and with a symbolic value other than a low mask")
+            return (x if is_sym(a) else y) % (1 << k)
+        if op == ">>" and not is_sym(b) and b >= 0:
+            return x / (1 << b)
+        if op == "<<" and not is_sym(b) and b >= 0:
+            return x * (1 << b)
+        self.refuse(f"the operator {op} on a symbolic value")
+
+    def concrete_binop(self, op: str, a, b):
+        """The kernel's meaning of `op` on known values (`forkspec.kernel.evaluate`)."""
+        from forkspec.kernel.evaluate import _strcmp, _truth
+
+        if op == "&&":
+            return 1 if _truth(a) and _truth(b) else 0
+        if op == "||":
+            return 1 if _truth(a) or _truth(b) else 0
+        if op in ("/", "%"):
+            if b == 0:
+                self.refuse("a division by zero (SIGFPE)")
+            q = c_div(a, b)
+            return q if op == "/" else a - b * q
+        if op == "strcmp":
+            return _strcmp(a, b)
+        table = {
+            "+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b,
+            "==": lambda: 1 if a == b else 0, "!=": lambda: 1 if a != b else 0, "<": lambda: 1 if a < b else 0,
+            "<=": lambda: 1 if a <= b else 0, ">": lambda: 1 if a > b else 0, ">=": lambda: 1 if a >= b else 0,
+            "&": lambda: a & b, "|": lambda: a | b, "^": lambda: a ^ b, "<<": lambda: a << b, ">>": lambda: a >> b,
+        }
+        if op not in table:
+            self.refuse(f"the operator {op}")
+        return table[op]()
+
+
+def _as_bool(t):
+    return z3.BoolVal(t) if isinstance(t, bool) else t

@@ -1,0 +1,198 @@
+"""The program as the symbolic engine sees it: call contexts inlined into locations.
+
+A process's position is its call stack, `((func, pc), ...)` outermost first, with the
+callers' return pcs: the same projection of `kernel.state.Proc.stack` that replay uses
+to follow a Z3 schedule in the concrete kernel. Enumerating every stack reachable
+from `main` gives a finite set of locations (recursion deeper than a bound is
+refused). Locals live at absolute stack cells (`base + slot`, as in the kernel), so
+a location fixes which cells an instruction touches.
+
+A *boundary* is an instruction another process can see or be affected by (a system
+call, output that reaches write(2)): a step of the encoding runs one process from a
+boundary up to its next boundary, and a fork runs its child up to the child's first
+boundary within the same step (as the kernel's merged local steps do).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from forkspec import ir
+
+MAX_DEPTH = 12
+MAX_LOCATIONS = 4000
+
+# builtins that are steps of their own (as in the kernel, where they may be visible)
+BOUNDARY = frozenset({"fork", "wait", "waitpid", "_exit", "_Exit", "abort", "printf", "fprintf", "puts",
+                      "putchar", "fputs", "fputc", "putc", "fflush", "__flush_all", "getppid", "write",
+                      "nondet_int", "assert", "pause"})
+# builtins the encoding runs inside a step
+LOCAL = frozenset({"getpid", "getpgrp", "atexit", "sleep", "usleep", "sched_yield", "__exit_begin",
+                   "__atexit_pop"})
+# stdio calls that only fill a fully buffered stdout's buffer (a full buffer is beyond the encoding)
+STDOUT_BUFFERED = frozenset({"printf", "puts", "putchar"})
+STREAM_CALLS = {"fprintf": 0, "fputs": 1, "fputc": 1, "putc": 1}  # name -> index of the FILE* argument
+
+
+def is_boundary(ins: ir.Builtin) -> bool:
+    """A step of its own: visible to, or affected by, another process. Output into stdout's
+    buffer is not (stdout is fully buffered here: the encoding refuses a terminal)."""
+    if ins.name in STDOUT_BUFFERED:
+        return False
+    if ins.name in STREAM_CALLS:
+        arg = ins.args[STREAM_CALLS[ins.name]]
+        return not (isinstance(arg, ir.Const) and arg.value == ir.STREAM_BASE + 1)
+    return ins.name in BOUNDARY
+ENDS = frozenset({"_exit", "_Exit", "abort"})
+
+
+class NotEncoded(Exception):
+    """Something the program does that the symbolic encoding does not model (yet)."""
+
+    def __init__(self, what: str, line: int = 0):
+        self.what = what
+        self.line = line
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        return f"not encoded for z3: {self.what}" + (f" at line {self.line}" if self.line else "")
+
+
+@dataclass
+class Layout:
+    program: ir.Program
+    locations: list = field(default_factory=list)  # id -> key
+    ids: dict = field(default_factory=dict)  # key -> id
+    boundaries: set = field(default_factory=set)  # keys whose instruction is a boundary
+    starts: list = field(default_factory=list)  # keys a step can start from
+    mem_keys: set = field(default_factory=set)  # ('g', slot) and ('s', cell)
+    temp_keys: set = field(default_factory=set)  # (depth, index)
+    handlers: tuple = ()  # function indices whose address is taken (atexit handlers, pointers)
+    atexit_sites: int = 0
+
+    def id(self, key) -> int:
+        return self.ids[key]
+
+    def instr(self, key):
+        f, pc = key[-1]
+        return self.program.functions[f].body[pc]
+
+    def bases(self, key) -> list[int]:
+        out, base = [], 0
+        for f, _ in key:
+            out.append(base)
+            base += self.program.functions[f].nlocals
+        return out
+
+
+def initial_key(program: ir.Program) -> tuple:
+    return ((program.main, 0),)
+
+
+def layout(program: ir.Program) -> Layout:
+    lay = Layout(program)
+    lay.handlers = tuple(sorted(_address_taken(program)))
+    start = initial_key(program)
+    starts = {start}
+    todo = [start]
+    seen = {start}
+    while todo:
+        key = todo.pop()
+        if len(key) > MAX_DEPTH:
+            raise NotEncoded(f"calls nested deeper than {MAX_DEPTH} (recursion?)", lay.instr(key[:-1]).loc.line)
+        lay.locations.append(key)
+        ins = lay.instr(key)
+        _collect(lay, key, ins)
+        if isinstance(ins, ir.Builtin):
+            if ins.name not in BOUNDARY and ins.name not in LOCAL:
+                raise NotEncoded(f"{ins.name}()", ins.loc.line)
+            if is_boundary(ins):
+                lay.boundaries.add(key)
+                starts.add(key)
+            if ins.name == "atexit":
+                lay.atexit_sites += 1
+        for nxt in successors(lay, key, ins):
+            if nxt not in seen:
+                if len(seen) >= MAX_LOCATIONS:
+                    raise NotEncoded(f"more than {MAX_LOCATIONS} program locations")
+                seen.add(nxt)
+                todo.append(nxt)
+    for slot in range(max(len(program.globals_init), 1)):
+        lay.mem_keys.add(("g", slot))
+    lay.locations.sort()
+    lay.ids = {k: i for i, k in enumerate(lay.locations)}
+    lay.starts = sorted(starts)
+    return lay
+
+
+def successors(lay: Layout, key: tuple, ins) -> list[tuple]:
+    """Where control can go from `key` (statically; a fork's child goes to the same place)."""
+    f, pc = key[-1]
+    here = key[:-1]
+    prog = lay.program
+    if isinstance(ins, (ir.SetTemp, ir.Store, ir.StoreChar)):
+        return [here + ((f, pc + 1),)]
+    if isinstance(ins, ir.Jump):
+        return [here + ((f, ins.target),)]
+    if isinstance(ins, ir.Branch):
+        return [here + ((f, ins.if_true),), here + ((f, ins.if_false),)]
+    if isinstance(ins, ir.Builtin):
+        return [] if ins.name in ENDS else [here + ((f, pc + 1),)]
+    if isinstance(ins, ir.Call):
+        targets = [ins.func] if isinstance(ins.func, int) else list(lay.handlers)
+        return [here + ((f, pc + 1), (t, 0)) for t in targets]
+    if isinstance(ins, ir.Return):
+        if not here:
+            if f == prog.exit_routine:
+                return []
+            return [((prog.exit_routine, 0),)]
+        return [here]
+    raise NotEncoded(f"the instruction {type(ins).__name__}", ins.loc.line)
+
+
+def _address_taken(program: ir.Program) -> set[int]:
+    """Functions whose address appears as a constant (atexit(f), a function pointer)."""
+    out = set()
+    n = len(program.functions)
+
+    def visit(e):
+        if isinstance(e, ir.Const) and isinstance(e.value, int):
+            off = e.value - ir.FUNC_BASE
+            if off >= 0 and off % ir.FUNC_STRIDE == 0 and off // ir.FUNC_STRIDE < n:
+                out.add(off // ir.FUNC_STRIDE)
+        for name in ("left", "right", "operand", "cond", "then", "other", "string", "index", "addr", "value"):
+            sub = getattr(e, name, None)
+            if sub is not None and not isinstance(sub, (int, str)):
+                visit(sub)
+        for a in getattr(e, "args", ()) or ():
+            visit(a)
+
+    for fn in program.functions:
+        for ins in fn.body:
+            visit(ins)
+    return out
+
+
+def _collect(lay: Layout, key: tuple, ins) -> None:
+    """The memory cells and temps an instruction at `key` may touch."""
+    bases = lay.bases(key)
+    depth = len(key) - 1
+    fn = lay.program.functions[key[-1][0]]
+    for i in range(fn.ntemps):
+        lay.temp_keys.add((depth, i))
+    for slot in range(fn.nlocals):
+        lay.mem_keys.add(("s", bases[-1] + slot))
+
+    def visit(e):
+        if isinstance(e, ir.Cell):
+            lay.mem_keys.add(("g", e.slot) if e.region == "global" else ("s", bases[-1] + e.slot))
+        for name in ("left", "right", "operand", "cond", "then", "other", "string", "index", "addr", "value",
+                     "target", "cell"):
+            sub = getattr(e, name, None)
+            if sub is not None and not isinstance(sub, (int, str)):
+                visit(sub)
+        for a in getattr(e, "args", ()) or ():
+            visit(a)
+
+    visit(ins)
+    lay.mem_keys.add(("g", ir.ERRNO_SLOT))

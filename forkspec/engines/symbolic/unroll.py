@@ -1,0 +1,218 @@
+"""The symbolic state over a fixed number of process slots, and its unrolling in time.
+
+Slot s holds the process with pid FIRST_PID + s (pids are handed out in order and
+never reused, so the k-th process created is always in slot k). A frame maps each
+state variable's name to a Z3 term at one time; variables are named `name@t`. The
+transition from t to t+1 is the disjunction of every slot's enabled steps: each
+variable gets a fresh copy only if some step can change it, defined as an
+if-then-else over the steps that do (the frame condition is the default branch).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import z3
+
+from forkspec import ir
+from forkspec.engines.symbolic.block import GONE, HALTED, RUNNING, UNUSED, ZOMBIE, Step
+from forkspec.engines.symbolic.program import Layout, NotEncoded, initial_key, layout
+from forkspec.frontend.lower import wrap
+from forkspec.kernel.state import FIRST_PID, INIT_PID
+
+EVENTS = ("assert_failed", "reparent", "atexit_bad")
+CONTROL = frozenset({"st", "loc", "n"})  # finite control: bit-vectors, which Z3 bit-blasts
+BITS = 16
+
+
+def control(v: int):
+    return z3.BitVecVal(v, BITS)
+STRINGS = frozenset({"buf", "out", "err"})
+
+
+@dataclass
+class StepTerms:
+    """What the solver knows of the move from frame t to t+1."""
+
+    who: z3.ArithRef  # the slot that moved, -1 when nothing could
+    fail: z3.BoolRef | None  # fork-can-fail choice
+    nondet: z3.ArithRef | None  # nondet_int() value
+    moved: z3.BoolRef
+    enabled: z3.BoolRef
+    events: dict
+
+
+class Encoder:
+    """Frames and transitions of one program under one kernel configuration."""
+
+    def __init__(self, program: ir.Program, config, slots: int):
+        if config.inject:
+            raise NotEncoded(f"an injected kernel fault ({', '.join(sorted(config.inject))})")
+        if config.stdout == "tty":
+            raise NotEncoded("stdout on a terminal (line buffering)")
+        self.layout: Layout = layout(program)
+        self.config = config
+        self.slots = max(1, min(slots, config.max_procs + 1))
+        self.max_procs = config.max_procs
+        self.atexit_cap = max(1, self.layout.atexit_sites + 1) if self.layout.atexit_sites else 1
+        self.names = self._names()
+        self.frames: list[dict] = [self._initial()]
+        self.steps: list[StepTerms] = []
+
+    def _names(self) -> list:
+        out = [("n",), ("out",), ("err",), ("first",), ("oob",)]
+        for s in range(self.slots):
+            out += [("st", s), ("loc", s), ("ppid", s), ("status", s), ("buf", s), ("natx", s), ("planned", s),
+                    ("plen", s)]
+            out += [("m", s, k) for k in sorted(self.layout.mem_keys)]
+            out += [("t", s, d, i) for d, i in sorted(self.layout.temp_keys)]
+            out += [("atx", s, j) for j in range(self.atexit_cap)] + [("plan", s, j) for j in range(self.atexit_cap)]
+        return out
+
+    def _initial(self) -> dict:
+        prog = self.layout.program
+        f: dict = {("n",): control(1), ("out",): z3.StringVal(""), ("err",): z3.StringVal(""),
+                   ("first",): z3.IntVal(-1), ("oob",): z3.BoolVal(False)}
+        main = prog.functions[prog.main]
+        params = {("s", slot): wrap(v, *w) if w else v for slot, w, v in zip(main.params, main.param_wraps, [1, 0])}
+        for name in self.names:
+            if name in f:
+                continue
+            kind, s = name[0], name[1]
+            if kind in STRINGS:
+                f[name] = z3.StringVal("")
+            elif kind == "m":
+                key = name[2]
+                v = 0
+                if key[0] == "g" and key[1] < len(prog.globals_init) and (s == 0 or isinstance(prog.globals_init[key[1]], str)):
+                    v = prog.globals_init[key[1]]
+                elif s == 0:
+                    v = params.get(key, 0)
+                f[name] = v if isinstance(v, str) else z3.IntVal(v)
+            elif kind == "st":
+                f[name] = control(RUNNING if s == 0 else UNUSED)
+            elif kind == "loc":
+                f[name] = control(self.layout.id(initial_key(prog)) if s == 0 else 0)
+            elif kind == "ppid":
+                f[name] = z3.IntVal(INIT_PID if s == 0 else 0)
+            else:
+                f[name] = z3.IntVal(0)
+        return f
+
+    # ---------------------------------------------------------------- unrolling
+
+    def unroll(self) -> list:
+        """Add the step from the last frame to a new one; return its constraints."""
+        t = len(self.steps)
+        old = self.frames[t]
+        who = z3.BitVec(f"who@{t}", BITS)
+        fail = z3.Bool(f"fail@{t}") if self.config.fork_can_fail else None
+        nondet = z3.Int(f"nondet@{t}") if self.config.nondet is not None else None
+        step = Step(self, old, fail, nondet)
+        updates: dict = {}
+        fulls, datas = [], []
+        events: dict = {e: [] for e in EVENTS}
+        for s in range(self.slots):
+            for key in self.layout.starts:
+                if s > 0 and key not in self.layout.boundaries:
+                    continue  # a child starts at a boundary (its fork ran its first local steps)
+                at = z3.And(old[("st", s)] == RUNNING, old[("loc", s)] == self.layout.id(key))
+                for p in step.run_block(s, key):
+                    data = z3.And(at, *p.guard) if p.guard else at
+                    full = z3.And(who == s, data, *([p.choice] if p.choice is not None else []))
+                    fulls.append(full)
+                    datas.append(data)
+                    if p.alive and not p.beyond:
+                        p.view[("loc", s)] = control(self.layout.id(p.key))
+                    for name, value in p.view.items():
+                        updates.setdefault(name, []).append((full, value))
+                    for e, cond in p.events.items():
+                        events[e].append(z3.And(full, _bool(cond)))
+        moved = z3.Or(fulls) if fulls else z3.BoolVal(False)
+        enabled = z3.Or(datas) if datas else z3.BoolVal(False)
+        cons = [z3.Implies(enabled, moved), z3.Implies(z3.Not(moved), who == -1)]
+        if nondet is not None:
+            lo, hi = self.config.nondet
+            cons.append(z3.And(nondet >= lo, nondet <= hi))
+        new = dict(old)
+        for name, ups in updates.items():
+            prev = old[name]
+            ups = [(c, v) for c, v in ups if v is not prev]
+            if not ups:
+                continue
+            if any(isinstance(v, str) for _, v in ups) or isinstance(prev, str):
+                raise NotEncoded("a string value kept in a variable")
+            var = _fresh(name, t + 1, prev)
+            term = prev
+            for c, v in reversed(ups):
+                term = z3.If(c, _coerce(v, prev), term)
+            cons.append(var == term)
+            new[name] = var
+        self.frames.append(new)
+        self.steps.append(StepTerms(who, fail, nondet, moved, enabled,
+                                    {e: (z3.Or(v) if v else z3.BoolVal(False)) for e, v in events.items()}))
+        return cons
+
+    # ---------------------------------------------------------------- what a frame says
+
+    def terminated(self, t: int):
+        f = self.frames[t]
+        return z3.And([z3.Or(f[("st", s)] == UNUSED, f[("st", s)] == GONE) for s in range(self.slots)])
+
+    def deadlocked(self, t: int):
+        return z3.And(z3.Not(self.steps[t].enabled), z3.Not(self.terminated(t)), z3.Not(self.frames[t][("oob",)]))
+
+    def alive(self, t: int):
+        """Processes in the table (not yet reaped), as the kernel's process limit counts them."""
+        f = self.frames[t]
+        return z3.Sum([z3.If(z3.Or(f[("st", s)] == RUNNING, f[("st", s)] == ZOMBIE), 1, 0) for s in range(self.slots)])
+
+    def orphan_without_parent(self, t: int):
+        """A violation of orphans-reparented: a process whose parent is neither init nor running."""
+        f = self.frames[t]
+        bad = []
+        for s in range(1, self.slots):
+            present = z3.Or(f[("st", s)] == RUNNING, f[("st", s)] == ZOMBIE)
+            parent_ok = z3.Or([f[("ppid", s)] == INIT_PID] +
+                              [z3.And(f[("ppid", s)] == FIRST_PID + c, f[("st", c)] == RUNNING) for c in range(s)])
+            bad.append(z3.And(present, z3.Not(parent_ok)))
+        return z3.Or(bad) if bad else z3.BoolVal(False)
+
+    def exit_status(self, t: int):
+        word = self.frames[t][("first",)]
+        sig = word % 128
+        return z3.If(word < 0, -1, z3.If(sig == 0, (word / 256) % 256, 128 + sig))
+
+    def processes(self, t: int):
+        return z3.BV2Int(self.frames[t][("n",)])
+
+
+def _fresh(name: tuple, t: int, like):
+    label = "_".join(str(x) for x in name) + f"@{t}"
+    if isinstance(like, z3.SeqRef):
+        return z3.String(label)
+    if isinstance(like, z3.BoolRef):
+        return z3.Bool(label)
+    if isinstance(like, z3.BitVecRef):
+        return z3.BitVec(label, like.size())
+    return z3.Int(label)
+
+
+def _coerce(v, like):
+    if isinstance(like, z3.BoolRef):
+        return _bool(v)
+    if isinstance(like, z3.BitVecRef):
+        return z3.BitVecVal(v, like.size()) if isinstance(v, int) else v
+    if isinstance(v, bool):
+        return z3.IntVal(int(v))
+    if isinstance(v, int):
+        return z3.IntVal(v)
+    if isinstance(v, z3.BoolRef):
+        return z3.If(v, z3.IntVal(1), z3.IntVal(0))
+    return v
+
+
+def _bool(v):
+    return z3.BoolVal(v) if isinstance(v, bool) else v
+
+
+__all__ = ["Encoder", "StepTerms", "HALTED"]
