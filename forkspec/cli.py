@@ -22,7 +22,8 @@ from forkspec.props import library
 from forkspec.report import c_repro, dot, itf, junit, sarif
 from forkspec.report import json as jreport
 from forkspec.report import text as treport
-from forkspec.session import Options, Run, modes_for, run, unknown_violates
+from forkspec.engines.symbolic import Options as SymbolicOptions
+from forkspec.session import Options, Run, modes_for, run, run_z3, unknown_violates
 from forkspec.trace import ReplayError, rebuild
 
 EXIT_OK, EXIT_VIOLATION, EXIT_BAD_INPUT, EXIT_INCONCLUSIVE = 0, 1, 2, 3
@@ -56,8 +57,8 @@ def load_all(paths: tuple[str, ...], props) -> list[Spec]:
 
 
 def _engine_ok(engine: str) -> None:
-    if engine != "bfs":
-        raise ForkspecError(f"engine {engine!r} is not available in this version; use --engine bfs")
+    if engine not in ("bfs", "z3", "both"):
+        raise ForkspecError(f"unknown engine {engine!r}; engines: bfs, z3, both")
 
 
 class Progress:
@@ -167,13 +168,19 @@ def cli():
 @props_file_option
 @no_merge_option
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON report.")
+@click.option("--bound", type=click.IntRange(1), default=200, show_default=True,
+              help="z3: the most steps to unroll while looking for the completeness threshold.")
+@click.option("--z3-timeout", type=click.FloatRange(0.1), default=120.0, show_default=True, metavar="SECONDS",
+              help="z3: time limit of one solver query (an unknown answer is inconclusive).")
+@click.option("--max-alive", is_flag=True,
+              help="z3: also report the largest number of processes alive at once (Z3's optimiser).")
 @click.option("--junit-xml", "junit_file", type=click.Path(dir_okay=False, writable=True), default=None,
               metavar="FILE", help="Also write a JUnit XML report (one test case per check).")
 @click.option("--sarif", "sarif_file", type=click.Path(dir_okay=False, writable=True), default=None,
               metavar="FILE", help="Also write a SARIF 2.1.0 log (for code scanning).")
 @progress_option
-def check(specs, properties, engine, mode, max_states, max_depth, prop_files, no_merge, as_json, junit_file,
-          sarif_file, progress):
+def check(specs, properties, engine, mode, max_states, max_depth, prop_files, no_merge, as_json, bound, z3_timeout,
+          max_alive, junit_file, sarif_file, progress):
     """Check each spec's assertions, expectations and properties (plus --property ones).
 
     Exit 0 if every check comes out as expected, 1 if one does not (its shortest
@@ -189,16 +196,30 @@ def check(specs, properties, engine, mode, max_states, max_depth, prop_files, no
         for spec in loaded:
             for m in modes_for(spec, mode):
                 show.label = f" {spec.path} [{m}]"
-                r = run(spec, m, opts, props, progress=show)
-                show.done(r.exploration.stats)
-                runs.append(r)
-                bad = [x for x in r.exploration.results if x.verdict != INCONCLUSIVE and not x.passed]
-                failed |= bool(bad)
-                inconclusive |= any(x.verdict == INCONCLUSIVE for x in r.exploration.results)
+                these = []
+                if engine in ("bfs", "both"):
+                    r = run(spec, m, opts, props, progress=show)
+                    show.done(r.exploration.stats)
+                    these.append(r)
+                if engine in ("z3", "both"):
+                    these.append(run_z3(spec, m, opts, props, SymbolicOptions(max_bound=bound,
+                                        timeout_ms=int(z3_timeout * 1000)), max_alive=max_alive))
+                for r in these:
+                    runs.append(r)
+                    bad = [x for x in r.exploration.results if x.verdict != INCONCLUSIVE and not x.passed]
+                    failed |= bool(bad)
+                    inconclusive |= any(x.verdict == INCONCLUSIVE for x in r.exploration.results)
+                disagree = disagreements(these) if len(these) == 2 else []
+                failed |= bool(disagree)
                 if as_json:
-                    reports.append(run_json(r))
+                    reports.extend(run_json(r) for r in these)
+                    if len(these) == 2:
+                        reports[-1]["disagreements"] = disagree
                 else:
-                    click.echo(render_run(r))
+                    for r in these:
+                        click.echo(render_run(r))
+                    if len(these) == 2:
+                        click.echo(render_comparison(these, disagree))
                 if show.interrupted:
                     break
             if show.interrupted:
@@ -216,6 +237,23 @@ def check(specs, properties, engine, mode, max_states, max_depth, prop_files, no
     else:
         click.echo(summary_line(runs, len(loaded), failed, inconclusive, interrupted))
     raise Fail(EXIT_VIOLATION if failed else EXIT_INCONCLUSIVE if inconclusive or interrupted else EXIT_OK)
+
+
+def disagreements(pair: list[Run]) -> list[str]:
+    """Checks one engine decided one way and the other the other way (inconclusive decides nothing)."""
+    a, b = pair
+    out = []
+    for x, y in zip(a.exploration.results, b.exploration.results):
+        if INCONCLUSIVE not in (x.verdict, y.verdict) and x.verdict != y.verdict:
+            out.append(x.check.name)
+    return out
+
+
+def render_comparison(pair: list[Run], disagree: list[str]) -> str:
+    a, b = pair
+    line = (f"  engines: bfs {a.exploration.stats.seconds:.2f} s, z3 {b.exploration.stats.seconds:.2f} s; "
+            + ("agree on every check both decided" if not disagree else "DISAGREE on " + ", ".join(disagree)))
+    return line
 
 
 def summary_line(runs, nspecs: int, failed: bool, inconclusive: bool, interrupted: bool) -> str:
@@ -247,12 +285,13 @@ def trace_for(r: Run, result):
 
 
 def render_run(r: Run) -> str:
-    lines = [f"{r.spec.path} [stdout={r.mode}]"]
+    engine = r.exploration.stats.engine
+    lines = [f"{r.spec.path} [stdout={r.mode}]" + (f" (engine {engine})" if engine != "bfs" else "")]
     width = max((len(x.check.name) for x in r.exploration.results), default=10)
     for x in r.exploration.results:
         note = f" ({x.reason})" if x.reason and x.verdict != VIOLATED else ""
         lines.append(f"  {treport.status_tag(x)}  {x.check.name.ljust(width)}  {treport.verdict_word(x)}{note}")
-    lines.append(treport.render_stats(r.exploration.stats))
+    lines.append(treport.render_stats(r.exploration.stats) if engine == "bfs" else render_z3_stats(r.exploration.stats))
     for x in r.exploration.results:
         if x.verdict == VIOLATED and not x.passed and x.witness is not None:
             t = trace_for(r, x)
@@ -261,13 +300,42 @@ def render_run(r: Run) -> str:
     return "\n".join(lines)
 
 
+def render_z3_stats(s) -> str:
+    f = s.solver
+    if f.threshold is not None:
+        head = f"  z3: longest execution {f.threshold} steps (the bound covers every execution)"
+    else:
+        head = f"  z3: unrolled {f.bound} steps"
+    line = (f"{head}, {f.slots} process slots, {f.queries} queries, {f.solver_seconds:.2f} s in the solver, "
+            f"{s.seconds:.2f} s in all")
+    if f.outcomes is not None:
+        line += f", {f.outcomes} outcomes"
+    if "max_alive" in f.statistics:
+        line += f"\n  z3: at most {f.statistics['max_alive']} processes alive at once"
+    if not s.complete:
+        line += f"\n  search incomplete: {s.cut}"
+    return line
+
+
+def z3_json(s) -> dict:
+    f = s.solver
+    return {"bound": f.bound, "threshold": f.threshold, "proof": s.complete, "slots": f.slots,
+            "outcomes": f.outcomes, "queries": f.queries, "solver_seconds": round(f.solver_seconds, 4),
+            "max_alive": f.statistics.get("max_alive"),
+            "statistics": {k: v for k, v in f.statistics.items() if k != "max_alive"}}
+
+
 def run_json(r: Run) -> dict:
-    return {
-        "spec": r.spec.path, "mode": r.mode, "engine": "bfs",
+    s = r.exploration.stats
+    out = {
+        "spec": r.spec.path, "mode": r.mode, "engine": s.engine,
         "checks": [jreport.check_json(x, trace_for(r, x) if x.verdict == VIOLATED else None)
                    for x in r.exploration.results],
-        "stats": jreport.stats_json(r.exploration.stats),
+        "stats": jreport.stats_json(s),
     }
+    if s.engine == "z3":
+        out["z3"] = z3_json(s)
+    return out
 
 
 @cli.command()

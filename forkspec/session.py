@@ -130,7 +130,7 @@ def run(spec: Spec, mode: str, opts: Options = Options(), props: dict[str, Prope
 
 
 def run_z3(spec: Spec, mode: str, opts: Options = Options(), props: dict[str, Property] | None = None,
-           z3_opts=None, max_alive: bool = False) -> Run:
+           z3_opts=None, max_alive: bool = False, outcomes: bool = False) -> Run:
     """The same checks decided by the Z3 engine. Its traces are replayed in the kernel without
     merged local steps (the granularity of the encoding), so `Run.kernel` is that kernel."""
     from forkspec.engines import symbolic
@@ -139,7 +139,7 @@ def run_z3(spec: Spec, mode: str, opts: Options = Options(), props: dict[str, Pr
     kernel = Kernel(spec.program, config_for(spec, mode, opts))
     checks = build_checks(spec, mode, opts, props)
     exploration = symbolic.explore(kernel, checks, bundled_descriptions(props), z3_opts or symbolic.Options(),
-                                   max_alive=max_alive)
+                                   max_alive=max_alive, outcomes=outcomes)
     replay_kernel = Kernel(spec.program, kernel.config._replace(merge_local=False))
     return Run(spec, mode, replay_kernel, checks, exploration)
 

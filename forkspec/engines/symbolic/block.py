@@ -214,19 +214,32 @@ class Step:
         out = []
         rest = p
         for h in self.lay.handlers:
+            if rest is None:
+                break
             want = ir.FUNC_BASE + h * ir.FUNC_STRIDE
-            cond = (addr == want) if is_sym(addr) else addr == want
-            for q, hit in cases(rest, cond):
-                if hit:
-                    self.push(q, s, h, args, pc + 1)
-                    out.append(q)
-                else:
-                    rest = q
-            if not is_sym(addr) and addr == want:
-                return out
-        self.beyond(rest, s, "a call through a pointer to no function")
-        out.append(rest)
+            rest = self.pick(rest, (addr == want) if is_sym(addr) else addr == want,
+                             lambda q, h=h: (self.push(q, s, h, args, pc + 1), out.append(q)))
+        if rest is not None:
+            self.beyond(rest, s, "a call through a pointer to no function")
+            out.append(rest)
         return out
+
+    @staticmethod
+    def pick(p: Path, cond, then) -> Path | None:
+        """Run `then` on the part of `p` where `cond` holds; return the part where it does not (or None)."""
+        rest = None
+        for q, hit in cases(p, cond):
+            if hit:
+                then(q)
+            else:
+                rest = q
+        return rest
+
+    def reap(self, p: Path, s: int, c: int, status_ptr) -> Path:
+        self.set(p, ("st", c), GONE)
+        if status_ptr:
+            self.store(p, s, _Ctx(self, p, s).address_key(status_ptr), self.get(p, ("status", c)))
+        return p
 
     def push(self, p: Path, s: int, target: int, args: list, return_pc: int) -> None:
         fn = self.lay.program.functions[target]
@@ -308,15 +321,16 @@ class Step:
             f, pc = q.key[-1]
             child_key = q.key[:-1] + ((f, pc + 1),)
             for c in range(s + 1, self.enc.slots):
-                for r, hit in cases(rest, n == c):
-                    if hit:
-                        self.copy_process(r, s, c, ins.dst, child_key)
-                        out.extend((q, FIRST_PID + c) for q in self.run_child(r, c, child_key))
-                    else:
-                        rest = r
-            rest.guard.append(n >= self.enc.slots)
-            self.beyond(rest, s, f"more than {self.enc.slots} processes")
-            out.append((rest, None))
+                if rest is None:
+                    break
+                rest = self.pick(rest, n == c, lambda r, c=c: out.extend(
+                    (q, FIRST_PID + c) for q in self.run_child(self.copy_process(r, s, c, ins.dst, child_key), c,
+                                                               child_key)))
+            if rest is not None:
+                rest.guard.append(n >= self.enc.slots)
+                rest.event("slots_full", True)
+                self.beyond(rest, s, f"more than {self.enc.slots} processes")
+                out.append((rest, None))
         return out
 
     def fail_fork(self, p: Path, s: int) -> None:
@@ -338,6 +352,7 @@ class Step:
             self.set(p, ("atx", c, j), g(p, ("atx", s, j)))
             self.set(p, ("plan", c, j), g(p, ("plan", s, j)))
         self.set(p, ("n",), c + 1)
+        return p
 
     def b_getpid(self, p, s, ins, ev):
         return [(p, self.pid(s))]
@@ -422,15 +437,10 @@ class Step:
                 continue
             rest = q
             for i, c in enumerate(range(s + 1, self.enc.slots)):
-                for r, hit in cases(rest, zombie[i]):
-                    if hit:
-                        self.set(r, ("st", c), GONE)
-                        if status_ptr:
-                            self.store(r, s, _Ctx(self, r, s).address_key(status_ptr), self.get(r, ("status", c)))
-                        out.append((r, FIRST_PID + c))
-                    else:
-                        rest = r
-            if options & WNOHANG:
+                if rest is None:
+                    break
+                rest = self.pick(rest, zombie[i], lambda r, c=c: out.append((self.reap(r, s, c, status_ptr), FIRST_PID + c)))
+            if rest is not None and options & WNOHANG:
                 out.append((rest, 0))
         return out
 

@@ -41,13 +41,14 @@ EVENT_PROPERTIES = {"all-reaped": "reparent", "atexit-reverse-order": "atexit_ba
 # page copy-on-write, so no frame is shared writable and no private write is seen by another
 STRUCTURAL = frozenset({"pid-unique", "cow-isolation", "no-shared-writable-page"})
 MAX_OUTCOMES = 5000
+FIRST_SLOTS = 2
 PROBE_MS = 300
 
 
 @dataclass
 class Options:
     max_bound: int = 200
-    slots: int = 10
+    slots: int = 16
     timeout_ms: int = 120_000
 
 
@@ -60,6 +61,9 @@ class Figures:
     queries: int = 0
     solver_seconds: float = 0.0
     outcomes: int | None = None
+    slots: int = 0
+    slots_full: bool = False  # some execution creates more processes than there are slots
+    outcome_set: list = field(default_factory=list)  # kernel Outcomes at the threshold
     statistics: dict = field(default_factory=dict)
 
 
@@ -68,16 +72,29 @@ class Unknown(Exception):
 
 
 def explore(kernel: Kernel, checks: list[Check], library_descriptions: dict, opts: Options = Options(),
-            max_alive: bool = False) -> Exploration:
+            max_alive: bool = False, outcomes: bool = False) -> Exploration:
+    """Decide every check; process slots start few and double while an execution needs more."""
     start = time.perf_counter()
+    slots = min(FIRST_SLOTS, opts.slots)
+    while True:
+        ex = _explore(kernel, checks, library_descriptions, opts, max_alive, outcomes, slots, start)
+        figures = ex.stats.solver
+        if not figures.slots_full or slots >= min(opts.slots, kernel.config.max_procs + 1):
+            return ex
+        slots = min(slots * 2, opts.slots, kernel.config.max_procs + 1)
+
+
+def _explore(kernel: Kernel, checks: list[Check], library_descriptions: dict, opts: Options, max_alive: bool,
+             outcomes: bool, slots: int, start: float) -> Exploration:
     figures = Figures()
     replay_kernel = Kernel(kernel.program, kernel.config._replace(merge_local=False))
     chain = _Chains(replay_kernel)
     try:
-        enc = Encoder(kernel.program, kernel.config, opts.slots)
+        enc = Encoder(kernel.program, kernel.config, slots)
     except NotEncoded as e:
-        return _finish([CheckResult(c, INCONCLUSIVE, None, e.message) for c in checks], chain, figures, start,
-                       e.message)
+        why = f"{e.message} (use --engine bfs)"
+        return _finish([CheckResult(c, INCONCLUSIVE, None, why) for c in checks], chain, figures, start, why)
+    figures.slots = enc.slots
     search = _Search(enc, opts, figures)
     results: dict[str, CheckResult] = {}
     watch = []  # (check, kind, term builder)
@@ -85,7 +102,8 @@ def explore(kernel: Kernel, checks: list[Check], library_descriptions: dict, opt
     for c in checks:
         how = _how(c, library_descriptions)
         if how is None:
-            results[c.name] = CheckResult(c, INCONCLUSIVE, None, f"not encoded for z3: property {c.name}")
+            results[c.name] = CheckResult(c, INCONCLUSIVE, None,
+                                          f"not encoded for z3: property {c.name} (use --engine bfs)")
         elif how == "final":
             finals.append(c)
         elif how == "structural":
@@ -106,10 +124,13 @@ def explore(kernel: Kernel, checks: list[Check], library_descriptions: dict, opt
         if not complete:
             cut = f"bound {figures.bound} reached: some execution is longer (no completeness threshold yet)"
         else:
+            figures.slots_full = search.find(z3.Or([st.events["slots_full"] for st in enc.steps])) is not None
+            if figures.slots_full and slots < min(opts.slots, kernel.config.max_procs + 1):
+                return _finish([], chain, figures, start, "more processes than slots")
             _settle(search, enc, chain, watch, results, figures.threshold)
             if search.find(enc.frames[figures.threshold][("oob",)]) is not None:
                 complete, cut = False, "some execution goes " + _beyond_reason(enc)
-        if complete and finals:
+        if complete and (finals or outcomes):
             _decide_finals(search, enc, chain, finals, results, figures)
         if max_alive and complete:
             figures.statistics["max_alive"] = search.maximise_alive()
@@ -117,7 +138,7 @@ def explore(kernel: Kernel, checks: list[Check], library_descriptions: dict, opt
         cut = f"the solver answered unknown ({e}) at bound {figures.bound}"
         complete = False
     except NotEncoded as e:
-        cut = e.message
+        cut = f"{e.message} (use --engine bfs)"
         complete = False
     out = []
     for c in checks:
@@ -266,6 +287,7 @@ def _decide_finals(search: _Search, enc: Encoder, chain: "_Chains", finals: list
         vals = [model.eval(x, model_completion=True) for x in (out, err, status, procs)]
         word = model.eval(f[("first",)], model_completion=True).as_long()
         outcome = State((), (), vals[0].as_string(), vals[1].as_string(), FIRST_PID + vals[3].as_long(), word)
+        figures.outcome_set.append(Kernel.outcome(outcome))
         for c in finals:
             if c.name in results:
                 continue

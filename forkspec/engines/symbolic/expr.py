@@ -44,8 +44,6 @@ def bool_value(b):
 
 
 def wrap_sym(v, bits: int, signed: bool):
-    import os
-    if os.environ.get("NOWRAP") and is_sym(v): return as_int(v)
     if not is_sym(v):
         return wrap(v, bits, signed) if isinstance(v, int) else v
     v = as_int(v)

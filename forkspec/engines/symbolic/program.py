@@ -77,6 +77,19 @@ class Layout:
         f, pc = key[-1]
         return self.program.functions[f].body[pc]
 
+    def live_temps(self, key) -> set:
+        """(depth, temp) pairs that may be read after control reaches `key`: the temps the
+        instruction there reads or the kernel keeps live past it, and the callers' live temps."""
+        out = set()
+        for depth, (f, pc) in enumerate(key):
+            fn = self.program.functions[f]
+            if depth == len(key) - 1:
+                out.update((depth, i) for i in _temps_read(fn.body[pc]))
+                out.update((depth, i) for i in (fn.live_out[pc] if fn.live_out else range(fn.ntemps)))
+            else:
+                out.update((depth, i) for i in (fn.live_out[pc - 1] if fn.live_out else range(fn.ntemps)))
+        return out
+
     def bases(self, key) -> list[int]:
         out, base = [], 0
         for f, _ in key:
@@ -148,6 +161,20 @@ def successors(lay: Layout, key: tuple, ins) -> list[tuple]:
             return [((prog.exit_routine, 0),)]
         return [here]
     raise NotEncoded(f"the instruction {type(ins).__name__}", ins.loc.line)
+
+
+def _temps_read(e) -> set[int]:
+    out = set()
+    if isinstance(e, ir.Temp):
+        out.add(e.index)
+    for name in ("left", "right", "operand", "cond", "then", "other", "string", "index", "addr", "value",
+                 "target", "func"):
+        sub = getattr(e, name, None)
+        if sub is not None and not isinstance(sub, (int, str)):
+            out |= _temps_read(sub)
+    for a in getattr(e, "args", ()) or ():
+        out |= _temps_read(a)
+    return out
 
 
 def _address_taken(program: ir.Program) -> set[int]:

@@ -19,7 +19,7 @@ from forkspec.engines.symbolic.program import Layout, NotEncoded, initial_key, l
 from forkspec.frontend.lower import wrap
 from forkspec.kernel.state import FIRST_PID, INIT_PID
 
-EVENTS = ("assert_failed", "reparent", "atexit_bad")
+EVENTS = ("assert_failed", "reparent", "atexit_bad", "slots_full")
 CONTROL = frozenset({"st", "loc", "n"})  # finite control: bit-vectors, which Z3 bit-blasts
 BITS = 16
 
@@ -123,6 +123,7 @@ class Encoder:
                     datas.append(data)
                     if p.alive and not p.beyond:
                         p.view[("loc", s)] = control(self.layout.id(p.key))
+                        self.kill_dead(p, s)
                     for name, value in p.view.items():
                         updates.setdefault(name, []).append((full, value))
                     for e, cond in p.events.items():
@@ -136,7 +137,7 @@ class Encoder:
         new = dict(old)
         for name, ups in updates.items():
             prev = old[name]
-            ups = [(c, v) for c, v in ups if v is not prev]
+            ups = [(c, v) for c, v in ups if not _same(v, prev)]
             if not ups:
                 continue
             if any(isinstance(v, str) for _, v in ups) or isinstance(prev, str):
@@ -151,6 +152,14 @@ class Encoder:
         self.steps.append(StepTerms(who, fail, nondet, moved, enabled,
                                     {e: (z3.Or(v) if v else z3.BoolVal(False)) for e, v in events.items()}))
         return cons
+
+    def kill_dead(self, p, s: int) -> None:
+        """Temps no longer needed at the boundary a step ends at are zero (as the kernel's
+        kill_dead makes them), so they never become state variables."""
+        live = self.layout.live_temps(p.key)
+        for d, i in self.layout.temp_keys:
+            if (d, i) not in live:
+                p.view[("t", s, d, i)] = z3.IntVal(0)
 
     # ---------------------------------------------------------------- what a frame says
 
@@ -184,6 +193,18 @@ class Encoder:
 
     def processes(self, t: int):
         return z3.BV2Int(self.frames[t][("n",)])
+
+
+def _same(v, prev) -> bool:
+    if v is prev:
+        return True
+    if isinstance(v, z3.ExprRef) and isinstance(prev, z3.ExprRef):
+        return v.eq(prev)
+    if isinstance(v, int) and not isinstance(v, bool) and isinstance(prev, z3.ExprRef) and z3.is_int_value(prev):
+        return prev.as_long() == v
+    if isinstance(v, int) and isinstance(prev, z3.BitVecNumRef):
+        return prev.as_long() == v
+    return False
 
 
 def _fresh(name: tuple, t: int, like):
