@@ -445,9 +445,9 @@ def _stmt(ctx: _Ctx, n: int, depth: int, in_loop: bool, pid_known: bool, fork_on
 _HANDLER_OUT = ['printf("{t}\\n");', 'printf("{t}");', 'puts("{t}");', 'write(1, "{t}\\n", 3);', "putchar('{c}');"]
 
 
-def generate(ch: Choices, label: str = "") -> Program:
-    """One program, every choice taken from ``ch``."""
-    ctx = _Ctx(ch, MAX_PROCESSES - 1)
+def generate(ch: Choices, label: str = "", max_processes: int = MAX_PROCESSES, max_ops: int = MAX_OPS) -> Program:
+    """One program, every choice taken from ``ch`` (smaller bounds give smaller programs)."""
+    ctx = _Ctx(ch, max_processes - 1, ops=max_ops)
     ctx.raw_pids = ch.chance(1, 3)
     prologue: list[Stmt] = []
     if ch.chance(1, 3):  # buffering set before any output, as C intends
@@ -459,7 +459,7 @@ def generate(ch: Choices, label: str = "") -> Program:
         body += (Stmt("end", f"return {ch.pick([0, 1, 3])};"),)
     handlers = tuple(ch.pick(_HANDLER_OUT).format(t=f"h{k}", c="#@"[k]) for k in range(ctx.handlers))
     prog = Program(body, handlers, ctx.buffer, label)
-    assert procs_bound(prog) <= MAX_PROCESSES, prog.source()
+    assert procs_bound(prog) <= max_processes, prog.source()
     return prog
 
 
@@ -468,13 +468,13 @@ def from_seed(seed: int) -> Program:
     return generate(RandomChoices(random.Random(seed)), label=f"seed {seed}")
 
 
-def programs():
+def programs(max_processes: int = MAX_PROCESSES, max_ops: int = MAX_OPS):
     """A Hypothesis strategy of generated programs."""
     from hypothesis import strategies as st
 
     @st.composite
     def _programs(draw):
-        return generate(HypothesisChoices(draw))
+        return generate(HypothesisChoices(draw), max_processes=max_processes, max_ops=max_ops)
 
     return _programs()
 

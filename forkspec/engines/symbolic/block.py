@@ -104,7 +104,7 @@ class Step:
         done: list[Path] = []
         while work:
             p, n = work.pop()
-            while p.alive and not p.beyond:
+            while p is not None and p.alive and not p.beyond:
                 if (n > 0 or not first) and p.key in self.lay.boundaries:
                     break
                 if n >= MAX_BLOCK_STEPS:
@@ -113,11 +113,12 @@ class Step:
                 ins = self.lay.instr(p.key)
                 results = self.execute(p, s, ins)
                 n += 1
-                p = results[0]
+                p = results[0] if results else None  # no result: the instruction blocks for ever
                 work.extend((q, n) for q in results[1:])
                 if len(work) + len(done) > MAX_PATHS:
                     raise NotEncoded(f"more than {MAX_PATHS} paths through one step", ins.loc.line)
-            done.append(p)
+            if p is not None:
+                done.append(p)
         return done
 
     def run_child(self, p: Path, c: int, key) -> list[Path]:
@@ -346,7 +347,7 @@ class Step:
         depth = len(key) - 1
         for d, i in self.lay.temp_keys:
             self.set(p, ("t", c, d, i), 0 if (d == depth and i == dst) else g(p, ("t", s, d, i)))
-        for name in ("buf", "natx", "planned", "plen"):
+        for name in ("buf", "blen", "natx", "planned", "plen"):
             self.set(p, (name, c), g(p, (name, s)))
         for j in range(self.enc.atexit_cap):
             self.set(p, ("atx", c, j), g(p, ("atx", s, j)))
@@ -515,18 +516,22 @@ class Step:
         buf = self.get(p, ("buf", s))
         self.write(p, 1, buf)
         self.set(p, ("buf", s), z3.StringVal(""))
+        self.set(p, ("blen", s), 0)
 
     def put(self, p: Path, s: int, fd: int, data) -> list[Path]:
         """stdio into a fully buffered stdout (or the unbuffered stderr: one write per call).
-        A buffer that would fill up is beyond the encoding (glibc would write part of it)."""
+        A buffer that would fill up is beyond the encoding (glibc would write part of it).
+        The buffer's length is an integer of its own, so no guard needs string reasoning."""
+        text, length = data
         if fd == 2:
-            self.write(p, 2, data)
+            self.write(p, 2, text)
             return [p]
-        new = z3.Concat(self.get(p, ("buf", s)), data)
+        new_len = self.get(p, ("blen", s)) + length
         out = []
-        for q, fits in cases(p, z3.Length(new) <= FILE_BUFFER):
+        for q, fits in cases(p, new_len <= FILE_BUFFER):
             if fits:
-                self.set(q, ("buf", s), new)
+                self.set(q, ("buf", s), z3.Concat(self.get(q, ("buf", s)), text))
+                self.set(q, ("blen", s), new_len)
             else:
                 self.beyond(q, s, f"stdout's buffer fills ({FILE_BUFFER} bytes)")
             out.append(q)
@@ -547,16 +552,19 @@ class Step:
             pieces = _parse(fmt)
         except PrintfError as e:
             raise NotEncoded(f"printf: {e}", ins.loc.line) from None
-        parts, i = [], 0
+        parts, size, i = [], 0, 0
         for piece in pieces:
             if isinstance(piece, str):
                 parts.append(z3.StringVal(piece))
+                size += len(piece)
                 continue
             vals = list(args[i:i + piece.nargs])
             i += piece.nargs
             if not any(is_sym(v) for v in vals):
                 try:
-                    parts.append(z3.StringVal(format_printf(piece.text, vals)))
+                    known = format_printf(piece.text, vals)
+                    parts.append(z3.StringVal(known))
+                    size += len(known)
                 except PrintfError as e:
                     raise NotEncoded(f"printf: {e}", ins.loc.line) from None
                 continue
@@ -566,17 +574,18 @@ class Step:
             bits = 32 if piece.length == "" else 64
             v = wrap_sym(as_int(vals[0]), bits, piece.conv != "u")
             parts.append(z3.If(v >= 0, z3.IntToStr(v), z3.Concat(z3.StringVal("-"), z3.IntToStr(-v))))
+            size = size + _decimal_length(v)
         text = parts[0] if len(parts) == 1 else (z3.Concat(*parts) if parts else z3.StringVal(""))
-        return text
+        return text, size
 
     def b_printf(self, p, s, ins, ev):
         data = self.text(ins, ev.eval(ins.args[0]), [ev.eval(a) for a in ins.args[1:]])
-        return [(q, z3.Length(data)) for q in self.put(p, s, 1, data)]
+        return [(q, data[1]) for q in self.put(p, s, 1, data)]
 
     def b_fprintf(self, p, s, ins, ev):
         fd = self.stream_fd(ev.eval(ins.args[0]), ins.loc.line)
         data = self.text(ins, ev.eval(ins.args[1]), [ev.eval(a) for a in ins.args[2:]])
-        return [(q, z3.Length(data)) for q in self.put(p, s, fd, data)]
+        return [(q, data[1]) for q in self.put(p, s, fd, data)]
 
     def const_string(self, v, ins) -> str:
         if not isinstance(v, str):
@@ -584,13 +593,11 @@ class Step:
         return v.split("\0", 1)[0]
 
     def b_puts(self, p, s, ins, ev):
-        data = z3.StringVal(self.const_string(ev.eval(ins.args[0]), ins) + "\n")
-        return [(q, 1) for q in self.put(p, s, 1, data)]
+        return [(q, 1) for q in self.put(p, s, 1, _known(self.const_string(ev.eval(ins.args[0]), ins) + "\n"))]
 
     def b_fputs(self, p, s, ins, ev):
         fd = self.stream_fd(ev.eval(ins.args[1]), ins.loc.line)
-        data = z3.StringVal(self.const_string(ev.eval(ins.args[0]), ins))
-        return [(q, 1) for q in self.put(p, s, fd, data)]
+        return [(q, 1) for q in self.put(p, s, fd, _known(self.const_string(ev.eval(ins.args[0]), ins)))]
 
     def char(self, v, ins):
         if is_sym(v):
@@ -599,12 +606,12 @@ class Step:
 
     def b_putchar(self, p, s, ins, ev):
         c = self.char(ev.eval(ins.args[0]), ins)
-        return [(q, c) for q in self.put(p, s, 1, z3.StringVal(chr(c)))]
+        return [(q, c) for q in self.put(p, s, 1, _known(chr(c)))]
 
     def b_fputc(self, p, s, ins, ev):
         c = self.char(ev.eval(ins.args[0]), ins)
         fd = self.stream_fd(ev.eval(ins.args[1]), ins.loc.line)
-        return [(q, c) for q in self.put(p, s, fd, z3.StringVal(chr(c)))]
+        return [(q, c) for q in self.put(p, s, fd, _known(chr(c)))]
 
     b_putc = b_fputc
 
@@ -629,6 +636,19 @@ class Step:
         if data:
             self.write(p, fd, z3.StringVal(data))
         return [(p, n)]
+
+
+def _known(text: str) -> tuple:
+    return z3.StringVal(text), len(text)
+
+
+def _decimal_length(v):
+    """Digits (and sign) of a symbolic int printed in decimal, without string reasoning."""
+    n = z3.If(v >= 0, v, -v)
+    digits = z3.IntVal(20)
+    for d in range(19, 0, -1):
+        digits = z3.If(n < 10 ** d, d, digits)
+    return digits + z3.If(v < 0, 1, 0)
 
 
 def _pid_matches(pid_arg, child_pid: int):

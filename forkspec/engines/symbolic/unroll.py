@@ -61,8 +61,8 @@ class Encoder:
     def _names(self) -> list:
         out = [("n",), ("out",), ("err",), ("first",), ("oob",)]
         for s in range(self.slots):
-            out += [("st", s), ("loc", s), ("ppid", s), ("status", s), ("buf", s), ("natx", s), ("planned", s),
-                    ("plen", s)]
+            out += [("st", s), ("loc", s), ("ppid", s), ("status", s), ("buf", s), ("blen", s), ("natx", s),
+                    ("planned", s), ("plen", s)]
             out += [("m", s, k) for k in sorted(self.layout.mem_keys)]
             out += [("t", s, d, i) for d, i in sorted(self.layout.temp_keys)]
             out += [("atx", s, j) for j in range(self.atexit_cap)] + [("plan", s, j) for j in range(self.atexit_cap)]
@@ -142,10 +142,13 @@ class Encoder:
                 continue
             if any(isinstance(v, str) for _, v in ups) or isinstance(prev, str):
                 raise NotEncoded("a string value kept in a variable")
-            var = _fresh(name, t + 1, prev)
             term = prev
             for c, v in reversed(ups):
                 term = z3.If(c, _coerce(v, prev), term)
+            if name[0] in STRINGS:  # strings stay terms: only outcome queries make Z3 reason about them
+                new[name] = term
+                continue
+            var = _fresh(name, t + 1, prev)
             cons.append(var == term)
             new[name] = var
         self.frames.append(new)

@@ -1,0 +1,305 @@
+"""The Z3 engine: its verdicts, its proofs and their limits, and its traces replayed in the kernel.
+
+Programs here are small (two or three processes) so that each answer takes a fraction
+of a second; `tests/test_engine_agreement.py` compares the two engines at large.
+"""
+from __future__ import annotations
+
+import z3
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from forkspec import ir
+from forkspec.engines.result import HOLDS, INCONCLUSIVE, VIOLATED
+from forkspec.engines.symbolic import Options as SymOptions
+from forkspec.engines.symbolic.expr import Evaluator
+from forkspec.frontend import parse_spec
+from forkspec.kernel.evaluate import compiled
+from forkspec.session import Options, run, run_z3
+from forkspec.trace import rebuild
+
+FAST = SymOptions(timeout_ms=20_000, max_bound=60)
+
+WAIT_FOR_CHILD = """/*@forkspec
+forall stdout == "child\\nparent\\n"
+exists stdout == "child\\nparent\\n"
+~exists processes == 1
+properties: all-reaped
+*/
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/wait.h>
+int main(void) {
+    if (fork() == 0) { printf("child\\n"); exit(0); }
+    wait(NULL);
+    printf("parent\\n");
+    return 0;
+}
+"""
+
+
+def verdicts(source: str, path: str = "t.c", **kw) -> dict:
+    r = run_z3(parse_spec(source, path), "file", z3_opts=kw.pop("z3_opts", FAST), **kw)
+    return {x.check.name: x for x in r.exploration.results}, r
+
+
+def test_a_bound_covering_every_execution_proves_the_checks_hold():
+    results, r = verdicts(WAIT_FOR_CHILD)
+    assert {n: x.verdict for n, x in results.items()} == {
+        "assert": HOLDS, 'forall stdout == "child\\nparent\\n"': HOLDS, 'exists stdout == "child\\nparent\\n"': HOLDS,
+        "~exists processes == 1": HOLDS, "all-reaped": HOLDS, "no-deadlock": HOLDS}
+    f = r.exploration.stats.solver
+    assert r.exploration.stats.complete and f.threshold is not None and f.outcomes == 1
+
+
+def test_a_violated_expectation_comes_with_a_trace_that_replays_in_the_kernel():
+    source = WAIT_FOR_CHILD.replace('forall stdout == "child\\nparent\\n"', 'forall stdout == "parent\\nchild\\n"')
+    results, r = verdicts(source)
+    bad = results['forall stdout == "parent\\nchild\\n"']
+    assert bad.verdict == VIOLATED
+    trace = rebuild(r.kernel, r.exploration, bad.witness)  # replays every step in the concrete kernel
+    assert r.kernel.is_terminated(trace.final) and trace.final.stdout == "child\nparent\n"
+
+
+def test_a_failing_assert_is_found_and_its_step_replays():
+    source = """/*@forkspec
+violates: assert
+*/
+#include <assert.h>
+#include <unistd.h>
+#include <sys/wait.h>
+int g = 0;
+int main(void) {
+    if (fork() == 0) { g = 1; _exit(0); }
+    wait(NULL);
+    assert(g == 1);
+    return 0;
+}
+"""
+    results, r = verdicts(source)
+    a = results["assert"]
+    assert a.verdict == VIOLATED and a.passed
+    trace = rebuild(r.kernel, r.exploration, a.witness)
+    assert any(e.kind == "assert_failed" for e in trace.steps[-1].action.events)
+
+
+def test_a_parent_that_never_waits_violates_all_reaped():
+    source = """/*@forkspec
+violates: all-reaped
+*/
+#include <unistd.h>
+int main(void) {
+    fork();
+    return 0;
+}
+"""
+    results, r = verdicts(source)
+    x = results["all-reaped"]
+    assert x.verdict == VIOLATED
+    trace = rebuild(r.kernel, r.exploration, x.witness)
+    assert any(e.kind == "reparent" for e in trace.steps[-1].action.events)
+
+
+def test_a_stuck_process_is_a_deadlock_whose_state_replays():
+    source = """/*@forkspec
+violates: no-deadlock
+*/
+#include <unistd.h>
+#include <sys/wait.h>
+int main(void) {
+    if (fork() == 0) pause();
+    wait(NULL);
+    return 0;
+}
+"""
+    results, r = verdicts(source)
+    x = results["no-deadlock"]
+    assert x.verdict == VIOLATED
+    trace = rebuild(r.kernel, r.exploration, x.witness)
+    assert r.kernel.successors(trace.final) == [] and not r.kernel.is_terminated(trace.final)
+
+
+def test_what_the_encoding_does_not_cover_is_inconclusive_and_named():
+    source = """/*@forkspec
+forall stdout == "x"
+*/
+#include <stdio.h>
+int main(void) {
+    setvbuf(stdout, NULL, _IONBF, 0);
+    printf("x");
+    return 0;
+}
+"""
+    results, _ = verdicts(source)
+    assert all(x.verdict == INCONCLUSIVE for x in results.values())
+    assert "not encoded for z3: setvbuf() at line 6" in results['forall stdout == "x"'].reason
+    assert "--engine bfs" in results['forall stdout == "x"'].reason
+
+
+def test_a_terminal_stdout_is_not_encoded():
+    r = run_z3(parse_spec(WAIT_FOR_CHILD, "t.c"), "tty", z3_opts=FAST)
+    assert {x.verdict for x in r.exploration.results} == {INCONCLUSIVE}
+    assert "stdout on a terminal" in r.exploration.results[0].reason
+
+
+def test_an_execution_longer_than_the_bound_leaves_holds_inconclusive():
+    source = """/*@forkspec
+forall exit_status == 0
+*/
+#include <stdio.h>
+int main(void) {
+    int i;
+    for (i = 0; i < 30; i++)
+        fflush(stdout);
+    return 0;
+}
+"""
+    results, r = verdicts(source, z3_opts=SymOptions(max_bound=5))
+    assert {x.verdict for x in results.values()} == {INCONCLUSIVE}
+    assert "bound 5 reached" in results["forall exit_status == 0"].reason
+    assert not r.exploration.stats.complete
+
+
+def test_more_processes_than_slots_is_never_a_proof():
+    source = """/*@forkspec
+forall processes == 8
+*/
+#include <unistd.h>
+int main(void) {
+    fork(); fork(); fork();
+    return 0;
+}
+"""
+    results, r = verdicts(source, z3_opts=SymOptions(slots=4))
+    assert results["forall processes == 8"].verdict == INCONCLUSIVE
+    assert "beyond the encoding" in results["forall processes == 8"].reason
+
+
+def test_a_solver_that_gives_up_makes_the_verdict_inconclusive(monkeypatch):
+    from forkspec.engines.symbolic import bmc
+
+    def give_up(self, *goal, limit_ms=None):
+        raise bmc.Unknown("timeout")
+
+    monkeypatch.setattr(bmc._Search, "find", give_up)
+    results, _ = verdicts(WAIT_FOR_CHILD)
+    assert {x.verdict for x in results.values()} == {INCONCLUSIVE}
+    assert "unknown (timeout)" in results["no-deadlock"].reason
+
+
+def test_fork_failure_at_every_fork_without_enumeration():
+    source = """/*@forkspec
+fork-can-fail: yes
+exists stdout == "fail\\n"
+forall processes <= 2
+*/
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/wait.h>
+int main(void) {
+    pid_t p = fork();
+    if (p < 0) { printf("fail\\n"); return 1; }
+    if (p == 0) _exit(0);
+    wait(NULL);
+    return 0;
+}
+"""
+    results, _ = verdicts(source)
+    assert results['exists stdout == "fail\\n"'].verdict == HOLDS
+    assert results["forall processes <= 2"].verdict == HOLDS
+
+
+def test_an_input_range_is_one_symbolic_value_and_the_largest_process_count_is_optimised():
+    source = """/*@forkspec
+input: 0..3
+forall processes == 1 or processes == 2 or processes == 4 or processes == 8
+*/
+#include <unistd.h>
+#include <sys/wait.h>
+int main(void) {
+    int i, n = nondet_int();
+    for (i = 0; i < n; i++)
+        fork();
+    while (wait(NULL) > 0)
+        ;
+    return 0;
+}
+"""
+    spec = parse_spec(source, "t.c")
+    r = run_z3(spec, "file", z3_opts=SymOptions(timeout_ms=60_000), max_alive=True)
+    assert [x.verdict for x in r.exploration.results] == [HOLDS] * 3
+    assert r.exploration.stats.solver.statistics["max_alive"] == 8
+    bfs = run(spec, "file", Options())
+    assert [x.verdict for x in bfs.exploration.results] == [HOLDS] * 3
+
+
+def test_outcomes_enumerated_by_blocking_clauses_are_the_kernels():
+    source = """/*@forkspec
+*/
+#include <stdio.h>
+#include <unistd.h>
+#include <stdlib.h>
+int main(void) {
+    if (fork() == 0) { write(1, "a", 1); exit(2); }
+    write(1, "b", 1);
+    return 1;
+}
+"""
+    spec = parse_spec(source, "t.c")
+    z = run_z3(spec, "file", z3_opts=FAST, outcomes=True).exploration.stats.solver.outcome_set
+    b = run(spec, "file", Options())
+    kernel_outcomes = {b.kernel.outcome(b.exploration.states[i]) for i in b.exploration.finals}
+    assert set(z) == kernel_outcomes and len(kernel_outcomes) == 2
+
+
+# ------------------------------------------------------------------ one meaning of expressions
+
+_OPS = ["+", "-", "*", "==", "!=", "<", "<=", ">", ">=", "&&", "||", "/", "%"]
+
+
+def _exprs():
+    leaf = st.one_of(st.integers(-300, 300).map(ir.Const), st.integers(0, 2).map(ir.Temp))
+    return st.recursive(leaf, lambda sub: st.one_of(
+        st.tuples(st.sampled_from(_OPS), sub, sub).map(lambda t: ir.BinOp(*t)),
+        st.tuples(st.sampled_from(["-", "!", "~", "!!"]), sub).map(lambda t: ir.UnOp(*t)),
+        st.tuples(sub, sub, sub).map(lambda t: ir.Cond(*t)),
+        st.tuples(st.sampled_from([8, 16, 32]), st.booleans(), sub).map(lambda t: ir.Wrap(*t)),
+        st.tuples(sub, st.sampled_from([255, 127, 8, 3])).map(lambda t: ir.BinOp("&", t[0], ir.Const(t[1]))),
+        st.tuples(sub, st.sampled_from([1, 8])).map(lambda t: ir.BinOp(">>", t[0], ir.Const(t[1]))),
+    ), max_leaves=6)
+
+
+class _Temps:
+    def __init__(self, values):
+        self.temps = values
+
+    def temp(self, i):
+        return self.temps[i]
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(e=_exprs(), values=st.lists(st.integers(-1000, 1000), min_size=3, max_size=3))
+def test_symbolic_expressions_mean_what_the_kernel_computes(e, values):
+    """The Z3 evaluator, on known values and on Z3 variables fixed to them, agrees with the kernel's closures."""
+    try:
+        expected = compiled(e)(_Temps(values))
+    except ZeroDivisionError:
+        return
+    from forkspec.engines.symbolic.program import NotEncoded
+
+    assert Evaluator(_Temps(values)).eval(e) == expected
+    xs = [z3.Int(f"x{i}") for i in range(3)]
+    try:
+        term = Evaluator(_Temps(xs)).eval(e)
+    except NotEncoded:
+        return  # refused (a product or a division of symbolic values): never a wrong value
+    if isinstance(term, int):
+        assert term == expected
+        return
+    s = z3.Solver()
+    s.add(*[x == v for x, v in zip(xs, values)])
+    s.check()
+    got = s.model().eval(term if not isinstance(term, z3.BoolRef) else z3.If(term, 1, 0), model_completion=True)
+    assert got.as_long() == expected
