@@ -163,17 +163,17 @@ int main(void) {
 
 def test_more_processes_than_slots_is_never_a_proof():
     source = """/*@forkspec
-forall processes == 8
+forall processes == 4
 */
 #include <unistd.h>
 int main(void) {
-    fork(); fork(); fork();
+    fork(); fork();
     return 0;
 }
 """
-    results, r = verdicts(source, z3_opts=SymOptions(slots=4))
-    assert results["forall processes == 8"].verdict == INCONCLUSIVE
-    assert "beyond the encoding" in results["forall processes == 8"].reason
+    results, r = verdicts(source, z3_opts=SymOptions(slots=2))
+    assert results["forall processes == 4"].verdict == INCONCLUSIVE
+    assert "beyond the encoding" in results["forall processes == 4"].reason
 
 
 def test_a_solver_that_gives_up_makes_the_verdict_inconclusive(monkeypatch):
@@ -213,26 +213,29 @@ int main(void) {
 
 def test_an_input_range_is_one_symbolic_value_and_the_largest_process_count_is_optimised():
     source = """/*@forkspec
-input: 0..3
-forall processes == 1 or processes == 2 or processes == 4 or processes == 8
+input: 0..2
+forall processes <= 3 and exit_status == 0
+exists processes == 3
+~exists processes == 4
 */
 #include <unistd.h>
 #include <sys/wait.h>
 int main(void) {
     int i, n = nondet_int();
     for (i = 0; i < n; i++)
-        fork();
-    while (wait(NULL) > 0)
-        ;
+        if (fork() == 0)
+            _exit(i);
+    for (i = 0; i < n; i++)
+        wait(NULL);
     return 0;
 }
 """
     spec = parse_spec(source, "t.c")
-    r = run_z3(spec, "file", z3_opts=SymOptions(timeout_ms=60_000), max_alive=True)
-    assert [x.verdict for x in r.exploration.results] == [HOLDS] * 3
-    assert r.exploration.stats.solver.statistics["max_alive"] == 8
+    r = run_z3(spec, "file", z3_opts=FAST, max_alive=True)
+    assert [x.verdict for x in r.exploration.results] == [HOLDS] * 5
+    assert r.exploration.stats.solver.statistics["max_alive"] == 3
     bfs = run(spec, "file", Options())
-    assert [x.verdict for x in bfs.exploration.results] == [HOLDS] * 3
+    assert [x.verdict for x in bfs.exploration.results] == [HOLDS] * 5
 
 
 def test_outcomes_enumerated_by_blocking_clauses_are_the_kernels():
@@ -279,7 +282,7 @@ class _Temps:
         return self.temps[i]
 
 
-@settings(max_examples=150, deadline=None, derandomize=True)
+@settings(max_examples=100, deadline=None, derandomize=True)
 @given(e=_exprs(), values=st.lists(st.integers(-1000, 1000), min_size=3, max_size=3))
 def test_symbolic_expressions_mean_what_the_kernel_computes(e, values):
     """The Z3 evaluator, on known values and on Z3 variables fixed to them, agrees with the kernel's closures."""
@@ -290,11 +293,11 @@ def test_symbolic_expressions_mean_what_the_kernel_computes(e, values):
     from forkspec.engines.symbolic.program import NotEncoded
 
     assert Evaluator(_Temps(values)).eval(e) == expected
-    xs = [z3.Int(f"x{i}") for i in range(3)]
+    xs = [z3.BitVec(f"x{i}", 64) for i in range(3)]
     try:
         term = Evaluator(_Temps(xs)).eval(e)
     except NotEncoded:
-        return  # refused (a product or a division of symbolic values): never a wrong value
+        return  # refused (a division by a symbolic value): never a wrong value
     if isinstance(term, int):
         assert term == expected
         return
@@ -302,4 +305,4 @@ def test_symbolic_expressions_mean_what_the_kernel_computes(e, values):
     s.add(*[x == v for x, v in zip(xs, values)])
     s.check()
     got = s.model().eval(term if not isinstance(term, z3.BoolRef) else z3.If(term, 1, 0), model_completion=True)
-    assert got.as_long() == expected
+    assert (got.as_signed_long() if z3.is_bv_value(got) else got.as_long()) == expected

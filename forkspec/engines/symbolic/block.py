@@ -13,7 +13,7 @@ from __future__ import annotations
 import z3
 
 from forkspec import ir
-from forkspec.engines.symbolic.expr import Evaluator, as_int, bool_value, is_sym, truth, wrap_sym
+from forkspec.engines.symbolic.expr import Evaluator, as_int, bool_value, bv, is_sym, truth, wrap_sym
 from forkspec.engines.symbolic.program import Layout, NotEncoded
 from forkspec.frontend import ctypes as ct
 from forkspec.kernel.printf import PrintfError, _parse, format_printf
@@ -276,8 +276,8 @@ class Step:
     # ---------------------------------------------------------------- processes
 
     def live(self, p: Path):
-        return z3.Sum([z3.If(z3.Or(self.get(p, ("st", c)) == RUNNING, self.get(p, ("st", c)) == ZOMBIE), 1, 0)
-                       for c in range(self.enc.slots)])
+        return z3.Sum([z3.If(z3.Or(self.get(p, ("st", c)) == RUNNING, self.get(p, ("st", c)) == ZOMBIE),
+                             z3.BitVecVal(1, 16), z3.BitVecVal(0, 16)) for c in range(self.enc.slots)])
 
     def terminate(self, p: Path, s: int, word) -> None:
         """kernel: Exec.terminate, with init's eager reaping of its zombie children."""
@@ -371,7 +371,7 @@ class Step:
 
     def b__exit(self, p, s, ins, ev):
         v = ev.eval(ins.args[0])
-        word = ((v & 0xFF) << 8) if not is_sym(v) else (as_int(v) % 256) * 256
+        word = (as_int(v) & 0xFF) << 8
         self.terminate(p, s, word)
         return [(p, None)]
 
@@ -470,7 +470,7 @@ class Step:
         cap, n = self.enc.atexit_cap, self.get(p, ("natx", s))
         fresh = self.get(p, ("planned", s)) == 0
         for j in range(cap):
-            planned = z3.IntVal(0)
+            planned = bv(0)
             for m in range(cap, 0, -1):
                 if j < m:
                     planned = z3.If(n == m, self.get(p, ("atx", s, m - 1 - j)), planned)
@@ -486,14 +486,14 @@ class Step:
             if empty:
                 out.append((q, 0))
                 continue
-            handler = z3.IntVal(-1)
+            handler = bv(-1)
             for j in range(cap):
                 handler = z3.If(n == j + 1, self.get(q, ("atx", s, j)), handler)
             plen = self.get(q, ("plen", s))
             expected = z3.If(z3.And(self.get(q, ("planned", s)) == 1, plen > 0), self.get(q, ("plan", s, 0)), -1)
             q.event("atexit_bad", handler != expected)
             for j in range(cap):
-                nxt = self.get(q, ("plan", s, j + 1)) if j + 1 < cap else z3.IntVal(0)
+                nxt = self.get(q, ("plan", s, j + 1)) if j + 1 < cap else bv(0)
                 self.set(q, ("plan", s, j), nxt)
             self.set(q, ("plen", s), z3.If(plen > 0, plen - 1, 0))
             self.set(q, ("planned", s), 1)
@@ -573,7 +573,8 @@ class Step:
                 raise NotEncoded(f"printf {piece.text} of a symbolic value", ins.loc.line)
             bits = 32 if piece.length == "" else 64
             v = wrap_sym(as_int(vals[0]), bits, piece.conv != "u")
-            parts.append(z3.If(v >= 0, z3.IntToStr(v), z3.Concat(z3.StringVal("-"), z3.IntToStr(-v))))
+            iv = z3.BV2Int(v, is_signed=True)
+            parts.append(z3.If(iv >= 0, z3.IntToStr(iv), z3.Concat(z3.StringVal("-"), z3.IntToStr(-iv))))
             size = size + _decimal_length(v)
         text = parts[0] if len(parts) == 1 else (z3.Concat(*parts) if parts else z3.StringVal(""))
         return text, size
@@ -645,10 +646,10 @@ def _known(text: str) -> tuple:
 def _decimal_length(v):
     """Digits (and sign) of a symbolic int printed in decimal, without string reasoning."""
     n = z3.If(v >= 0, v, -v)
-    digits = z3.IntVal(20)
-    for d in range(19, 0, -1):
-        digits = z3.If(n < 10 ** d, d, digits)
-    return digits + z3.If(v < 0, 1, 0)
+    digits = bv(19)
+    for d in range(18, 0, -1):
+        digits = z3.If(n < 10 ** d, bv(d), digits)
+    return digits + z3.If(v < 0, bv(1), bv(0))
 
 
 def _pid_matches(pid_arg, child_pid: int):

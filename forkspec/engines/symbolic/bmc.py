@@ -254,7 +254,7 @@ class _Search:
         opt.set("timeout", self.timeout_ms)
         opt.add(*self.solver.assertions())
         k = self.figures.threshold
-        best = z3.Int("max_alive")
+        best = z3.BitVec("max_alive", 16)
         opt.add(z3.Or([best == self.enc.alive(t) for t in range(k + 1)]))
         h = opt.maximize(best)
         if opt.check() != z3.sat:
@@ -285,7 +285,7 @@ def _decide_finals(search: _Search, enc: Encoder, chain: "_Chains", finals: list
         if seen > MAX_OUTCOMES:
             raise NotEncoded(f"more than {MAX_OUTCOMES} outcomes to enumerate")
         vals = [model.eval(x, model_completion=True) for x in (out, err, status, procs)]
-        word = model.eval(f[("first",)], model_completion=True).as_long()
+        word = model.eval(f[("first",)], model_completion=True).as_signed_long()
         outcome = State((), (), vals[0].as_string(), vals[1].as_string(), FIRST_PID + vals[3].as_long(), word)
         figures.outcome_set.append(Kernel.outcome(outcome))
         for c in finals:

@@ -32,7 +32,7 @@ def schedule(enc, model: z3.ModelRef, upto: int) -> list[Move]:
             break
         who = model.eval(st.who, model_completion=True).as_long()
         fail = st.fail is not None and z3.is_true(model.eval(st.fail, model_completion=True))
-        nd = model.eval(st.nondet, model_completion=True).as_long() if st.nondet is not None else None
+        nd = model.eval(st.nondet, model_completion=True).as_signed_long() if st.nondet is not None else None
         out.append(Move(who, fail, nd))
     return out
 

@@ -15,6 +15,7 @@ import z3
 
 from forkspec import ir
 from forkspec.engines.symbolic.block import GONE, HALTED, RUNNING, UNUSED, ZOMBIE, Step
+from forkspec.engines.symbolic.expr import bv
 from forkspec.engines.symbolic.program import Layout, NotEncoded, initial_key, layout
 from forkspec.frontend.lower import wrap
 from forkspec.kernel.state import FIRST_PID, INIT_PID
@@ -71,7 +72,7 @@ class Encoder:
     def _initial(self) -> dict:
         prog = self.layout.program
         f: dict = {("n",): control(1), ("out",): z3.StringVal(""), ("err",): z3.StringVal(""),
-                   ("first",): z3.IntVal(-1), ("oob",): z3.BoolVal(False)}
+                   ("first",): bv(-1), ("oob",): z3.BoolVal(False)}
         main = prog.functions[prog.main]
         params = {("s", slot): wrap(v, *w) if w else v for slot, w, v in zip(main.params, main.param_wraps, [1, 0])}
         for name in self.names:
@@ -87,15 +88,15 @@ class Encoder:
                     v = prog.globals_init[key[1]]
                 elif s == 0:
                     v = params.get(key, 0)
-                f[name] = v if isinstance(v, str) else z3.IntVal(v)
+                f[name] = v if isinstance(v, str) else bv(v)
             elif kind == "st":
                 f[name] = control(RUNNING if s == 0 else UNUSED)
             elif kind == "loc":
                 f[name] = control(self.layout.id(initial_key(prog)) if s == 0 else 0)
             elif kind == "ppid":
-                f[name] = z3.IntVal(INIT_PID if s == 0 else 0)
+                f[name] = bv(INIT_PID if s == 0 else 0)
             else:
-                f[name] = z3.IntVal(0)
+                f[name] = bv(0)
         return f
 
     # ---------------------------------------------------------------- unrolling
@@ -106,7 +107,7 @@ class Encoder:
         old = self.frames[t]
         who = z3.BitVec(f"who@{t}", BITS)
         fail = z3.Bool(f"fail@{t}") if self.config.fork_can_fail else None
-        nondet = z3.Int(f"nondet@{t}") if self.config.nondet is not None else None
+        nondet = z3.BitVec(f"nondet@{t}", 64) if self.config.nondet is not None else None
         step = Step(self, old, fail, nondet)
         updates: dict = {}
         fulls, datas = [], []
@@ -162,7 +163,7 @@ class Encoder:
         live = self.layout.live_temps(p.key)
         for d, i in self.layout.temp_keys:
             if (d, i) not in live:
-                p.view[("t", s, d, i)] = z3.IntVal(0)
+                p.view[("t", s, d, i)] = bv(0)
 
     # ---------------------------------------------------------------- what a frame says
 
@@ -176,7 +177,8 @@ class Encoder:
     def alive(self, t: int):
         """Processes in the table (not yet reaped), as the kernel's process limit counts them."""
         f = self.frames[t]
-        return z3.Sum([z3.If(z3.Or(f[("st", s)] == RUNNING, f[("st", s)] == ZOMBIE), 1, 0) for s in range(self.slots)])
+        return z3.Sum([z3.If(z3.Or(f[("st", s)] == RUNNING, f[("st", s)] == ZOMBIE), z3.BitVecVal(1, 16),
+                             z3.BitVecVal(0, 16)) for s in range(self.slots)])
 
     def orphan_without_parent(self, t: int):
         """A violation of orphans-reparented: a process whose parent is neither init nor running."""
@@ -191,8 +193,8 @@ class Encoder:
 
     def exit_status(self, t: int):
         word = self.frames[t][("first",)]
-        sig = word % 128
-        return z3.If(word < 0, -1, z3.If(sig == 0, (word / 256) % 256, 128 + sig))
+        sig = word & 0x7F
+        return z3.If(word < 0, bv(-1), z3.If(sig == 0, (word >> 8) & 0xFF, 128 + sig))
 
     def processes(self, t: int):
         return z3.BV2Int(self.frames[t][("n",)])
@@ -206,7 +208,7 @@ def _same(v, prev) -> bool:
     if isinstance(v, int) and not isinstance(v, bool) and isinstance(prev, z3.ExprRef) and z3.is_int_value(prev):
         return prev.as_long() == v
     if isinstance(v, int) and isinstance(prev, z3.BitVecNumRef):
-        return prev.as_long() == v
+        return prev.as_signed_long() == v
     return False
 
 
@@ -225,7 +227,9 @@ def _coerce(v, like):
     if isinstance(like, z3.BoolRef):
         return _bool(v)
     if isinstance(like, z3.BitVecRef):
-        return z3.BitVecVal(v, like.size()) if isinstance(v, int) else v
+        if isinstance(v, z3.BoolRef):
+            return z3.If(v, z3.BitVecVal(1, like.size()), z3.BitVecVal(0, like.size()))
+        return z3.BitVecVal(int(v), like.size()) if isinstance(v, int) else v
     if isinstance(v, bool):
         return z3.IntVal(int(v))
     if isinstance(v, int):
