@@ -80,6 +80,7 @@ class Step:
         self.frame = frame
         self.fail = fail  # Z3 Bool: this step's fork fails (fork-can-fail), or None
         self.nondet = nondet  # Z3 Int: this step's nondet_int() value, or None
+        self.printed: list = []  # symbolic numbers the current block prints (for outcome enumeration)
 
     # ---------------------------------------------------------------- state access
 
@@ -573,6 +574,7 @@ class Step:
                 raise NotEncoded(f"printf {piece.text} of a symbolic value", ins.loc.line)
             bits = 32 if piece.length == "" else 64
             v = wrap_sym(as_int(vals[0]), bits, piece.conv != "u")
+            self.printed.append(v)
             iv = z3.BV2Int(v, is_signed=True)
             parts.append(z3.If(iv >= 0, z3.IntToStr(iv), z3.Concat(z3.StringVal("-"), z3.IntToStr(-iv))))
             size = size + _decimal_length(v)

@@ -116,6 +116,10 @@ def _explore(kernel: Kernel, checks: list[Check], library_descriptions: dict, op
         for k in range(opts.max_bound + 1):
             search.extend()
             figures.bound = k
+            if slots < min(opts.slots, kernel.config.max_procs + 1) and \
+                    search.find(enc.steps[k].events["slots_full"], limit_ms=PROBE_MS) is not None:
+                figures.slots_full = True  # more processes than slots: start again with more
+                return _finish([], chain, figures, start, "more processes than slots")
             _probe(search, enc, chain, watch, results, k)
             if search.find(enc.steps[k].enabled) is None:
                 figures.threshold = k
@@ -271,31 +275,44 @@ class _Search:
 
 def _decide_finals(search: _Search, enc: Encoder, chain: "_Chains", finals: list[Check], results: dict,
                    figures: Figures) -> None:
-    """Every distinct outcome at the threshold, by blocking clauses; expectations evaluated on each."""
+    """Every outcome at the threshold, and the expectations evaluated on each.
+
+    Models are blocked on what decides an outcome without string reasoning: which
+    process wrote at each step, the numbers printed, the exit status and the process
+    count. Two blocked models may still print the same text; outcomes are compared as
+    the kernel's `Outcome` values, so each is counted once."""
     k = figures.threshold
     f = enc.frames[k]
     out, err, status, procs = f[("out",)], f[("err",)], enc.exit_status(k), enc.processes(k)
+    trail = [status, procs] + [x for st in enc.steps[:k] for x in st.trail]
     blocked = [enc.terminated(k)]
-    seen = 0
+    seen: set = set()
+    models = 0
     while True:
         model = search.find(*blocked)
         if model is None:
             break
-        seen += 1
-        if seen > MAX_OUTCOMES:
+        models += 1
+        if models > MAX_OUTCOMES:
             raise NotEncoded(f"more than {MAX_OUTCOMES} outcomes to enumerate")
-        vals = [model.eval(x, model_completion=True) for x in (out, err, status, procs)]
         word = model.eval(f[("first",)], model_completion=True).as_signed_long()
-        outcome = State((), (), vals[0].as_string(), vals[1].as_string(), FIRST_PID + vals[3].as_long(), word)
-        figures.outcome_set.append(Kernel.outcome(outcome))
+        n = model.eval(procs, model_completion=True).as_long()
+        stdout = model.eval(out, model_completion=True).as_string()
+        stderr = model.eval(err, model_completion=True).as_string()
+        outcome = State((), (), stdout, stderr, FIRST_PID + n, word)
+        key = Kernel.outcome(outcome)
+        blocked.append(z3.Not(z3.And([x == model.eval(x, model_completion=True) for x in trail])))
+        if key in seen:
+            continue
+        seen.add(key)
+        figures.outcome_set.append(key)
         for c in finals:
             if c.name in results:
                 continue
             ok = bool(c.final(outcome))
             if (c.kind == "forall" and not ok) or (c.kind in ("exists", "~exists") and ok):
                 results[c.name] = chain.final(c, enc, model, k)
-        blocked.append(z3.Not(z3.And(out == vals[0], err == vals[1], status == vals[2], procs == vals[3])))
-    figures.outcomes = seen
+    figures.outcomes = len(seen)
 
 
 class _Chains:

@@ -40,6 +40,7 @@ class StepTerms:
     moved: z3.BoolRef
     enabled: z3.BoolRef
     events: dict
+    trail: list  # what decides the output: who wrote at this step, the numbers printed
 
 
 class Encoder:
@@ -112,12 +113,16 @@ class Encoder:
         updates: dict = {}
         fulls, datas = [], []
         events: dict = {e: [] for e in EVENTS}
+        wrote_out, wrote_err, shown = [], [], []
         for s in range(self.slots):
             for key in self.layout.starts:
                 if s > 0 and key not in self.layout.boundaries:
                     continue  # a child starts at a boundary (its fork ran its first local steps)
                 at = z3.And(old[("st", s)] == RUNNING, old[("loc", s)] == self.layout.id(key))
-                for p in step.run_block(s, key):
+                step.printed = []
+                paths = step.run_block(s, key)
+                printed = step.printed
+                for p in paths:
                     data = z3.And(at, *p.guard) if p.guard else at
                     full = z3.And(who == s, data, *([p.choice] if p.choice is not None else []))
                     fulls.append(full)
@@ -127,6 +132,11 @@ class Encoder:
                         self.kill_dead(p, s)
                     for name, value in p.view.items():
                         updates.setdefault(name, []).append((full, value))
+                    if ("out",) in p.view:
+                        wrote_out.append(full)
+                    if ("err",) in p.view:
+                        wrote_err.append(full)
+                    shown.extend(z3.If(full, v, 0) for v in printed)
                     for e, cond in p.events.items():
                         events[e].append(z3.And(full, _bool(cond)))
         moved = z3.Or(fulls) if fulls else z3.BoolVal(False)
@@ -153,8 +163,11 @@ class Encoder:
             cons.append(var == term)
             new[name] = var
         self.frames.append(new)
+        trail = [z3.If(z3.Or(wrote_out), who, -1) if wrote_out else None,
+                 z3.If(z3.Or(wrote_err), who, -1) if wrote_err else None] + shown
         self.steps.append(StepTerms(who, fail, nondet, moved, enabled,
-                                    {e: (z3.Or(v) if v else z3.BoolVal(False)) for e, v in events.items()}))
+                                    {e: (z3.Or(v) if v else z3.BoolVal(False)) for e, v in events.items()},
+                                    [x for x in trail if x is not None]))
         return cons
 
     def kill_dead(self, p, s: int) -> None:
