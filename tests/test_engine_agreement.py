@@ -1,0 +1,77 @@
+"""BFS and Z3 agree: the same verdict for every check both decide, the same outcome set.
+
+Disagreement is a bug in one engine. Programs come from `forkspec.gen` (the
+conformance generator), kept to two or three processes so the Z3 engine answers in
+seconds; what it does not encode must come out inconclusive, never a different
+verdict. `FORKSPEC_Z3_EXAMPLES=N` raises the number of generated programs, and
+`FORKSPEC_Z3_SPECS=all` checks every spec in specs/ (slow) instead of the quick ones.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from forkspec import gen
+from forkspec.engines.result import INCONCLUSIVE
+from forkspec.engines.symbolic import Options as SymOptions
+from forkspec.frontend import load_spec, parse_spec
+from forkspec.session import Options, modes_for, run, run_z3
+from forkspec.trace import rebuild
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = int(os.environ.get("FORKSPEC_Z3_EXAMPLES", "6"))
+Z3 = SymOptions(timeout_ms=5_000, max_bound=40)
+QUICK_SPECS = ["specs/symbolic/exists_output.c", "specs/puzzles/item03_child_copy.c", "specs/puzzles/hello_bye.c",
+               "specs/violations/all_reaped_parent_never_waits.c"]
+
+
+def compare(spec, mode: str, outcomes: bool = False) -> tuple[int, int]:
+    """Assert agreement; return (checks Z3 decided, checks in all)."""
+    b = run(spec, mode, Options())
+    z = run_z3(spec, mode, z3_opts=Z3, outcomes=outcomes)
+    decided = 0
+    for x, y in zip(b.exploration.results, z.exploration.results):
+        assert x.check.name == y.check.name
+        if y.verdict == INCONCLUSIVE or x.verdict == INCONCLUSIVE:
+            continue
+        decided += 1
+        assert x.verdict == y.verdict, (f"{spec.path} [{mode}] {x.check.name}: bfs {x.verdict}, z3 {y.verdict}\n"
+                                        + spec.program.source)
+        if y.witness is not None:  # every Z3 trace replays step by step in the kernel
+            trace = rebuild(z.kernel, z.exploration, y.witness)
+            assert trace.final == z.exploration.states[y.witness.state] or y.witness.successor is not None
+    figures = z.exploration.stats.solver
+    if outcomes and z.exploration.stats.complete and b.exploration.stats.complete:
+        bfs_outcomes = {b.kernel.outcome(b.exploration.states[i]) for i in b.exploration.finals}
+        assert set(figures.outcome_set) == bfs_outcomes, spec.program.source
+    return decided, len(z.exploration.results)
+
+
+@settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(prog=gen.programs(max_processes=2, max_ops=4))
+def test_generated_programs_get_the_same_verdicts_and_outcomes_from_both_engines(prog):
+    header = "description: generated\nproperties: all-reaped pid-unique orphans-reparented atexit-reverse-order"
+    spec = parse_spec(prog.source(header), "generated.c")
+    compare(spec, "file", outcomes=True)
+
+
+def _specs():
+    if os.environ.get("FORKSPEC_Z3_SPECS") == "all":
+        return sorted(str(p.relative_to(ROOT)) for p in (ROOT / "specs").rglob("*.c"))
+    return QUICK_SPECS
+
+
+@pytest.mark.parametrize("path", _specs())
+def test_specs_get_the_same_verdicts_from_both_engines(path):
+    spec = load_spec(ROOT / path)
+    for mode in modes_for(spec, None):
+        compare(spec, mode)
+
+
+def test_the_quick_specs_are_decided_by_z3_not_only_left_inconclusive():
+    decided, total = compare(load_spec(ROOT / "specs/symbolic/exists_output.c"), "file", outcomes=True)
+    assert decided == total
