@@ -42,7 +42,7 @@ EVENT_PROPERTIES = {"all-reaped": "reparent", "atexit-reverse-order": "atexit_ba
 STRUCTURAL = frozenset({"pid-unique", "cow-isolation", "no-shared-writable-page"})
 MAX_OUTCOMES = 5000
 FIRST_SLOTS = 2
-PROBE_MS = 300
+PROBE_MS = 50
 
 
 @dataclass

@@ -9,6 +9,8 @@ A test runs both evaluators on random expressions so the two cannot drift apart.
 """
 from __future__ import annotations
 
+import operator
+
 import z3
 
 from forkspec import ir
@@ -20,7 +22,7 @@ def bv(v: int):
     """A known value as a 64-bit vector."""
     return z3.BitVecVal(v, WIDTH)
 from forkspec.engines.symbolic.program import NotEncoded
-from forkspec.frontend.lower import c_div, wrap
+from forkspec.frontend.lower import eval_binop, wrap
 
 
 def is_sym(v) -> bool:
@@ -142,27 +144,15 @@ class Evaluator:
         if isinstance(a, str) or isinstance(b, str):
             self.refuse(f"the operator {op} between a string and a symbolic value")
         x, y = _vec(a), _vec(b)
-        if op == "+":
-            return x + y
-        if op == "-":
-            return x - y
-        if op == "*":
-            return x * y
-        compare = {"==": lambda: x == y, "!=": lambda: x != y, "<": lambda: x < y, "<=": lambda: x <= y,
-                   ">": lambda: x > y, ">=": lambda: x >= y}
-        if op in compare:
-            return compare[op]()
         if op in ("/", "%"):
             if is_sym(b) or b == 0:
                 self.refuse(f"the operator {op} with a symbolic or zero divisor")
-            return x / y if op == "/" else z3.SRem(x, y)
+            return x / y if op == "/" else z3.SRem(x, y)  # bvsdiv, bvsrem: C's truncation
         if op in ("<<", ">>") and (is_sym(b) or not 0 <= b < WIDTH):
-            self.refuse(f"a shift by a symbolic or out-of-range amount")
-        table = {"&": lambda: x & y, "|": lambda: x | y, "^": lambda: x ^ y, "<<": lambda: x << y,
-                 ">>": lambda: x >> y}
-        if op in table:
-            return table[op]()
-        self.refuse(f"the operator {op} on a symbolic value")
+            self.refuse("a shift by a symbolic or out-of-range amount")
+        if op not in _BV_OPS:
+            self.refuse(f"the operator {op} on a symbolic value")
+        return _BV_OPS[op](x, y)  # on bit-vectors: signed comparisons, arithmetic >>
 
     def concrete_binop(self, op: str, a, b):
         """The kernel's meaning of `op` on known values (`forkspec.kernel.evaluate`)."""
@@ -172,22 +162,19 @@ class Evaluator:
             return 1 if _truth(a) and _truth(b) else 0
         if op == "||":
             return 1 if _truth(a) or _truth(b) else 0
-        if op in ("/", "%"):
-            if b == 0:
-                self.refuse("a division by zero (SIGFPE)")
-            q = c_div(a, b)
-            return q if op == "/" else a - b * q
         if op == "strcmp":
             return _strcmp(a, b)
-        table = {
-            "+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b,
-            "==": lambda: 1 if a == b else 0, "!=": lambda: 1 if a != b else 0, "<": lambda: 1 if a < b else 0,
-            "<=": lambda: 1 if a <= b else 0, ">": lambda: 1 if a > b else 0, ">=": lambda: 1 if a >= b else 0,
-            "&": lambda: a & b, "|": lambda: a | b, "^": lambda: a ^ b, "<<": lambda: a << b, ">>": lambda: a >> b,
-        }
-        if op not in table:
+        if op in ("/", "%") and b == 0:
+            self.refuse("a division by zero (SIGFPE)")
+        try:
+            return eval_binop(op, a, b)
+        except KeyError:
             self.refuse(f"the operator {op}")
-        return table[op]()
+
+
+_BV_OPS = {"+": operator.add, "-": operator.sub, "*": operator.mul, "==": operator.eq, "!=": operator.ne,
+           "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "&": operator.and_,
+           "|": operator.or_, "^": operator.xor, "<<": operator.lshift, ">>": operator.rshift}
 
 
 def _vec(v):
