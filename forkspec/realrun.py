@@ -213,6 +213,18 @@ def _compile_error(source: Path, stderr: str) -> RealRunError:
     return RealRunError(f"cannot compile {source}{summary}\n{head}", span)
 
 
+def _input_flags(source: Path) -> list[str]:
+    """The spec's `input: LO..HI` range for the runtime's nondet_int() (none: no flags)."""
+    from forkspec.errors import ForkspecError
+    from forkspec.frontend import load_spec
+
+    try:
+        rng = load_spec(source).header.nondet
+    except ForkspecError:
+        return []
+    return [f"-DFORKSPEC_INPUT_LO={rng[0]}", f"-DFORKSPEC_INPUT_HI={rng[1]}"] if rng else []
+
+
 def compile_spec(source: Path, workdir: Path, perturb: bool = True) -> Path:
     """Compile the spec ``source`` into ``workdir``; return the executable's path.
 
@@ -228,7 +240,7 @@ def compile_spec(source: Path, workdir: Path, perturb: bool = True) -> Path:
         raise RealRunError(f"cannot compile {source}: no such file")
     workdir.mkdir(parents=True, exist_ok=True)
     exe = workdir / (source.stem or "spec")
-    flags = [*CFLAGS] + ([] if perturb else ["-DFORKSPEC_NO_PERTURB"])
+    flags = [*CFLAGS] + ([] if perturb else ["-DFORKSPEC_NO_PERTURB"]) + _input_flags(source)
     cmd = [cc, *flags, "-include", str(RT_HEADER), str(source), "-o", str(exe)]
     try:
         done = subprocess.run(

@@ -158,6 +158,18 @@ __attribute__((unused)) static pid_t __forkspec_fork(void)
     return r;
 }
 
+/* nondet_int(): an input in the spec's declared range (`input: LO..HI`, passed as
+ * -DFORKSPEC_INPUT_LO/HI), a different one from run to run. */
+#ifdef FORKSPEC_INPUT_LO
+__attribute__((unused)) static int nondet_int(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    unsigned long long x = (unsigned long long)ts.tv_nsec ^ ((unsigned long long)getpid() << 16);
+    return FORKSPEC_INPUT_LO + (int)(x % (unsigned long long)(FORKSPEC_INPUT_HI - FORKSPEC_INPUT_LO + 1));
+}
+#endif
+
 #define fork() __forkspec_fork()
 
 __attribute__((unused)) static pid_t __forkspec_getppid(void)
