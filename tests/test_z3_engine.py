@@ -5,6 +5,9 @@ of a second; `tests/test_engine_agreement.py` compares the two engines at large.
 """
 from __future__ import annotations
 
+import json
+import re
+
 import z3
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -306,3 +309,35 @@ def test_symbolic_expressions_mean_what_the_kernel_computes(e, values):
     s.check()
     got = s.model().eval(term if not isinstance(term, z3.BoolRef) else z3.If(term, 1, 0), model_completion=True)
     assert (got.as_signed_long() if z3.is_bv_value(got) else got.as_long()) == expected
+
+
+# ------------------------------------------------------------------ the command line
+
+
+def test_check_with_both_engines_prints_both_verdicts_and_their_times():
+    from conftest import forkspec_cli
+
+    done = forkspec_cli("check", "specs/symbolic/exists_output.c", "--engine", "both")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "(engine z3)" in done.stdout and "longest execution 7 steps" in done.stdout
+    assert re.search(r"engines: bfs [0-9.]+ s, z3 [0-9.]+ s; agree", done.stdout)
+
+
+def test_check_json_says_which_engine_the_bound_and_whether_it_is_a_proof():
+    from conftest import forkspec_cli
+
+    done = forkspec_cli("check", "specs/symbolic/exists_output.c", "--engine", "z3", "--json", "--max-alive")
+    run_ = json.loads(done.stdout)["runs"][0]
+    assert run_["engine"] == "z3"
+    z = run_["z3"]
+    assert z["proof"] is True and z["bound"] == z["threshold"] == 7 and z["max_alive"] == 2
+    assert z["statistics"]["queries"] > 0
+
+
+def test_a_violation_found_by_z3_exits_1_with_a_trace(spec_file):
+    from conftest import forkspec_cli
+
+    path = spec_file(WAIT_FOR_CHILD.replace('forall stdout == "child\\nparent\\n"', 'forall stdout == "x"'))
+    done = forkspec_cli("check", str(path), "--engine", "z3")
+    assert done.returncode == 1
+    assert 'counterexample to forall stdout == "x"' in done.stdout
