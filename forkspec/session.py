@@ -136,7 +136,8 @@ def run_z3(spec: Spec, mode: str, opts: Options = Options(), props: dict[str, Pr
     from forkspec.engines import symbolic
 
     props = library(opts.property_files) if props is None else props
-    kernel = Kernel(spec.program, config_for(spec, mode, opts))
+    # the encoding has init reap its zombies at once, as the kernel's eager_reap does
+    kernel = Kernel(spec.program, config_for(spec, mode, opts)._replace(eager_reap=True))
     checks = build_checks(spec, mode, opts, props)
     exploration = symbolic.explore(kernel, checks, bundled_descriptions(props), z3_opts or symbolic.Options(),
                                    max_alive=max_alive, outcomes=outcomes)
