@@ -13,7 +13,7 @@ from __future__ import annotations
 import z3
 
 from forkspec import ir
-from forkspec.engines.symbolic.expr import Evaluator, as_int, bool_value, bv, is_sym, truth, wrap_sym
+from forkspec.engines.symbolic.expr import Evaluator, as_int, bv, is_sym, truth, wrap_sym
 from forkspec.engines.symbolic.program import Layout, NotEncoded
 from forkspec.frontend import ctypes as ct
 from forkspec.kernel.printf import PrintfError, _parse, format_printf
@@ -701,4 +701,4 @@ class _Ctx:
         return self.step.get(self.p, ("m", self.s, key))
 
 
-__all__ = ["Step", "Path", "UNUSED", "RUNNING", "ZOMBIE", "GONE", "HALTED", "bool_value"]
+__all__ = ["Step", "Path", "UNUSED", "RUNNING", "ZOMBIE", "GONE", "HALTED"]

@@ -3,12 +3,14 @@
 One solver holds one unrolling, extended a step at a time (earlier steps are never
 re-encoded). At each depth k it asks, under push/pop:
 
-* is a check violated at step k (an assert failing, a reparenting, a stuck state...)?
-  A model is a counterexample: it is replayed in the concrete kernel before it is
-  reported;
+* a probe, with a short time limit: is a check violated at step k (an assert failing,
+  a reparenting, a stuck state...)? A model is a counterexample: it is replayed in
+  the concrete kernel before it is reported. A probe that runs out of time decides
+  nothing;
 * can any process still move at step k? If not, no execution is longer than k steps:
-  k is the completeness threshold, the unrolling covers every execution, and what
-  was not violated holds — a proof, not a sample.
+  k is the completeness threshold and the unrolling covers every execution. Each
+  check not yet violated is then asked once over all k steps, without a short
+  limit: unsatisfiable means it holds — a proof, not a sample.
 
 Expectations on outcomes are then decided over the terminated states at the
 threshold: Z3 enumerates every distinct outcome (stdout, stderr, exit status,

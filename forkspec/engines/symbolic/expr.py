@@ -47,14 +47,8 @@ def truth(v):
     return v != 0
 
 
-def bool_value(b):
-    """A truth (Python bool or Z3 Bool) as a C int value."""
-    if isinstance(b, bool):
-        return 1 if b else 0
-    return b
-
-
 def wrap_sym(v, bits: int, signed: bool):
+    """A conversion to a C integer type: the low `bits`, sign- or zero-extended."""
     if not is_sym(v):
         return wrap(v, bits, signed) if isinstance(v, int) else v
     v = as_int(v)

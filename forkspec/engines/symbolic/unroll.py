@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import z3
 
 from forkspec import ir
-from forkspec.engines.symbolic.block import GONE, HALTED, RUNNING, UNUSED, ZOMBIE, Step
+from forkspec.engines.symbolic.block import GONE, RUNNING, UNUSED, ZOMBIE, Step
 from forkspec.engines.symbolic.expr import bv
 from forkspec.engines.symbolic.program import Layout, NotEncoded, initial_key, layout
 from forkspec.frontend.lower import wrap
@@ -256,4 +256,4 @@ def _bool(v):
     return z3.BoolVal(v) if isinstance(v, bool) else v
 
 
-__all__ = ["Encoder", "StepTerms", "HALTED"]
+__all__ = ["Encoder", "StepTerms"]
