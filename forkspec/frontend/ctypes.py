@@ -13,6 +13,7 @@ class CType:
     signed: bool = True
     elem: "CType | None" = None
     length: int = 0  # array elements, or char-array bytes (with the NUL)
+    tag: str = ""  # a struct the model knows (struct flock: an array of its fields' cells)
 
     @property
     def size(self) -> int:
@@ -21,6 +22,8 @@ class CType:
             return self.bits // 8
         if self.kind == "array":
             return self.length * (self.elem.size if self.elem else 4)
+        if self.tag == "flock":
+            return 32
         if self.kind == "str" and self.length:
             return self.length
         return 8
@@ -43,6 +46,10 @@ FUNC = CType("func")
 STREAM = CType("stream")
 
 
+FLOCK = CType("array", 64, True, LONG, 5, tag="flock")  # l_type, l_whence, l_start, l_len, l_pid
+FLOCK_FIELDS = ("l_type", "l_whence", "l_start", "l_len", "l_pid")
+
+
 def ptr(elem: CType) -> CType:
     return CType("ptr", 64, False, elem)
 
@@ -63,6 +70,13 @@ CONSTANTS: dict[str, int] = {
     "PROT_NONE": 0, "PROT_READ": 1, "PROT_WRITE": 2, "PROT_EXEC": 4,
     "MAP_SHARED": 1, "MAP_PRIVATE": 2, "MAP_ANONYMOUS": 0x20, "MAP_ANON": 0x20, "MAP_FAILED": -1,
     "INT_MAX": 2**31 - 1, "INT_MIN": -(2**31), "PIPE_BUF": 4096,
+    # <fcntl.h>, <sys/file.h>, <unistd.h>, more of <errno.h>
+    "O_RDONLY": 0, "O_WRONLY": 1, "O_RDWR": 2, "O_ACCMODE": 3, "O_CREAT": 0x40, "O_EXCL": 0x80,
+    "O_TRUNC": 0x200, "O_APPEND": 0x400, "O_NONBLOCK": 0x800, "O_CLOEXEC": 0x80000,
+    "F_DUPFD": 0, "F_GETFD": 1, "F_SETFD": 2, "F_GETFL": 3, "F_SETFL": 4, "F_GETLK": 5, "F_SETLK": 6,
+    "F_SETLKW": 7, "F_DUPFD_CLOEXEC": 1030, "FD_CLOEXEC": 1, "F_RDLCK": 0, "F_WRLCK": 1, "F_UNLCK": 2,
+    "LOCK_SH": 1, "LOCK_EX": 2, "LOCK_NB": 4, "LOCK_UN": 8, "SEEK_SET": 0, "SEEK_CUR": 1, "SEEK_END": 2,
+    "E2BIG": 7, "ENOEXEC": 8, "ENOTDIR": 20, "EISDIR": 21, "EMFILE": 24, "ESPIPE": 29, "EDEADLK": 35,
 }
 
 STREAMS = {"stdin": 0, "stdout": 1, "stderr": 2}
@@ -82,7 +96,13 @@ BUILTINS: dict[str, tuple[int, int]] = {
     "wait": (1, 1), "waitpid": (3, 3), "sleep": (1, 1), "usleep": (1, 1),
     "assert": (1, 1), "perror": (1, 1), "mmap": (6, 6), "pause": (0, 0),
     "sched_yield": (0, 0),
+    "read": (3, 3), "open": (2, 3), "close": (1, 1), "dup": (1, 1), "dup2": (2, 2), "pipe": (1, 1),
+    "pipe2": (2, 2), "lseek": (3, 3), "fcntl": (2, 3), "flock": (2, 2),
+    "execl": (2, 99), "execlp": (2, 99), "execv": (2, 2), "execvp": (2, 2), "execve": (3, 3),
 }
+
+# Builtins whose argument at this index is a buffer they fill: the char array's address is passed.
+OUT_BUFFER_ARGS: dict[str, int] = {"read": 1}
 
 # Header macros written like calls; they lower to pure expressions.
 STATUS_MACROS = (

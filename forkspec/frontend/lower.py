@@ -343,6 +343,8 @@ class Lowerer:
             if key in ("float", "double", "long double"):
                 raise self.unsupported(f"floating-point type '{key}'", where, "int, long, unsigned, char, pid_t, pointers, arrays")
             raise self.unsupported(f"type '{key}'", where, "int, long, unsigned, char, pid_t, pointers, arrays")
+        if isinstance(node, c_ast.Struct) and node.name == "flock" and node.decls is None:
+            return ct.FLOCK
         raise self.unsupported(f"{type(node).__name__} types", where, "int, long, unsigned, char, pid_t, pointers, arrays")
 
     def _sizeof(self, node) -> int:
@@ -594,6 +596,8 @@ class Lowerer:
                 if not isinstance(init, c_ast.InitList):
                     raise self.unsupported("array initialiser that is not a { list }", init)
                 exprs = list(init.exprs) + [None] * (ctype.length - len(init.exprs))
+                if ctype.tag == "flock":
+                    exprs = self._flock_init(init)
                 for i, e in enumerate(exprs):
                     v = ir.Const(0) if e is None else self._expr(e)[0]
                     fb.emit(ir.Store(ir.Cell("local", slot + i), self._convert(v, ctype.elem), loc))
@@ -723,7 +727,7 @@ class Lowerer:
                 self._effect(e)
             return self._expr(node.exprs[-1])
         if isinstance(node, c_ast.StructRef):
-            raise self.unsupported("struct member access", node, "int, long, char, pointers, arrays")
+            return self._field(node), ct.LONG
         if isinstance(node, c_ast.CompoundLiteral):
             raise self.unsupported("compound literal", node)
         raise self.unsupported(f"expression {type(node).__name__}", node)
@@ -821,6 +825,48 @@ class Lowerer:
             return ir.UnOp("~", e), t if t.kind == "int" and t.bits >= 32 else ct.INT
         raise self.unsupported(f"unary operator {op}", node)
 
+    def _field(self, node: c_ast.StructRef) -> ir.Expr:
+        """`fl.l_type` or `p->l_type` of a struct flock: the field's cell."""
+        field = node.field.name
+        if field not in ct.FLOCK_FIELDS:
+            raise self.unsupported(f"struct member '{field}'", node, "the fields of struct flock: " + ", ".join(ct.FLOCK_FIELDS))
+        index = ct.FLOCK_FIELDS.index(field)
+        if node.type == ".":
+            if isinstance(node.name, c_ast.ID):
+                sym = self._lookup(node.name.name, node.name)
+                if sym.ctype.tag == "flock":
+                    return ir.Cell("local" if sym.kind == "local" else "global", sym.slot + index)
+            raise self.unsupported("struct member access", node, "fields of a struct flock variable")
+        base, btype = self._expr(node.name)
+        if btype.kind != "ptr" or btype.elem is None or btype.elem.tag != "flock":
+            raise self.unsupported("struct member access", node, "fields of a struct flock variable")
+        return ir.Deref(ir.BinOp("+", base, ir.Const(index * ir.CELL)))
+
+    def _flock_init(self, init: c_ast.InitList) -> list:
+        """`{F_WRLCK, SEEK_SET, 0, 0}` or `{.l_type = F_WRLCK, ...}`: one expression (or None) per field."""
+        out: list = [None] * len(ct.FLOCK_FIELDS)
+        at = 0
+        for e in init.exprs:
+            if isinstance(e, c_ast.NamedInitializer):
+                name = e.name[0].name if len(e.name) == 1 and isinstance(e.name[0], c_ast.ID) else ""
+                if name not in ct.FLOCK_FIELDS:
+                    raise self.unsupported(f"initialiser for struct member '{name}'", e, ", ".join(ct.FLOCK_FIELDS))
+                at = ct.FLOCK_FIELDS.index(name)
+                e = e.expr
+            if at >= len(out):
+                raise self.error("too many initialisers for struct flock", init)
+            out[at] = e
+            at += 1
+        return out
+
+    def _buffer_address(self, node) -> ir.Expr:
+        """The address of the char array a call fills (`read(fd, buf, n)`)."""
+        if isinstance(node, c_ast.ID):
+            sym = self._lookup(node.name, node)
+            if sym.kind in ("local", "global") and sym.ctype.kind == "str" and sym.ctype.length:
+                return ir.AddrOf(ir.Cell("local" if sym.kind == "local" else "global", sym.slot))
+        raise self.unsupported("a buffer that is not a char array variable", node, "char buf[N]; read(fd, buf, n)")
+
     def _lvalue(self, node) -> tuple[ir.Expr, CType]:
         """Where an assignment writes: a Cell, a Deref, or (for s[i]) a StrIndex."""
         if isinstance(node, c_ast.ID):
@@ -845,6 +891,8 @@ class Lowerer:
             return ir.Deref(ir.BinOp("+", base, ir.BinOp("*", index, ir.Const(ir.CELL)))), btype.elem or ct.INT
         if isinstance(node, c_ast.Cast):
             return self._lvalue(node.expr)
+        if isinstance(node, c_ast.StructRef):
+            return self._field(node), ct.LONG
         raise self.unsupported(f"assignment to {type(node).__name__}", node)
 
     def _store(self, target: ir.Expr, ttype: CType, value: ir.Expr, loc, node) -> None:
@@ -950,6 +998,9 @@ class Lowerer:
             if name in ("printf", "fprintf"):
                 self._check_format(args_nodes[0 if name == "printf" else 1], len(args_nodes) - (1 if name == "printf" else 2), node)
             args = self._args(args_nodes, loc)
+            if name in ct.OUT_BUFFER_ARGS:
+                i = ct.OUT_BUFFER_ARGS[name]
+                args = args[:i] + (self._buffer_address(args_nodes[i]),) + args[i + 1 :]
             if name == "exit":
                 fb.emit(ir.Call(None, self.function_index["__libc_exit"], args, loc))
                 return ir.Const(0), ct.VOID

@@ -48,6 +48,35 @@ class Stream(NamedTuple):
     area: int = AREA_NONE
 
 
+class Ofd(NamedTuple):
+    """An open file description: what open() or pipe() made; fds of any process point at one.
+
+    `kind` is "stdin", "stdout" or "stderr" (the program's inherited standard files),
+    "file" (a named file of the model's file system) or "pipe" (`target` is then the
+    pipe's index). `flags` are the access mode and status flags (O_APPEND, O_NONBLOCK);
+    `flock` is the flock(2) lock held through this description (0, LOCK_SH or LOCK_EX).
+    """
+
+    kind: str
+    target: object
+    flags: int
+    offset: int = 0
+    flock: int = 0
+
+
+class File(NamedTuple):
+    """A named file: its bytes, and (a ghost for `no-lost-write`) the description that wrote each byte."""
+
+    name: str
+    data: str
+    owners: tuple  # per byte: the index of the open file description that wrote it
+
+
+# fd 0, 1, 2 of the first process: the standard files it inherits.
+STD_OFDS = (Ofd("stdin", 0, 0), Ofd("stdout", 1, 1), Ofd("stderr", 2, 1))
+STD_FDS = ((0, 0, 0), (1, 1, 0), (2, 2, 0))  # (fd, open file description index, FD_CLOEXEC)
+
+
 class Proc(NamedTuple):
     pid: int
     ppid: int
@@ -64,6 +93,9 @@ class Proc(NamedTuple):
     vfork_child: int  # pid of the vfork child this process is suspended for, or 0
     vfork_parent: int  # for a vfork child: the suspended parent, or 0
     mmap_next: int  # next free page number for mmap
+    fds: tuple = STD_FDS  # the fd table: (fd, description index, cloexec), sorted by fd
+    image: int = 0  # the program image it runs: 0 is the spec, i > 0 the i-th exec image
+    argv: tuple = ()  # the arguments exec gave the image (what /bin/echo prints)
 
 
 class State(NamedTuple):
@@ -73,6 +105,10 @@ class State(NamedTuple):
     stderr: str
     next_pid: int
     first_status: int  # wait status of the first process once init reaped it, else -1
+    ofds: tuple = STD_OFDS  # open file descriptions by index (None once no fd refers to one)
+    pipes: tuple = ()  # per pipe: the bytes written and not yet read
+    files: tuple = ()  # of File, sorted by name
+    locks: tuple = ()  # fcntl record locks: (file name, owner pid, F_RDLCK/F_WRLCK, start, end or -1), sorted
 
 
 def find(state: State, pid: int) -> Proc | None:

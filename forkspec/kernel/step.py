@@ -15,6 +15,8 @@ from forkspec.frontend import ctypes as ct
 from forkspec.kernel import stdio
 from forkspec.kernel.evaluate import compiled, reads_memory_indirectly
 from forkspec.kernel.events import Event
+from forkspec.kernel.exec import EXEC_CALLS, ExecCalls, ImageReplaced
+from forkspec.kernel.files import BLOCKING_FD_CALLS, FD_CALLS, FdCalls
 from forkspec.kernel.printf import format_printf, printf_pieces
 from forkspec.kernel.state import (
     EXITING, FIRST_PID, INIT_PID, IOFBF, IOLBF, IONBF, PTE_COW, PTE_SHARED, PTE_WRITE, RUNNING, ZOMBIE,
@@ -78,11 +80,12 @@ class _Died(Exception):
         self.why = why
 
 
-class Exec:
+class Exec(FdCalls, ExecCalls):
     """Scratch space for running one process of one state."""
 
     def __init__(self, program: ir.Program, config: Config, state: State, pid: int):
         self.program = program
+        self.root = program  # the spec's program; a process after exec runs one of its images
         self.config = config
         self.state = state
         self.procs: dict[int, Proc] = {p.pid: p for p in state.procs}
@@ -97,7 +100,9 @@ class Exec:
         self.new_children: list[int] = []
         self.shadowed: list[Proc] = []  # entries displaced by a reused pid (the pid-reuse fault only)
         self.writes_left = 1
+        self.previewing = False
         self.last_text, self.last_line = "", 0
+        self.unpack_files(state)
         self.unpack(pid)
 
     # ------------------------------------------------------------ process (un)packing
@@ -106,6 +111,8 @@ class Exec:
         p = self.procs[pid]
         self.pid = pid
         self.p = p
+        self.program = self.image_program(p.image)
+        self.fds = {fd: (o, c) for fd, o, c in p.fds}
         self.alive = p.state != ZOMBIE
         if not p.stack:
             self.stack_rest, self.func, self.fidx, self.pc, self.base, self.temps, self.ret = [], None, -1, 0, 0, [], None
@@ -134,6 +141,7 @@ class Exec:
             atexit=tuple(self.atexit),
             exit_plan=self.exit_plan,
             pending=tuple(self.pending),
+            fds=self.fd_table(),
         )
 
     def result(self) -> State:
@@ -144,7 +152,7 @@ class Exec:
         mem = tuple(self.mem)
         if self.mem_dirty:
             procs, mem = canonical_memory(procs, mem)
-        return State(procs, mem, self.stdout, self.stderr, self.next_pid, self.first_status)
+        return State(procs, mem, self.stdout, self.stderr, self.next_pid, self.first_status, **self.files_fields())
 
     # ------------------------------------------------------------ where we are
 
@@ -170,6 +178,8 @@ class Exec:
             pid_arg, options = (-1, 0) if ins.name == "wait" else (self.eval(ins.args[0]), self.eval(ins.args[2]))
             kids = self.wait_candidates(pid_arg)
             return not kids or any(k.state == ZOMBIE for k in kids) or bool(options & WNOHANG)
+        if isinstance(ins, ir.Builtin) and ins.name in BLOCKING_FD_CALLS:
+            return self.fd_call_ready(ins)
         return True
 
     def wait_is_settled(self, ins: ir.Builtin) -> bool:
@@ -203,8 +213,10 @@ class Exec:
             name = ins.name
             if name in ("wait", "waitpid"):
                 return not self.wait_is_settled(ins)
-            if name in VISIBLE_CALLS:
+            if name in VISIBLE_CALLS or name in EXEC_CALLS:
                 return True
+            if name in FD_CALLS:
+                return self.fd_call_visible(ins)
             if name in STDIO_CALLS:
                 return bool(self.stdio_preview(ins))
             if name == "assert":
@@ -255,6 +267,8 @@ class Exec:
         self.last_text, self.last_line = ins.loc.text, ins.loc.line
         try:
             self._execute(ins, choice)
+        except ImageReplaced:  # a successful exec: the new image starts at its main
+            pass
         except _Died as d:
             self.events.append(Event("killed", self.pid, signal=d.signal, text=d.why))
             self.terminate(d.signal)
@@ -449,19 +463,18 @@ class Exec:
 
     # ------------------------------------------------------------ output
 
-    def write(self, fd: int, data: str) -> None:
-        """write(2) to the terminal/file/pipe: one atomic append; extra writes of one libc call wait their turn."""
-        if not data:
-            return
+    def write(self, fd: int, data: str) -> int:
+        """write(2) through the fd table: one atomic write; extra writes of one libc call wait their turn."""
+        if not data or not self.alive:
+            return 0
+        if self.previewing:  # stdio_preview: what would be written, with no effect on fds, files or pipes
+            self.events.append(Event("write", self.pid, fd=fd, data=data))
+            return len(data)
         if self.writes_left <= 0:
             self.pending.append((fd, data, self.last_line, self.last_text))
-            return
+            return len(data)
         self.writes_left -= 1
-        if fd == 1:
-            self.stdout += data
-        else:
-            self.stderr += data
-        self.events.append(Event("write", self.pid, fd=fd, data=data))
+        return self.fd_write(fd, data)
 
     def stream(self, value) -> int:
         if value == ct.stream_value(1):
@@ -491,11 +504,13 @@ class Exec:
         """The writes a stdio call would issue now, computed without changing anything."""
         saved = (self.out, self.err, self.pending, self.stdout, self.stderr, self.events, self.writes_left, self.temps)
         self.pending, self.events, self.writes_left, self.temps = [], [], 99, list(self.temps)
+        self.previewing = True
         try:
             getattr(self, "_b_" + ins.name)(ins, "", preview=True)
             return [e.data for e in self.events if e.kind == "write"] + [p[1] for p in self.pending]
         finally:
             self.out, self.err, self.pending, self.stdout, self.stderr, self.events, self.writes_left, self.temps = saved
+            self.previewing = False
 
     # ------------------------------------------------------------ processes
 
@@ -544,6 +559,7 @@ class Exec:
         if self.exit_plan:
             self.events.append(Event("atexit_skipped", self.pid, remaining=len(self.exit_plan)))
         self.release_vfork_parent()
+        self.close_all_fds()
         p = self.p
         self.alive = False
         self.ptes = {}
@@ -551,7 +567,7 @@ class Exec:
         self.refcounts = None
         self.procs[self.pid] = p._replace(
             state=ZOMBIE, status=word, stack=(), ptes=(), out=EMPTY_STREAM, err=EMPTY_STREAM,
-            atexit=(), exit_plan=None, pending=(), vfork_child=0, vfork_parent=0)
+            atexit=(), exit_plan=None, pending=(), vfork_child=0, vfork_parent=0, fds=())
         self.func = None
         self.events.append(Event("exit", self.pid, status=word))
         if "no-reparent" not in self.config.inject:
@@ -592,7 +608,8 @@ class Exec:
             pid=child, ppid=self.pid, pgid=self.p.pgid, state=RUNNING, status=0, stack=stack,
             ptes=tuple((vpn, e[0], e[1]) for vpn, e in sorted(self.ptes.items())),
             out=self.out, err=self.err, atexit=tuple(self.atexit), exit_plan=self.exit_plan, pending=(),
-            vfork_child=0, vfork_parent=self.pid if vfork else 0, mmap_next=self.p.mmap_next)
+            vfork_child=0, vfork_parent=self.pid if vfork else 0, mmap_next=self.p.mmap_next,
+            fds=self.fd_table(), image=self.p.image, argv=self.p.argv)
         if vfork:
             self.p = self.p._replace(vfork_child=child)
         self.refcounts = None
@@ -745,16 +762,17 @@ class Exec:
     def _b_write(self, ins, choice, preview=False):
         """write(2): unbuffered, straight to the kernel, one atomic append."""
         fd, buf, n = (self.eval(a) for a in ins.args)
-        if fd not in (1, 2):
+        if self.lookup(fd) is None:
             self.set_errno(EBADF)
             return -1
+        if not n:
+            return 0
         if isinstance(buf, int):
             v = self.load(buf)
             buf = v if isinstance(v, str) else chr(v & 0xFF)
         if n > len(buf) + 1:
             raise ModelError(f"write of {n} bytes reads past the end of a {len(buf) + 1}-byte buffer")
-        self.write(fd, (buf + "\0")[:n])
-        return n
+        return self.write(fd, (buf + "\0")[:n])
 
     def format(self, ins, args) -> list[str]:
         values = [self.eval(a) for a in args]
