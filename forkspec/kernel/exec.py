@@ -69,10 +69,10 @@ def builtin_image(name: str) -> ir.Program:
 
     loc = ir.Loc(0, 0, f"/bin/{name}")
     if name == "echo":
-        body = (ir.Builtin(None, "__echo", (), loc), ir.Builtin(None, "_exit", (ir.Const(0),), loc))
+        body = (ir.Builtin(0, "__echo", (), loc), ir.Builtin(None, "_exit", (ir.Temp(0),), loc))
     else:
         body = (ir.Builtin(None, "_exit", (ir.Const(0 if name == "true" else 1),), loc),)
-    main = ir.Function("main", (), (), 0, 0, body, liveness(body, 0), loc)
+    main = ir.Function("main", (), (), 0, 1, body, liveness(body, 1), loc)
     return ir.Program(path=f"/bin/{name}", source="", functions=(main, exit_routine()),
                       function_index={"main": 0, "__libc_exit": 1}, main=0, exit_routine=1)
 
@@ -199,10 +199,16 @@ class ExecCalls:
         self.push(program.main, [len(argv), 0][: len(main.params)], None, 0)
 
     def _b___echo(self, ins, choice, preview=False):
-        """/bin/echo: its arguments separated by spaces, then a newline (none after -n), in one write."""
+        """/bin/echo: its arguments separated by spaces, then a newline (none after -n), in one
+        write; if that fails, coreutils' message on stderr and status 1."""
         args = list(self.p.argv[1:])
         newline = "\n"
         if args and args[0] == "-n":
             args, newline = args[1:], ""
-        self.write(1, " ".join(args) + newline)
-        return 0
+        if self.write(1, " ".join(args) + newline) >= 0 or not self.alive:
+            return 0
+        from forkspec.kernel.step import STRERROR
+
+        err = self.load(ir.DATA_BASE + ir.ERRNO_SLOT * ir.CELL)
+        self.write(2, f"{self.p.argv[0] if self.p.argv else 'echo'}: write error: {STRERROR.get(err, err)}\n")
+        return 1
