@@ -239,8 +239,35 @@ def compile_spec(source: Path, workdir: Path, perturb: bool = True) -> Path:
         raise RealRunError(f"cannot compile {source}: the compiler took more than {COMPILE_TIMEOUT:g}s")
     if done.returncode != 0:
         raise _compile_error(source, done.stderr)
+    _compile_images(source, exe, perturb)
     _launcher(workdir)  # build it now, so run_once does not pay for it
     return exe
+
+
+# An exec of another spec file by relative path: execl("./child", ...) runs child.c beside the spec.
+_EXEC_IMAGE = re.compile(r'\bexec(?:l|lp|le|v|vp|ve)\s*\(\s*"\./([A-Za-z0-9_.-]+)"')
+
+
+def _images_dir(exe: Path) -> Path:
+    return exe.parent / (exe.name + ".images")
+
+
+def _compile_images(source: Path, exe: Path, perturb: bool) -> None:
+    """Compile the spec files ``source`` execs (and those they exec) into ``<exe>.images/``;
+    each run finds them in its working directory under the name the program uses."""
+    todo, done = [source], {source.resolve()}
+    while todo:
+        src = todo.pop()
+        for name in _EXEC_IMAGE.findall(src.read_text(encoding="utf-8", errors="replace")):
+            child = src.parent / (name + ".c")
+            if not child.is_file() or child.resolve() in done:
+                continue
+            done.add(child.resolve())
+            target = _images_dir(exe)
+            target.mkdir(exist_ok=True)
+            built = compile_spec(child, target / "build", perturb)
+            shutil.copy2(built, target / name)
+            todo.append(child)
 
 
 _launchers: dict[Path, Path] = {}
@@ -472,6 +499,11 @@ def run_once(exe: Path, mode: str, timeout: float = 10.0,
         err_path = tmpdir / "stderr"
         cwd = tmpdir / "cwd"
         cwd.mkdir()
+        images = _images_dir(exe)
+        if images.is_dir():
+            for image in images.iterdir():
+                if image.is_file():
+                    os.symlink(image, cwd / image.name)
 
         read_fd: int | None = None
         tty_raw = True
@@ -486,6 +518,7 @@ def run_once(exe: Path, mode: str, timeout: float = 10.0,
         env = dict(os.environ)
         env[PIDLOG_ENV] = str(pidlog)
         env.pop(PERTURB_ENV, None)
+        env.pop("FORKSPEC_INIT_PID", None)
         env.pop(CPUS_ENV, None)
         if perturb is not None and perturb.seed is not None:
             env[PERTURB_ENV] = str(perturb.seed)

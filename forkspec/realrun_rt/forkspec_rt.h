@@ -64,8 +64,14 @@ static unsigned long long __forkspec_rng;
 __attribute__((constructor)) static void __forkspec_init(void)
 {
     __forkspec_pidlog = getenv("FORKSPEC_PIDLOG");
-    if (__forkspec_pidlog != NULL && __forkspec_pidlog[0] != '\0')
-        __forkspec_init_pid = getppid(); /* the launcher */
+    if (__forkspec_pidlog != NULL && __forkspec_pidlog[0] != '\0') {
+        /* An image exec'd by the run finds the launcher's pid in the environment P0 left. */
+        const char *init = getenv("FORKSPEC_INIT_PID");
+        __forkspec_init_pid = init != NULL && init[0] != '\0' ? (pid_t) atoi(init) : getppid(); /* the launcher */
+        char buf[24];
+        snprintf(buf, sizeof buf, "%d", (int) __forkspec_init_pid);
+        setenv("FORKSPEC_INIT_PID", buf, 1);
+    }
     const char *seed = getenv("FORKSPEC_PERTURB");
     if (seed != NULL && seed[0] != '\0') {
         unsigned long long v = strtoull(seed, NULL, 10);
