@@ -345,6 +345,8 @@ class Lowerer:
             raise self.unsupported(f"type '{key}'", where, "int, long, unsigned, char, pid_t, pointers, arrays")
         if isinstance(node, c_ast.Struct) and node.name == "flock" and node.decls is None:
             return ct.FLOCK
+        if isinstance(node, c_ast.Struct):
+            raise self.unsupported(f"struct {node.name or '(anonymous)'}", where, "struct flock (for fcntl record locks)")
         raise self.unsupported(f"{type(node).__name__} types", where, "int, long, unsigned, char, pid_t, pointers, arrays")
 
     def _sizeof(self, node) -> int:
