@@ -861,12 +861,12 @@ class Lowerer:
             at += 1
         return out
 
-    def _buffer_address(self, node) -> ir.Expr:
-        """The address of the char array a call fills (`read(fd, buf, n)`)."""
+    def _buffer_address(self, node) -> tuple[ir.Expr, int]:
+        """The address and size of the char array a call fills (`read(fd, buf, n)`)."""
         if isinstance(node, c_ast.ID):
             sym = self._lookup(node.name, node)
             if sym.kind in ("local", "global") and sym.ctype.kind == "str" and sym.ctype.length:
-                return ir.AddrOf(ir.Cell("local" if sym.kind == "local" else "global", sym.slot))
+                return ir.AddrOf(ir.Cell("local" if sym.kind == "local" else "global", sym.slot)), sym.ctype.length
         raise self.unsupported("a buffer that is not a char array variable", node, "char buf[N]; read(fd, buf, n)")
 
     def _lvalue(self, node) -> tuple[ir.Expr, CType]:
@@ -1002,7 +1002,8 @@ class Lowerer:
             args = self._args(args_nodes, loc)
             if name in ct.OUT_BUFFER_ARGS:
                 i = ct.OUT_BUFFER_ARGS[name]
-                args = args[:i] + (self._buffer_address(args_nodes[i]),) + args[i + 1 :]
+                addr, size = self._buffer_address(args_nodes[i])
+                args = args[:i] + (addr,) + args[i + 1 :] + (ir.Const(size),)  # the array's size goes last
             if name == "exit":
                 fb.emit(ir.Call(None, self.function_index["__libc_exit"], args, loc))
                 return ir.Const(0), ct.VOID

@@ -257,16 +257,16 @@ class FdCalls:
     def _b_read(self, ins, choice, preview=False):
         """read(2) into a char array: a file from the shared offset, a pipe from its front
         (0 at EOF: no writer left), stdin is /dev/null."""
-        fd, addr, n = (self.eval(a) for a in ins.args)
+        fd, addr, n, size = (self.eval(a) for a in ins.args)
+        old = self.load(addr)
+        if not isinstance(old, str):
+            raise ModelError("read() needs a char array to read into")
+        if n < 0 or n > size:
+            raise ModelError(f"read of {n} bytes into a {size}-byte buffer")
         e = self.lookup(fd)
         if e is None or e[1].flags & O_ACCMODE == O_WRONLY:
             return self.fail(EBADF)
         index, d = e
-        old = self.load(addr)
-        if not isinstance(old, str):
-            raise ModelError("read() needs a char array to read into")
-        if n < 0 or n > len(old) + 1:
-            raise ModelError(f"read of {n} bytes into a {len(old) + 1}-byte buffer")
         if d.kind == "stdin":
             data = ""
         elif d.kind == "pipe":
@@ -279,7 +279,8 @@ class FdCalls:
             self.ofds[index] = d._replace(offset=d.offset + len(data))
         else:
             raise ModelError("reading the standard output or error is not modelled")
-        self.store(addr, data + old[len(data):])
+        new = data + old[len(data):]
+        self.store(addr, new + "\0" * (size - 1 - len(new)))  # the array's untouched bytes, as the model keeps them
         self.events.append(Event("read", self.pid, fd=fd, data=data))
         return len(data)
 

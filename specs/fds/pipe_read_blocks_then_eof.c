@@ -20,6 +20,7 @@ int main(void) {
     }
     close(fds[1]);
     int n = read(fds[0], buf, sizeof buf - 1);
+    buf[n] = 0;
     printf("read %d: %s\n", n, buf);
     printf("read %d\n", (int)read(fds[0], buf, sizeof buf - 1));
     wait(NULL);

@@ -25,7 +25,8 @@ int main(void) {
     wait(NULL);
     char buf[8];
     lseek(fd, 0, SEEK_SET);
-    read(fd, buf, sizeof buf - 1);
+    int n = read(fd, buf, sizeof buf - 1);
+    buf[n] = 0;
     printf("file %s\n", buf);
     return 0;
 }
