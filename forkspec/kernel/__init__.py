@@ -14,6 +14,7 @@ from forkspec.kernel.events import Event
 from forkspec.kernel.state import (
     FIRST_PID, INIT_PID, PTE_WRITE, RUNNING, ZOMBIE, Proc, State, shell_status,
 )
+from forkspec.kernel.exec import program_of
 from forkspec.kernel.step import Action, Config, Diverged, Exec
 
 __all__ = ["Kernel", "Config", "Action", "State", "Outcome", "Diverged"]
@@ -102,7 +103,7 @@ def _blocked_in_wait(program: ir.Program, state: State, p: Proc) -> bool:
     if not p.stack:
         return False
     top = p.stack[-1]
-    ins = program.functions[top.func].body[top.pc]
+    ins = program_of(program, p).functions[top.func].body[top.pc]
     if not (isinstance(ins, ir.Builtin) and ins.name == "wait"):
         return False
     kids = [q for q in state.procs if q.ppid == p.pid]

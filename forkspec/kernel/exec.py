@@ -110,11 +110,16 @@ def link_images(program: ir.Program, load) -> ir.Program:
     return replace(program, images=tuple(sorted(table.items())))
 
 
+def program_of(root: ir.Program, proc) -> ir.Program:
+    """The program a process runs: the spec's, or the image it exec'd."""
+    return root if not proc.image else root.images[proc.image - 1][1]
+
+
 class ExecCalls:
     """The exec family, as `_b_<name>` methods of the kernel's Exec."""
 
     def image_program(self, image: int) -> ir.Program:
-        return self.root if image == 0 else self.root.images[image - 1][1]
+        return self.root if not image else self.root.images[image - 1][1]
 
     def string_list(self, addr) -> list[str]:
         """A NULL-terminated array of strings (argv) at `addr`."""

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from forkspec.engines.result import HOLDS, INCONCLUSIVE, VIOLATED, CheckResult, Stats
+from forkspec.kernel.exec import program_of
 from forkspec.kernel.state import FIRST_PID, INIT_PID, ZOMBIE
 from forkspec.trace import Trace, names_by_step
 
@@ -73,7 +74,25 @@ def describe_event(e, names: dict[int, str]) -> str:
         return f"killed by signal {e.signal} ({e.text})"
     if k == "wait_echild":
         return "wait: no child to wait for (ECHILD)"
+    if k in FD_EVENTS:
+        return FD_EVENTS[k](e)
     return k
+
+
+# File descriptor and exec events, in words.
+FD_EVENTS = {
+    "open": lambda e: f"open {e.text!r} = fd {e.fd}",
+    "close": lambda e: f"close(fd {e.fd})",
+    "dup2": lambda e: f"dup2: fd {e.fd} now refers to fd {e.old}'s file",
+    "read": lambda e: f"read(fd {e.fd}) {c_string(e.data)}",
+    "file_write": lambda e: f"write(fd {e.fd}) {c_string(e.data)} to {e.text!r}",
+    "pipe_write": lambda e: f"write(fd {e.fd}) {c_string(e.data)} to a pipe",
+    "lost_write": lambda e: f"overwrote {c_string(e.old)} of {e.text!r}, written through another open file description",
+    "lock": lambda e: f"lock {e.text} through fd {e.fd}",
+    "exec": lambda e: f"exec {e.text!r}: new image",
+    "exec_failed": lambda e: f"exec {e.text!r} failed (ENOENT)",
+    "exec_discards": lambda e: f"exec discards unflushed {c_string(e.data)}",
+}
 
 
 def changes(action, names: dict[int, str]) -> str:
@@ -157,7 +176,7 @@ def _position(p, program) -> str:
         return ""
     top = p.stack[-1]
     try:
-        loc = program.functions[top.func].body[top.pc].loc
+        loc = program_of(program, p).functions[top.func].body[top.pc].loc
     except (IndexError, AttributeError):
         return ""
     if not loc.line:
