@@ -368,6 +368,32 @@ def test_f_setlkw_waits_until_the_owner_unlocks():
     assert stdouts_of(src) == {"parent unlocks\nchild locked\n"}
 
 
+def test_f_setlkw_that_would_close_a_cycle_of_waiters_fails_with_edeadlk():
+    src = with_main(RECORD_LOCK + """
+    struct flock b0 = {F_WRLCK, SEEK_SET, 0, 1};
+    struct flock b1 = {F_WRLCK, SEEK_SET, 1, 1};
+    int ready[2]; char c[2];
+    pipe(ready);
+    fcntl(fd, F_SETLK, &b0);
+    if (fork() == 0) {
+        fcntl(fd, F_SETLK, &b1);
+        write(ready[1], "r", 1);
+        int r = fcntl(fd, F_SETLKW, &b0);
+        printf("child %d %d\\n", r, r ? errno == EDEADLK : 1);
+        return 0;
+    }
+    read(ready[0], c, 1);
+    int r = fcntl(fd, F_SETLKW, &b1);
+    int e = errno;
+    if (r == -1) close(fd);
+    wait(NULL);
+    printf("parent %d %d\\n", r, r ? e == EDEADLK : 1);
+    return 0;
+    """, helpers="")
+    assert stdouts_of(src) == {"child -1 1\nparent 0 1\n", "child 0 1\nparent -1 1\n"}
+    assert verdicts(src)["no-deadlock"] == "holds"
+
+
 def test_record_locks_on_separate_ranges_do_not_conflict():
     src = with_main(RECORD_LOCK + """
     struct flock a = {F_WRLCK, SEEK_SET, 0, 10};

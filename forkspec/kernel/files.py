@@ -19,6 +19,7 @@ and process fields.
 """
 from __future__ import annotations
 
+from forkspec import ir
 from forkspec.errors import ModelError
 from forkspec.kernel import stdio
 from forkspec.kernel.events import Event
@@ -35,7 +36,7 @@ F_RDLCK, F_WRLCK, F_UNLCK = 0, 1, 2
 LOCK_SH, LOCK_EX, LOCK_NB, LOCK_UN = 1, 2, 4, 8
 SEEK_SET, SEEK_CUR, SEEK_END = 0, 1, 2
 PIPE_BUF = 4096
-EPERM, ENOENT, EBADF, EAGAIN, EEXIST, EINVAL, EMFILE, ESPIPE, EPIPE = 1, 2, 9, 11, 17, 22, 24, 29, 32
+EPERM, ENOENT, EBADF, EAGAIN, EEXIST, EINVAL, EMFILE, ESPIPE, EPIPE, EDEADLK = 1, 2, 9, 11, 17, 22, 24, 29, 32, 35
 SIGPIPE = 13
 MAX_FDS = 1024  # RLIMIT_NOFILE's usual soft limit
 
@@ -187,7 +188,8 @@ class FdCalls:
             return not self.flock_conflict(e[0], e[1], LOCK_EX if op & LOCK_EX else LOCK_SH)
         if name == "fcntl" and len(ins.args) > 2 and self.eval(ins.args[1]) == F_SETLKW:
             req = self.lock_request(self.eval(ins.args[0]), self.eval(ins.args[2]))
-            return not isinstance(req, tuple) or req[2] == F_UNLCK or self.record_conflict(req) is None
+            return (not isinstance(req, tuple) or req[2] == F_UNLCK or self.record_conflict(req) is None
+                    or self.would_deadlock(req))
         return True
 
     def fd_call_visible(self, ins) -> bool:
@@ -436,6 +438,31 @@ class FdCalls:
                 return lk
         return None
 
+    def lock_waits_for(self, pid: int) -> int | None:
+        """The owner of the record lock process `pid` waits for in F_SETLKW, if it waits."""
+        p = self.procs.get(pid)
+        if p is None or p.state != "running" or not p.stack or p.pending or p.vfork_child:
+            return None
+        probe = type(self)(self.root, self.config, self.state, pid)
+        ins = probe.instr()
+        if not (isinstance(ins, ir.Builtin) and ins.name == "fcntl" and len(ins.args) > 2
+                and probe.eval(ins.args[1]) == F_SETLKW):
+            return None
+        req = probe.lock_request(probe.eval(ins.args[0]), probe.eval(ins.args[2]))
+        lk = probe.record_conflict(req) if isinstance(req, tuple) and req[2] != F_UNLCK else None
+        return None if lk is None else lk[1]
+
+    def would_deadlock(self, req: tuple) -> bool:
+        """Linux's posix_locks_deadlock: F_SETLKW fails with EDEADLK when the lock's owner
+        waits (through a chain of waiters) for a lock this process holds."""
+        owner, seen = self.record_conflict(req)[1], set()
+        while owner is not None and owner not in seen:
+            if owner == self.pid:
+                return True
+            seen.add(owner)
+            owner = self.lock_waits_for(owner)
+        return False
+
     def record_lock(self, fd: int, cmd: int, addr) -> int:
         req = self.lock_request(fd, addr)
         if not isinstance(req, tuple):
@@ -455,7 +482,8 @@ class FdCalls:
         if (typ == F_RDLCK and access == O_WRONLY) or (typ == F_WRLCK and access == O_RDONLY):
             return self.fail(EBADF)
         if typ != F_UNLCK and self.record_conflict(req) is not None:
-            return self.fail(EAGAIN)  # F_SETLKW waits instead: fd_call_ready holds it back
+            # F_SETLKW waits instead (fd_call_ready holds it back) unless waiting would close a cycle
+            return self.fail(EDEADLK if cmd == F_SETLKW else EAGAIN)
         kept = []
         for lk in self.locks:
             kept.extend(subtract(lk, s, e) if lk[0] == name and lk[1] == pid else [lk])
