@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 
 from conftest import O, forkspec_cli, outcomes_of, stdouts_of, verdicts
 from forkspec.errors import ForkspecError
+from forkspec.frontend import load_spec
 from forkspec.kernel.files import subtract
+from forkspec.session import Options, run
 
 SHOW_FILE = """
 void show(const char *name) {
@@ -493,12 +495,20 @@ def test_subtracting_a_range_from_a_lock_leaves_exactly_the_bytes_outside_it(s, 
 ])
 def test_unsupported_fd_calls_and_flags_name_the_place_and_exit_2(body, words, spec_file):
     path = spec_file(with_main(body + "\nreturn 0;", helpers=""))
-    done = forkspec_cli("check", str(path))
-    assert done.returncode == 2, done.stdout + done.stderr
-    first = done.stderr.strip().splitlines()[0]
-    assert first.startswith(f"{path}:") and "Traceback" not in done.stderr
+    with pytest.raises(ForkspecError) as e:
+        run(load_spec(path), "file", Options())
+    assert e.value.exit_code == 2
+    first = e.value.render().splitlines()[0]
+    assert first.startswith(f"{path}:7:")  # the file and line of the call
     for w in words:
         assert w in first, first
+
+
+def test_an_unsupported_call_on_the_command_line_exits_2_without_a_traceback(spec_file):
+    path = spec_file(with_main('fcntl(1, 99);\nreturn 0;', helpers=""))
+    done = forkspec_cli("check", str(path))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.startswith(f"{path}:7:") and "fcntl command 99" in done.stderr
 
 
 def test_a_pipe_write_larger_than_pipe_buf_is_refused():
