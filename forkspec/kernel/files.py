@@ -84,6 +84,8 @@ class FdCalls:
                 "files": tuple(self.files[k] for k in sorted(self.files)), "locks": tuple(sorted(self.locks))}
 
     def fd_table(self) -> tuple:
+        if not self.fds_dirty:
+            return self.p.fds
         return tuple((fd, o, c) for fd, (o, c) in sorted(self.fds.items()))
 
     # ------------------------------------------------------------ reference counts
@@ -127,6 +129,7 @@ class FdCalls:
 
     def install(self, fd: int, index: int, cloexec: int = 0) -> int:
         self.fds[fd] = (index, cloexec)
+        self.fds_dirty = True
         if fd == 1:
             self.stdout_target_changed()
         return fd
@@ -143,6 +146,7 @@ class FdCalls:
         """close(2): drop the fd; the owner's record locks on the file go; the description
         (and its flock lock) goes with its last fd."""
         index, _ = self.fds.pop(fd)
+        self.fds_dirty = True
         d = self.ofds[index]
         if d.kind == "file":
             self.locks = [lk for lk in self.locks if not (lk[0] == d.target and lk[1] == self.pid)]
@@ -152,10 +156,17 @@ class FdCalls:
             self.stdout_target_changed()
 
     def close_all_fds(self) -> None:
-        """At exit every fd is closed and every record lock of the process released."""
-        for fd in sorted(self.fds):
-            self.close_fd(fd)
-        self.locks = [lk for lk in self.locks if lk[1] != self.pid]
+        """At exit every fd is closed and every record lock of the process released; a
+        description no other process refers to goes (one pass over the fd tables)."""
+        closing = {o for o, _ in self.fds.values()}
+        self.fds = {}
+        self.fds_dirty = True
+        if closing:
+            kept = {o for pid, p in self.procs.items() if pid != self.pid for _, o, _ in p.fds}
+            for o in closing - kept:
+                self.ofds[o] = None
+        if self.locks:
+            self.locks = [lk for lk in self.locks if lk[1] != self.pid]
 
     def stdout_target_changed(self) -> None:
         """glibc picks stdout's buffering (isatty, st_blksize) when the stream first writes,
@@ -396,6 +407,7 @@ class FdCalls:
             return self.fds[fd][1]
         if cmd == F_SETFD:
             self.fds[fd] = (index, arg & FD_CLOEXEC)
+            self.fds_dirty = True
             return 0
         if cmd == F_GETFL:
             return d.flags | (O_LARGEFILE if d.kind == "file" else 0)

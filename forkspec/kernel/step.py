@@ -113,6 +113,7 @@ class Exec(FdCalls, ExecCalls):
         self.p = p
         self.program = self.image_program(p.image)
         self.fds = {fd: (o, c) for fd, o, c in p.fds}
+        self.fds_dirty = False
         self.alive = p.state != ZOMBIE
         if not p.stack:
             self.stack_rest, self.func, self.fidx, self.pc, self.base, self.temps, self.ret = [], None, -1, 0, 0, [], None
