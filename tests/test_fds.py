@@ -5,11 +5,15 @@ the model's own file system, which starts empty; a test reads a file back to see
 """
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import O, forkspec_cli, outcomes_of, stdouts_of, verdicts
+from forkspec import realrun
 from forkspec.errors import ForkspecError
 from forkspec.frontend import load_spec
 from forkspec.kernel.files import subtract
@@ -521,3 +525,74 @@ def test_a_pipe_write_larger_than_pipe_buf_is_refused():
     """)
     with pytest.raises(ForkspecError, match="PIPE_BUF"):
         outcomes_of(src)
+
+
+# --------------------------------------------------------------------------- against the real kernel
+
+FLAGS = ["O_RDONLY", "O_WRONLY", "O_RDWR", "O_WRONLY | O_APPEND", "O_RDWR | O_APPEND"]
+
+
+@st.composite
+def fd_programs(draw) -> str:
+    """A program of open/write/read/lseek/dup/dup2/close/fcntl calls on two files, printing
+    every result (and errno on failure), perhaps with a fork whose child runs some of them
+    while the parent waits: deterministic, so the model must print exactly what Linux does."""
+    lines = ['setvbuf(stdout, NULL, _IONBF, 0);', 'int f[4] = {-1, -1, -1, -1};', 'char buf[9];', 'long r;']
+    fork_at = draw(st.integers(0, 12))  # beyond the last call: no fork
+    end_child = draw(st.integers(1, 4))
+    for n in range(draw(st.integers(3, 10))):
+        if n == fork_at:
+            lines.append("pid_t pid = fork();")
+            lines.append("if (pid == 0) {")
+        elif n == fork_at + end_child:
+            lines.append("_exit(0); }")
+            lines.append("wait(NULL);")
+        i, j = draw(st.integers(0, 3)), draw(st.integers(0, 3))
+        name = draw(st.sampled_from(['"a"', '"b"']))
+        op = draw(st.sampled_from(["open", "create", "write", "read", "lseek", "dup", "dup2", "close", "setfl"]))
+        if op == "open":
+            call = f"f[{i}] = open({name}, {draw(st.sampled_from(FLAGS))})"
+        elif op == "create":
+            call = f"f[{i}] = open({name}, O_RDWR | O_CREAT{draw(st.sampled_from(['', ' | O_TRUNC', ' | O_APPEND']))}, 0644)"
+        elif op == "write":
+            call = f'r = write(f[{i}], "{draw(st.sampled_from(["x", "yz", "uvw"]))}", {draw(st.integers(0, 3))})'
+        elif op == "read":
+            call = f'r = read(f[{i}], buf, {draw(st.integers(0, 7))}); buf[r > 0 ? r : 0] = 0; printf("[%s]", buf)'
+        elif op == "lseek":
+            call = f"r = lseek(f[{i}], {draw(st.integers(-1, 4))}, {draw(st.sampled_from(['SEEK_SET', 'SEEK_CUR', 'SEEK_END']))})"
+        elif op == "dup":
+            call = f"f[{i}] = dup(f[{j}])"
+        elif op == "dup2":
+            call = f"r = dup2(f[{j}], f[{i}])"
+        elif op == "close":
+            call = f"r = close(f[{i}])"
+        else:
+            call = f"r = fcntl(f[{i}], F_SETFL, O_APPEND)"
+        target = f"f[{i}]" if call.startswith("f[") else "r"
+        lines.append(f'{call}; printf("{op} %ld %d\\n", (long){target}, {target} < 0 ? errno : 0);')
+    if fork_at < len(lines) and "_exit(0); }" not in lines and "if (pid == 0) {" in lines:
+        lines += ["_exit(0); }", "wait(NULL);"]
+    body = "\n    ".join(lines)
+    return f"""#include <stdio.h>
+#include <errno.h>
+#include <unistd.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+
+int main(void) {{
+    {body}
+    return 0;
+}}
+"""
+
+
+@pytest.mark.skipif(realrun.compiler() is None, reason="no C compiler (cc/gcc) on this machine")
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(fd_programs())
+def test_fd_programs_with_a_waited_for_child_print_what_linux_prints(source):
+    with tempfile.TemporaryDirectory(prefix="forkspec-fds-") as tmp:
+        path = Path(tmp) / "prog.c"
+        path.write_text(source)
+        model = {o.stdout for o in outcomes_of(source)}
+        real = realrun.run_once(realrun.compile_spec(path, Path(tmp) / "build", perturb=False), "file")
+    assert model == {real.stdout}, source
