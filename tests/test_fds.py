@@ -555,7 +555,8 @@ def fd_programs(draw) -> str:
         elif op == "create":
             call = f"f[{i}] = open({name}, O_RDWR | O_CREAT{draw(st.sampled_from(['', ' | O_TRUNC', ' | O_APPEND']))}, 0644)"
         elif op == "write":
-            call = f'r = write(f[{i}], "{draw(st.sampled_from(["x", "yz", "uvw"]))}", {draw(st.integers(0, 3))})'
+            text = draw(st.sampled_from(["x", "yz", "uvw"]))
+            call = f'r = write(f[{i}], "{text}", {draw(st.integers(0, len(text)))})'
         elif op == "read":
             call = f'r = read(f[{i}], buf, {draw(st.integers(0, 7))}); buf[r > 0 ? r : 0] = 0; printf("[%s]", buf)'
         elif op == "lseek":

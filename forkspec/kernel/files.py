@@ -188,7 +188,7 @@ class FdCalls:
         name = ins.name
         if name == "read":
             e = self.lookup(self.eval(ins.args[0]))
-            if e is None or e[1].kind != "pipe" or e[1].flags & O_NONBLOCK or e[1].flags & O_ACCMODE != O_RDONLY:
+            if e is None or self.eval(ins.args[2]) == 0 or e[1].kind != "pipe" or e[1].flags & O_NONBLOCK or e[1].flags & O_ACCMODE != O_RDONLY:
                 return True
             return bool(self.pipes[e[1].target]) or self.pipe_ends(e[1].target)[1] == 0
         if name == "flock":
@@ -284,7 +284,7 @@ class FdCalls:
             data = ""
         elif d.kind == "pipe":
             buf = self.pipes[d.target]
-            if not buf and self.pipe_ends(d.target)[1] and d.flags & O_NONBLOCK:
+            if n and not buf and self.pipe_ends(d.target)[1] and d.flags & O_NONBLOCK:
                 return self.fail(EAGAIN)
             data, self.pipes[d.target] = buf[:n], buf[n:]
         elif d.kind == "file":

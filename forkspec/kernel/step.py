@@ -763,7 +763,8 @@ class Exec(FdCalls, ExecCalls):
     def _b_write(self, ins, choice, preview=False):
         """write(2): unbuffered, straight to the kernel, one atomic append."""
         fd, buf, n = (self.eval(a) for a in ins.args)
-        if self.lookup(fd) is None:
+        e = self.lookup(fd)
+        if e is None or not e[1].flags & 3:  # not open, or open O_RDONLY: EBADF even for 0 bytes
             self.set_errno(EBADF)
             return -1
         if not n:
