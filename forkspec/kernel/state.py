@@ -19,6 +19,8 @@ IOFBF, IOLBF, IONBF = 0, 1, 2
 PTE_WRITE = 1  # writable now
 PTE_COW = 2  # private page shared after fork: copy on the next write
 PTE_SHARED = 4  # MAP_SHARED mapping: writes are seen by every mapper
+PTE_DONTFORK = 8  # madvise(MADV_DONTFORK): the page is not mapped in a fork child
+PTE_WIPEONFORK = 16  # madvise(MADV_WIPEONFORK): a fork child gets a zero-filled page
 
 RUNNING, EXITING, ZOMBIE = "running", "exiting", "zombie"  # exiting: a vfork child between releasing its parent and becoming a zombie
 
@@ -64,6 +66,25 @@ class Proc(NamedTuple):
     vfork_child: int  # pid of the vfork child this process is suspended for, or 0
     vfork_parent: int  # for a vfork child: the suspended parent, or 0
     mmap_next: int  # next free page number for mmap
+    threads: tuple = ()  # the other threads (Thread), by index; the one on `stack` is thread `tid`
+    tid: int = 0  # index of the thread whose stack is `stack` (a fork child keeps its caller's)
+    main_state: str = ""  # of that thread: "" running, "exited" (pthread_exit), "stuck" (never wakes), "undefined"
+    atfork: tuple = ()  # pthread_atfork registrations: (prepare, parent, child) function indices, -1 for NULL
+    heap: tuple = ()  # live malloc blocks: (first page number, pages)
+    vfork_depth: int = 0  # a vfork child: call depth of the function that called vfork
+
+
+THREAD_RUNNING, THREAD_EXITED, THREAD_STUCK = "running", "exited", "stuck"
+
+
+class Thread(NamedTuple):
+    """A thread other than the one on its process's `stack`: its own activations and pending writes."""
+
+    index: int
+    stack: tuple
+    state: str  # running | exited (joinable, `value` is its result) | stuck (waits for what never comes)
+    value: int = 0
+    pending: tuple = ()
 
 
 class State(NamedTuple):

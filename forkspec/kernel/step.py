@@ -13,9 +13,13 @@ from forkspec import ir
 from forkspec.errors import ModelError, Span
 from forkspec.frontend import ctypes as ct
 from forkspec.kernel import stdio
+from forkspec.kernel import threads
 from forkspec.kernel.evaluate import compiled, reads_memory_indirectly
 from forkspec.kernel.events import Event
+from forkspec.kernel.memory import MemoryCalls, fork_marks_cow
 from forkspec.kernel.printf import format_printf, printf_pieces
+from forkspec.kernel.threads import PUSHED, ThreadCalls
+from forkspec.kernel.vfork import VforkRules
 from forkspec.kernel.state import (
     EXITING, FIRST_PID, INIT_PID, IOFBF, IOLBF, IONBF, PTE_COW, PTE_SHARED, PTE_WRITE, RUNNING, ZOMBIE,
     Activation, Proc, State, Stream,
@@ -38,6 +42,7 @@ VISIBLE_CALLS = frozenset({"fork", "vfork", "getppid", "write", "wait", "waitpid
 STDIO_CALLS = frozenset({"printf", "fprintf", "puts", "putchar", "fputs", "fputc", "putc", "fflush",
                          "setvbuf", "setbuf", "perror", "__flush_all"})
 BLOCKING_CALLS = frozenset({"wait", "waitpid", "pause"})
+VISIBLE_CALLS = VISIBLE_CALLS | threads.VISIBLE
 
 STACK_VPN = ir.STACK_BASE >> 12
 EMPTY_STREAM = Stream("", IONBF, 1)
@@ -78,10 +83,10 @@ class _Died(Exception):
         self.why = why
 
 
-class Exec:
-    """Scratch space for running one process of one state."""
+class Exec(ThreadCalls, MemoryCalls, VforkRules):
+    """Scratch space for running one process (one of its threads) of one state."""
 
-    def __init__(self, program: ir.Program, config: Config, state: State, pid: int):
+    def __init__(self, program: ir.Program, config: Config, state: State, pid: int, thread: int | None = None):
         self.program = program
         self.config = config
         self.state = state
@@ -98,20 +103,28 @@ class Exec:
         self.shadowed: list[Proc] = []  # entries displaced by a reused pid (the pid-reuse fault only)
         self.writes_left = 1
         self.last_text, self.last_line = "", 0
-        self.unpack(pid)
+        self.unpack(pid, thread)
 
     # ------------------------------------------------------------ process (un)packing
 
-    def unpack(self, pid: int) -> None:
+    def unpack(self, pid: int, thread: int | None = None) -> None:
+        """Load a process; `thread` names one of its other threads (None: the one on `stack`)."""
         p = self.procs[pid]
         self.pid = pid
         self.p = p
+        self.thread = thread
+        self.halted = False  # the thread stopped for good in this step (stuck, or undefined behaviour)
+        self.multi = bool(p.threads) and threads.live_count(p) > 1
+        stack, pending = p.stack, p.pending
+        if thread is not None:
+            t = next(t for t in p.threads if t.index == thread)
+            stack, pending = t.stack, t.pending
         self.alive = p.state != ZOMBIE
-        if not p.stack:
+        if not stack:
             self.stack_rest, self.func, self.fidx, self.pc, self.base, self.temps, self.ret = [], None, -1, 0, 0, [], None
         else:
-            top = p.stack[-1]
-            self.stack_rest = list(p.stack[:-1])
+            top = stack[-1]
+            self.stack_rest = list(stack[:-1])
             self.fidx = top.func
             self.func = self.program.functions[top.func]
             self.pc, self.base, self.temps, self.ret = top.pc, top.base, list(top.temps), top.ret
@@ -119,21 +132,24 @@ class Exec:
         self.out, self.err = p.out, p.err
         self.atexit = list(p.atexit)
         self.exit_plan = p.exit_plan
-        self.pending = list(p.pending)
+        self.pending = list(pending)
         self.has_shared = any(fl & PTE_SHARED for _, _, fl in p.ptes)
 
     def pack(self) -> None:
         if not self.alive:
             return
         stack = tuple(self.stack_rest) + (Activation(self.fidx, self.pc, self.base, tuple(self.temps), self.ret),) if self.func else ()
+        if self.thread is None:
+            own = {"stack": stack, "pending": tuple(self.pending)}
+        else:
+            own = {"threads": threads.put(self.p.threads, self.thread, stack=stack, pending=tuple(self.pending))}
         self.procs[self.pid] = self.p._replace(
-            stack=stack,
             ptes=tuple((vpn, e[0], e[1]) for vpn, e in sorted(self.ptes.items())),
             out=self.out,
             err=self.err,
             atexit=tuple(self.atexit),
             exit_plan=self.exit_plan,
-            pending=tuple(self.pending),
+            **own,
         )
 
     def result(self) -> State:
@@ -164,6 +180,8 @@ class Exec:
         if self.pending or self.p.state == EXITING:
             return True
         ins = self.instr()
+        if isinstance(ins, ir.Builtin) and ins.name in threads.BLOCKING:
+            return self.thread_enabled(ins)
         if isinstance(ins, ir.Builtin) and ins.name in BLOCKING_CALLS:
             if ins.name == "pause":
                 return False
@@ -196,7 +214,7 @@ class Exec:
 
     def is_visible(self) -> bool:
         """Would the next instruction be seen by (or depend on) another process?"""
-        if self.pending or not self.alive or self.func is None:
+        if self.pending or not self.alive or self.func is None or self.halted:
             return True
         ins = self.instr()
         if isinstance(ins, ir.Builtin):
@@ -210,6 +228,8 @@ class Exec:
             if name == "assert":
                 return not self.truth(self.eval(ins.args[0]))
         if self.has_shared and reads_memory_indirectly(ins):
+            return True
+        if self.multi and threads.touches_shared(self.func, ins):
             return True
         return False
 
@@ -233,11 +253,13 @@ class Exec:
             self.run_local()
             for child in self.new_children:
                 self.pack()
-                parent = self.pid
+                parent, thread = self.pid, self.thread
                 self.unpack(child)
                 self.run_local()
                 self.pack()
-                self.unpack(parent)
+                self.unpack(parent, thread)
+        if self.thread is not None:
+            text = f"{text} [thread {self.thread}]"
         return Action(self.pid, line, text, tuple(self.events), choice)
 
     def run_local(self) -> None:
@@ -253,6 +275,8 @@ class Exec:
         ins = self.instr()
         self.writes_left = 1
         self.last_text, self.last_line = ins.loc.text, ins.loc.line
+        if self.p.vfork_parent and self.vfork_check(ins):
+            return
         try:
             self._execute(ins, choice)
         except _Died as d:
@@ -281,7 +305,7 @@ class Exec:
             self.pc = ins.target
         elif isinstance(ins, ir.Builtin):
             result = getattr(self, "_b_" + ins.name)(ins, choice)
-            if not self.alive or self.func is None:
+            if not self.alive or self.func is None or result is PUSHED:
                 return
             if ins.dst is not None and result is not None:
                 self.temps[ins.dst] = result
@@ -551,7 +575,8 @@ class Exec:
         self.refcounts = None
         self.procs[self.pid] = p._replace(
             state=ZOMBIE, status=word, stack=(), ptes=(), out=EMPTY_STREAM, err=EMPTY_STREAM,
-            atexit=(), exit_plan=None, pending=(), vfork_child=0, vfork_parent=0)
+            atexit=(), exit_plan=None, pending=(), vfork_child=0, vfork_parent=0, threads=(), main_state="",
+            atfork=(), heap=())
         self.func = None
         self.events.append(Event("exit", self.pid, status=word))
         if "no-reparent" not in self.config.inject:
@@ -564,7 +589,10 @@ class Exec:
 
     def _b_fork(self, ins, choice, preview=False):
         """fork(2): the child gets a copy of everything, private pages shared copy-on-write;
-        0 in the child, the child's pid in the parent; -1/EAGAIN past the process limit."""
+        0 in the child, the child's pid in the parent; -1/EAGAIN past the process limit.
+        With pthread_atfork handlers registered, glibc's handler sequence runs around it."""
+        if self.p.atfork and not self.in_fork_routine():
+            return self.fork_through_atfork(ins)
         return self.do_fork(ins, choice, vfork=False)
 
     def _b_vfork(self, ins, choice, preview=False):
@@ -579,8 +607,8 @@ class Exec:
         child = self.allocate_pid()
         if not vfork and "no-cow" not in self.config.inject:
             for e in self.ptes.values():
-                if not e[1] & PTE_SHARED:
-                    e[1] = (e[1] & ~PTE_WRITE) | PTE_COW if (e[1] & (PTE_WRITE | PTE_COW)) else e[1]
+                if fork_marks_cow(e[1]):
+                    e[1] = (e[1] & ~PTE_WRITE) | PTE_COW
         if child in self.procs:  # only a faulty allocator gets here
             self.shadowed.append(self.procs[child])
         temps = list(self.temps)
@@ -590,9 +618,10 @@ class Exec:
         stack = tuple(self.stack_rest) + (Activation(self.fidx, self.pc + 1, self.base, tuple(temps), self.ret),)
         self.procs[child] = Proc(
             pid=child, ppid=self.pid, pgid=self.p.pgid, state=RUNNING, status=0, stack=stack,
-            ptes=tuple((vpn, e[0], e[1]) for vpn, e in sorted(self.ptes.items())),
+            ptes=tuple((vpn, e[0], e[1]) for vpn, e in sorted(self.ptes.items())) if vfork else self.child_ptes(),
             out=self.out, err=self.err, atexit=tuple(self.atexit), exit_plan=self.exit_plan, pending=(),
-            vfork_child=0, vfork_parent=self.pid if vfork else 0, mmap_next=self.p.mmap_next)
+            vfork_child=0, vfork_parent=self.pid if vfork else 0, mmap_next=self.p.mmap_next,
+            tid=self.own_index(), atfork=self.p.atfork, heap=self.p.heap, vfork_depth=len(self.stack_rest) if vfork else 0)
         if vfork:
             self.p = self.p._replace(vfork_child=child)
         self.refcounts = None

@@ -73,7 +73,7 @@ def describe_event(e, names: dict[int, str]) -> str:
         return f"killed by signal {e.signal} ({e.text})"
     if k == "wait_echild":
         return "wait: no child to wait for (ECHILD)"
-    return k
+    return e.attrs.get("text") or k
 
 
 def changes(action, names: dict[int, str]) -> str:
