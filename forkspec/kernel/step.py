@@ -100,6 +100,7 @@ class Exec(ThreadCalls, MemoryCalls, VforkRules):
         self.mem_dirty = False
         self.refcounts: dict[int, int] | None = None
         self.new_children: list[int] = []
+        self.new_threads: list[int] = []
         self.shadowed: list[Proc] = []  # entries displaced by a reused pid (the pid-reuse fault only)
         self.writes_left = 1
         self.last_text, self.last_line = "", 0
@@ -244,8 +245,12 @@ class Exec(ThreadCalls, MemoryCalls, VforkRules):
             self.terminate(self.p.status)
         elif self.pending:
             fd, data, line, text = self.pending.pop(0)
-            self.write(fd, data)
-            text = f"{text} (its next write)"
+            if fd == threads.STORE_LATER:
+                self.store(*data)
+                text = f"{text} (its store)"
+            else:
+                self.write(fd, data)
+                text = f"{text} (its next write)"
         else:
             text, line = loc.text, loc.line
             self.execute(choice)
@@ -258,6 +263,7 @@ class Exec(ThreadCalls, MemoryCalls, VforkRules):
                 self.run_local()
                 self.pack()
                 self.unpack(parent, thread)
+            self.run_new_threads()
         if self.thread is not None:
             text = f"{text} [thread {self.thread}]"
         return Action(self.pid, line, text, tuple(self.events), choice)
@@ -297,7 +303,10 @@ class Exec(ThreadCalls, MemoryCalls, VforkRules):
             self.pc = pc + 1
         elif isinstance(ins, ir.Store):
             value = compiled(ins.value)(self)
-            self.store(self.address(ins.target), value)
+            if self.multi and threads.touches_shared(self.func, ins.value):  # load, then store: two steps
+                self.pending.append((threads.STORE_LATER, (self.address(ins.target), value), ins.loc.line, ins.loc.text))
+            else:
+                self.store(self.address(ins.target), value)
             self.pc = pc + 1
         elif isinstance(ins, ir.Branch):
             self.pc = ins.if_true if self.truth(compiled(ins.cond)(self)) else ins.if_false

@@ -16,7 +16,10 @@ blocked, the state has no successors and the search reports it stuck.
 
 With more than one live thread, every instruction that reads or writes memory
 another thread can reach (globals, the heap, mappings, locals whose address is
-taken) is a step of its own, so threads interleave at each such access.
+taken) is a step of its own, so threads interleave at each such access; a store
+whose value read such memory is two steps, the load then the store, so `n++` in
+two threads can lose an update as compiled code does. An expression's reads are
+one step (a data race is undefined in C; the model does not split them further).
 """
 from __future__ import annotations
 
@@ -32,6 +35,7 @@ HANDLE_BASE = 0x7F3A_3000_0000  # pthread_t values: HANDLE_BASE + index * HANDLE
 HANDLE_STRIDE = 0x80_0000
 EBUSY, EDEADLK, EAGAIN = 16, 35, 11
 STUCK, EXITED = "stuck", "exited"
+STORE_LATER = -1  # a pending entry (STORE_LATER, (address, value), line, text): the store half of a load-store
 
 VISIBLE = frozenset({"pthread_create", "pthread_join", "pthread_exit", "pthread_mutex_lock",
                      "pthread_mutex_trylock", "pthread_mutex_unlock", "pthread_mutex_init", "pthread_mutex_destroy"})
@@ -87,6 +91,7 @@ def owner_value(pid: int, index: int) -> int:
 
 _escaped: dict[int, frozenset] = {}
 _touches: dict[int, bool] = {}
+_keep: list = []  # the IR nodes cached by id stay alive, so their ids stay unique
 
 
 def escaped_locals(fn: ir.Function) -> frozenset:
@@ -97,6 +102,7 @@ def escaped_locals(fn: ir.Function) -> frozenset:
         for ins in fn.body:
             _walk(ins, lambda e: slots.add(e.cell.slot) if isinstance(e, ir.AddrOf) and e.cell.region == "local" else None)
         got = _escaped[id(fn)] = frozenset(slots)
+        _keep.append(fn)
     return got
 
 
@@ -112,7 +118,7 @@ def _walk(e, visit) -> None:
 
 
 def touches_shared(fn: ir.Function, ins) -> bool:
-    """Does the instruction read or write memory another thread of the process can reach?"""
+    """Does the instruction (or expression) read or write memory another thread of the process can reach?"""
     got = _touches.get(id(ins))
     if got is None:
         escaped = escaped_locals(fn)
@@ -120,6 +126,7 @@ def touches_shared(fn: ir.Function, ins) -> bool:
         _walk(ins, lambda e: hit.append(1) if isinstance(e, ir.Deref) or (
             isinstance(e, ir.Cell) and (e.region == "global" or e.slot in escaped)) else None)
         got = _touches[id(ins)] = bool(hit)
+        _keep.append(ins)
     return got
 
 
@@ -128,6 +135,18 @@ def touches_shared(fn: ir.Function, ins) -> bool:
 
 class ThreadCalls:
     """The `_b_` methods of <pthread.h>, mixed into `Exec`."""
+
+    def run_new_threads(self) -> None:
+        """A thread created in this step runs its local prefix at once, as a fork child does."""
+        for k in self.new_threads:
+            if not self.alive or not any(t.index == k and t.state == THREAD_RUNNING for t in self.p.threads):
+                continue
+            self.pack()
+            thread = self.thread
+            self.unpack(self.pid, k)
+            self.run_local()
+            self.pack()
+            self.unpack(self.pid, thread)
 
     def own_index(self) -> int:
         return self.p.tid if self.thread is None else self.thread
@@ -145,12 +164,15 @@ class ThreadCalls:
         t = next((t for t in self.p.threads if t.index == k), None)
         return t is None or t.state == THREAD_EXITED
 
-    def get_stuck(self, what: str, owner_pid: int, line_text: str) -> Pushed:
+    def get_stuck(self, what: str, owner_pid: int) -> Pushed:
         """This thread waits for what never comes: it stops here for good."""
         forked = owner_pid != self.pid
-        self.events.append(Event("orphaned_wait", self.pid, what=what, owner=owner_pid, forked=forked,
-                                 text=f"{line_text}: waits for ever" + (
-                                     " (the thread it waits for was not copied by fork)" if forked else "")))
+        if what == "mutex":
+            whose = f"a thread of process {owner_pid} that fork did not copy" if forked else "a thread that has ended"
+            text = f"blocks for ever: the mutex is held by {whose}"
+        else:
+            text = "blocks for ever: joins a thread that is not in this process (fork did not copy it)"
+        self.events.append(Event("orphaned_wait", self.pid, what=what, owner=owner_pid, forked=forked, text=text))
         if self.thread is None:
             self.p = self.p._replace(main_state=STUCK)
         else:
@@ -178,6 +200,7 @@ class ThreadCalls:
         threads = tuple(sorted(self.p.threads + (Thread(k, (frame,), THREAD_RUNNING),)))
         self.p = self.p._replace(threads=threads)
         self.multi = True
+        self.new_threads.append(k)
         self.store(tp, handle(k))
         self.events.append(Event("thread_create", self.pid, child=k, text=f"new thread {k}"))
         return 0
@@ -212,7 +235,7 @@ class ThreadCalls:
         else:
             t = next((t for t in self.p.threads if t.index == k), None)
             if t is None:
-                return self.get_stuck("join", 0, ins.loc.text or "pthread_join")
+                return self.get_stuck("join", 0)
             value = t.value
             self.p = self.p._replace(threads=tuple(x for x in self.p.threads if x.index != k))
         if out:
@@ -241,7 +264,7 @@ class ThreadCalls:
         m = self.eval(ins.args[0])
         v = self.load(m)
         if v != 0:
-            return self.get_stuck("mutex", v >> 8 if isinstance(v, int) else 0, ins.loc.text or "pthread_mutex_lock")
+            return self.get_stuck("mutex", v >> 8 if isinstance(v, int) else 0)
         self.store(m, owner_value(self.pid, self.own_index()))
         return 0
 
