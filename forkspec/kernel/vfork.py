@@ -61,8 +61,18 @@ class VforkRules:
         return None
 
     def stores_vfork_result(self, ins) -> bool:
-        """Is this the store of vfork's return value right after the call (`pid = vfork()`)?"""
-        prev = self.func.body[self.pc - 1] if self.pc > 0 else None
-        return (isinstance(ins, ir.Store) and isinstance(prev, ir.Builtin) and prev.name == "vfork"
-                and prev.dst is not None and _uses_temp(ins.value, prev.dst)
-                and len(self.stack_rest) == self.p.vfork_depth)
+        """Is this the store of vfork's return value right after the call (`pid = vfork()`,
+        perhaps through the temporaries of `(pid = vfork()) == 0`)?"""
+        if not isinstance(ins, ir.Store) or len(self.stack_rest) != self.p.vfork_depth:
+            return False
+        body, at = self.func.body, self.pc - 1
+        while at >= 0 and isinstance(body[at], ir.SetTemp):
+            at -= 1
+        call = body[at] if at >= 0 else None
+        if not (isinstance(call, ir.Builtin) and call.name == "vfork" and call.dst is not None):
+            return False
+        carried = {call.dst}
+        for between in body[at + 1 : self.pc]:
+            if any(_uses_temp(between.value, t) for t in carried):
+                carried.add(between.dst)
+        return any(_uses_temp(ins.value, t) for t in carried)
