@@ -142,7 +142,10 @@ def render_state(state, names: dict[int, str] | None = None, program=None) -> st
         elif p.vfork_child:
             st = "suspended (vfork)"
         else:
-            st = "running" + _position(p, program)
+            st = {"stuck": "blocked for ever", "undefined": "stopped (undefined behaviour)"}.get(
+                p.main_state, "running") + _position(p, program)
+            if p.threads:
+                st += f", {len(p.threads)} more thread(s)"
         parts.append(f"{name} {st}, parent {p.ppid}")
     procs = "; ".join(parts) if parts else "none left (all reaped)"
     out = [f"  state: processes: {procs}", f"         stdout: {c_string(state.stdout)}"]
