@@ -34,7 +34,7 @@ def fork_atfork() -> ir.Function:
 
     loc = ir.Loc(0, 0, "fork")
     body = (
-        ir.Builtin(0, "__atfork_next", (ir.Const(-1),), loc),          # 0: next prepare handler, or 0
+        ir.Builtin(0, "__atfork_next", (ir.Const("prepare"),), loc),   # 0: next prepare handler, or 0
         ir.Branch(ir.Temp(0), 2, 4, loc),                              # 1
         ir.Call(None, ir.Temp(0), (), loc),                            # 2
         ir.Jump(0, loc),                                               # 3

@@ -218,6 +218,8 @@ class Exec(ThreadCalls, MemoryCalls, VforkRules):
         if self.pending or not self.alive or self.func is None or self.halted:
             return True
         ins = self.instr()
+        if self.multi and (isinstance(ins, ir.Builtin) or threads.touches_shared(self.func, ins)):
+            return True  # another thread shares the memory, the stdio buffers and the atexit list
         if isinstance(ins, ir.Builtin):
             name = ins.name
             if name in ("wait", "waitpid"):
@@ -229,8 +231,6 @@ class Exec(ThreadCalls, MemoryCalls, VforkRules):
             if name == "assert":
                 return not self.truth(self.eval(ins.args[0]))
         if self.has_shared and reads_memory_indirectly(ins):
-            return True
-        if self.multi and threads.touches_shared(self.func, ins):
             return True
         return False
 

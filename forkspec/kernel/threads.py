@@ -311,7 +311,7 @@ class ThreadCalls:
         phase = self.eval(ins.args[0])
         counter = ir.STACK_BASE + self.base * ir.CELL
         done = self.load(counter)
-        if phase == -1:
+        if phase == "prepare":
             handlers = [h[0] for h in reversed(self.p.atfork)]
         else:
             handlers = [h[2] if phase == 0 else h[1] for h in self.p.atfork]
