@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from conftest import (
-    CHILD1, FIRST, O, events_of, explore, final_traces, outcomes_of, result_of, stdouts_of, verdicts, witness_trace,
+    CHILD1, FIRST, O, events_of, explore, final_traces, forkspec_cli, outcomes_of, result_of, stdouts_of, verdicts,
+    witness_trace,
 )
 from forkspec.errors import ModelError
 
@@ -420,3 +421,33 @@ def test_pthread_create_with_attributes_is_reported_not_run():
     """
     with pytest.raises(ModelError, match="attributes"):
         explore(src)
+
+
+def test_unmodelled_pthread_objects_and_calls_are_refused_with_their_place(spec_file):
+    cond = spec_file("#include <pthread.h>\npthread_cond_t c;\nint main(void) { return 0; }\n", "cond.c")
+    r = forkspec_cli("check", str(cond))
+    assert r.returncode == 2
+    assert f"{cond}:2:16: unsupported: type 'pthread_cond_t'" in r.stdout + r.stderr
+    call = spec_file("#include <pthread.h>\nint main(void)\n{\n    pthread_detach(0);\n    return 0;\n}\n", "call.c")
+    r = forkspec_cli("check", str(call))
+    assert r.returncode == 2
+    assert f"{call}:4:5: unsupported: call to 'pthread_detach'" in r.stdout + r.stderr
+
+
+def test_properties_see_how_many_threads_a_process_has():
+    src = """
+    #include <pthread.h>
+    void *f(void *arg) { return NULL; }
+    int main(void)
+    {
+        pthread_t t;
+        pthread_create(&t, NULL, f, NULL);
+        pthread_join(t, NULL);
+        return 0;
+    }
+    """
+    from forkspec.props.view import state_env
+
+    r = explore(src)
+    counts = {p.threads for s in r.exploration.states for p in state_env(s, frozenset({"processes"}))["processes"]}
+    assert counts == {1, 2}
