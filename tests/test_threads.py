@@ -451,3 +451,25 @@ def test_properties_see_how_many_threads_a_process_has():
     r = explore(src)
     counts = {p.threads for s in r.exploration.states for p in state_env(s, frozenset({"processes"}))["processes"]}
     assert counts == {1, 2}
+
+
+def test_locking_through_a_bad_pointer_is_a_segfault():
+    src = """
+    #include <pthread.h>
+    #include <stdio.h>
+    #include <sys/wait.h>
+    #include <unistd.h>
+    int main(void)
+    {
+        int s;
+        if (fork() == 0) {
+            pthread_mutex_t *m = (pthread_mutex_t *) 16;
+            pthread_mutex_lock(m);
+            _exit(0);
+        }
+        wait(&s);
+        printf("%d\\n", WTERMSIG(s));
+        return 0;
+    }
+    """
+    assert stdouts_of(src) == {"11\n"}
