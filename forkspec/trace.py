@@ -112,9 +112,17 @@ class Recorded:
     state: Any  # the recorded state after the step, in whatever form `same` compares
 
 
+def offstage(text: str) -> str:
+    """Where a step without a source line ran: in exit(), or in another libc routine
+    (a thread's start, fork's pthread_atfork sequence)."""
+    if text.startswith("[thread "):
+        text = text.split("] ", 1)[-1]
+    return "libc" if text.startswith(("thread start", "fork")) else "exit()"
+
+
 def describe_move(pid: int, line: int, text: str, choice: str, names: dict[int, str]) -> str:
     who = f"{names.get(pid, '?')} [{pid}]"
-    where = f"line {line} `{text}`" if line else ("init" if pid == INIT_PID else "exit()")
+    where = f"line {line} `{text}`" if line else ("init" if pid == INIT_PID else offstage(text))
     return f"{who} {where}" + (" (fork fails)" if choice == "fail" else "")
 
 

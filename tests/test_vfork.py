@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import CHILD1, O, explore, outcomes_of, result_of, verdicts, witness_trace
+from conftest import CHILD1, O, explore, outcomes_of, program, result_of, verdicts, witness_trace
 
 
 def unsafe_steps(src: str):
@@ -142,3 +142,21 @@ def test_vfork_runs_no_atfork_handlers():
     """
     assert outcomes_of(src) == {O("", processes=2)}
     assert verdicts(src, properties=("vfork-safety",))["vfork-safety"] == "holds"
+
+
+def test_exec_hook_releases_the_suspended_parent():
+    # what exec in a vfork child calls before installing its image: the parent may run again
+    from forkspec.frontend import parse_spec
+    from forkspec.kernel import Config, Kernel
+    from forkspec.kernel.step import Exec
+
+    spec = parse_spec(program("if (vfork() == 0) _exit(0); return 0;"), "t.c")
+    kernel = Kernel(spec.program, Config())
+    (_, state), = kernel.successors(kernel.initial_state())
+    parent = next(p for p in state.procs if p.pid != CHILD1)
+    assert parent.vfork_child == CHILD1
+    x = Exec(spec.program, Config(), state, CHILD1)
+    x.vfork_release_for_exec()
+    after = x.result()
+    assert {p.pid: (p.vfork_child, p.vfork_parent) for p in after.procs} == {parent.pid: (0, 0), CHILD1: (0, 0)}
+    assert any(e.kind == "vfork_release" for e in x.events)

@@ -265,7 +265,7 @@ class Exec(ThreadCalls, MemoryCalls, VforkRules):
                 self.unpack(parent, thread)
             self.run_new_threads()
         if self.thread is not None:
-            text = f"{text} [thread {self.thread}]"
+            text = f"[thread {self.thread}] {text}"
         return Action(self.pid, line, text, tuple(self.events), choice)
 
     def run_local(self) -> None:

@@ -76,3 +76,13 @@ class VforkRules:
             if any(_uses_temp(between.value, t) for t in carried):
                 carried.add(between.dst)
         return any(_uses_temp(ins.value, t) for t in carried)
+
+    def vfork_release_for_exec(self) -> None:
+        """The hook for exec in a vfork child: call it before installing the new image.
+
+        exec gives the borrowed memory back as _exit does (mm_release): the parent resumes
+        now, with the stdio buffers and atexit list the child left in the shared memory,
+        and the child goes on in an image of its own, no longer a vfork child."""
+        if self.p.vfork_parent:
+            self.release_vfork_parent()
+            self.p = self.p._replace(vfork_depth=0)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from forkspec.engines.result import HOLDS, INCONCLUSIVE, VIOLATED, CheckResult, Stats
 from forkspec.kernel.state import FIRST_PID, INIT_PID, ZOMBIE
-from forkspec.trace import Trace, names_by_step
+from forkspec.trace import Trace, names_by_step, offstage
 
 
 def c_string(s: str) -> str:
@@ -93,7 +93,7 @@ def render_trace(trace: Trace, title: str = "", conclusion: str = "", program=No
         a = step.action
         before, after = per_step[i - 1], per_step[i]
         who = f"{before.get(a.pid, '?')} [{a.pid}]"
-        where = f"line {a.line}" if a.line else ("init" if a.pid == INIT_PID else "exit()")
+        where = f"line {a.line}" if a.line else ("init" if a.pid == INIT_PID else offstage(a.text))
         what = changes(a, after)
         text = a.text if len(a.text) <= 44 else a.text[:41] + "..."
         if not a.line and text == "exit":
