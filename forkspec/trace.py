@@ -154,7 +154,8 @@ def follow(model, initial_matches: Callable[[Any], str | None], recorded: list[R
             offered = "; ".join(describe_action(a, names) for a, _ in succ) or "nothing: the state is stuck or final"
             raise ReplayError(f"step {i}: the trace has {wanted}, but the model does not let that process move "
                               f"here; it offers: {offered}")
-        action, nxt = same_move[0]
+        # several threads of one process may move: the recorded text names the one that did
+        action, nxt = next(((a, n) for a, n in same_move if a.text == rec.text), same_move[0])
         trial = dict(names)
         trial_counts = dict(counts)
         for e in action.events:

@@ -473,3 +473,13 @@ def test_locking_through_a_bad_pointer_is_a_segfault():
     }
     """
     assert stdouts_of(src) == {"11\n"}
+
+
+def test_a_saved_trace_of_a_threaded_program_replays_thread_by_thread(spec_file, tmp_path):
+    spec = spec_file(holder("pthread_mutex_lock(&m);"), "seed.c")
+    saved = tmp_path / "t.itf.json"
+    r = forkspec_cli("trace", "--property", "fork-thread-safety", "--format", "json", "-o", str(saved), str(spec))
+    assert r.returncode == 0, r.stderr
+    r = forkspec_cli("replay", str(saved), str(spec))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "replays on" in r.stdout and "still a counterexample" in r.stdout
