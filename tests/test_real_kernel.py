@@ -33,11 +33,25 @@ def runnable(path: Path) -> bool:
 CASES = [p for p in SPECS if runnable(p)]
 
 
+@pytest.fixture(scope="module")
+def executable(tmp_path_factory):
+    """Each spec compiled once for all its modes; one launcher per spec directory."""
+    base = tmp_path_factory.mktemp("real")
+    built: dict[Path, Path] = {}
+
+    def get(path: Path) -> Path:
+        if path not in built:
+            built[path] = realrun.compile_spec(path, base / path.parent.relative_to(ROOT).as_posix().replace("/", "-"))
+        return built[path]
+
+    return get
+
+
 @pytest.mark.parametrize("path", CASES, ids=[p.relative_to(ROOT).as_posix() for p in CASES])
 @pytest.mark.parametrize("mode", ["file", "tty", "pipe"])
-def test_every_real_outcome_is_allowed_by_the_model(path, mode, tmp_path):
+def test_every_real_outcome_is_allowed_by_the_model(path, mode, executable):
     spec = load_spec(path)
-    report = conform.conform(spec, mode, RUNS[mode], workdir=tmp_path)
+    report = conform.conform(spec, mode, RUNS[mode], exe=executable(path))
     assert report.model_complete
     assert report.timed_out == 0
     assert not report.forbidden, conform.render(report)
