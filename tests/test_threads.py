@@ -483,3 +483,31 @@ def test_a_saved_trace_of_a_threaded_program_replays_thread_by_thread(spec_file,
     r = forkspec_cli("replay", str(saved), str(spec))
     assert r.returncode == 0, r.stdout + r.stderr
     assert "replays on" in r.stdout and "still a counterexample" in r.stdout
+
+
+def test_the_process_limit_counts_threads_for_fork_and_pthread_create():
+    # RLIMIT_NPROC counts tasks: with room for two, a second thread leaves none for a fork
+    src = """
+    #include <pthread.h>
+    #include <stdio.h>
+    #include <errno.h>
+    #include <unistd.h>
+    #include <sys/wait.h>
+    volatile int go = 0;
+    void *idle(void *arg) { while (!go) ; return NULL; }
+    int main(void)
+    {
+        pthread_t a, b;
+        int ra = pthread_create(&a, NULL, idle, NULL);
+        int rb = pthread_create(&b, NULL, idle, NULL);
+        pid_t pid = fork();
+        if (pid == 0) _exit(0);
+        printf("%d %d %d %d\\n", ra, rb == EAGAIN, pid, pid == -1 && errno == EAGAIN);
+        go = 1;
+        pthread_join(a, NULL);
+        while (wait(NULL) > 0) ;
+        return 0;
+    }
+    """
+    assert stdouts_of(src, max_procs=2) == {"0 1 -1 1\n"}
+    assert stdouts_of(src, max_procs=4) == {"0 0 1001 0\n"}

@@ -546,8 +546,11 @@ class Exec(ThreadCalls, MemoryCalls, VforkRules):
         return sorted(kids, key=lambda k: k.pid)
 
     def live_count(self) -> int:
-        """Processes counted by the process limit: every task until it is reaped, zombies included."""
-        return len(self.procs)
+        """Tasks counted by the process limit (RLIMIT_NPROC counts threads): every process until it
+        is reaped, zombies included, and each extra live thread."""
+        procs = dict(self.procs)
+        procs[self.pid] = self.p
+        return len(procs) + sum(threads.live_count(p) - 1 for p in procs.values() if p.threads)
 
     def allocate_pid(self) -> int:
         if "pid-reuse" in self.config.inject:

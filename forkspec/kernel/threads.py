@@ -184,7 +184,8 @@ class ThreadCalls:
         return PUSHED
 
     def _b_pthread_create(self, ins, choice, preview=False):
-        """pthread_create(3) with NULL attributes: a new thread runs start(arg) on a stack of its own."""
+        """pthread_create(3) with NULL attributes: a new thread runs start(arg) on a stack of its own;
+        EAGAIN at the process limit, which counts threads as Linux's RLIMIT_NPROC does."""
         tp, attr, fn, arg = (self.eval(a) for a in ins.args)
         if attr != 0:
             raise ModelError("pthread_create with attributes is not modelled; pass NULL")
@@ -193,7 +194,9 @@ class ThreadCalls:
             raise ModelError("pthread_create needs a start function")
         used = {self.p.tid} | {t.index for t in self.p.threads}
         k = next((i for i in range(MAX_THREADS) if i not in used), None)
-        if k is None:
+        if k is None or self.live_count() >= self.config.max_procs:  # RLIMIT_NPROC counts threads too
+            self.events.append(Event("thread_create_failed", self.pid, errno=EAGAIN,
+                                     text="pthread_create = EAGAIN (the process limit counts threads)"))
             return EAGAIN
         start = self.program.function_index[THREAD_START]
         base = k * THREAD_CELLS
