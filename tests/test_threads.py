@@ -511,3 +511,31 @@ def test_the_process_limit_counts_threads_for_fork_and_pthread_create():
     """
     assert stdouts_of(src, max_procs=2) == {"0 1 -1 1\n"}
     assert stdouts_of(src, max_procs=4) == {"0 0 1001 0\n"}
+
+
+def test_a_mutex_in_a_shared_mapping_held_by_another_process_only_blocks():
+    # not a fork-thread-safety bug: the owner is alive in the other process and unlocks the one mutex
+    src = """
+    #include <pthread.h>
+    #include <stdio.h>
+    #include <sys/mman.h>
+    #include <sys/wait.h>
+    #include <unistd.h>
+    int main(void)
+    {
+        pthread_mutex_t *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        pthread_mutex_lock(m);
+        pid_t pid = fork();
+        if (pid == 0) {
+            pthread_mutex_lock(m);
+            write(1, "child\\n", 6);
+            _exit(0);
+        }
+        pthread_mutex_unlock(m);
+        waitpid(pid, NULL, 0);
+        return 0;
+    }
+    """
+    v = verdicts(src, properties=("fork-thread-safety",))
+    assert v["fork-thread-safety"] == "holds" and v["no-deadlock"] == "holds"
+    assert stdouts_of(src) == {"child\n"}

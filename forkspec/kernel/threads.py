@@ -27,7 +27,7 @@ from forkspec import ir
 from forkspec.errors import ModelError
 from forkspec.frontend.routines import FORK_ATFORK, THREAD_START
 from forkspec.kernel.events import Event
-from forkspec.kernel.state import THREAD_EXITED, THREAD_RUNNING, THREAD_STUCK, Activation, Thread
+from forkspec.kernel.state import PTE_SHARED, THREAD_EXITED, THREAD_RUNNING, THREAD_STUCK, Activation, Thread
 
 THREAD_CELLS = 1 << 20  # stack cells per thread index (8 MiB)
 MAX_THREADS = 64
@@ -155,10 +155,11 @@ class ThreadCalls:
         """Can a lock or join proceed now? (A wait for a thread that is gone proceeds: it gets stuck.)"""
         if ins.name == "pthread_mutex_lock":
             try:
-                v = self.load(self.eval(ins.args[0]))
+                m = self.eval(ins.args[0])
+                v = self.load(m)
             except Exception:  # a bad address: the step runs, and the fault kills the process there
                 return True
-            return v == 0 or not (isinstance(v, int) and v >> 8 == self.pid and alive(self.p, v & 0xFF))
+            return v == 0 or not self.owner_alive(m, v)
         k = index_of(self.eval(ins.args[0]))
         if k == self.own_index():
             return True
@@ -166,6 +167,20 @@ class ThreadCalls:
             return self.p.main_state == EXITED
         t = next((t for t in self.p.threads if t.index == k), None)
         return t is None or t.state == THREAD_EXITED
+
+    def owner_alive(self, m: int, v) -> bool:
+        """Can the owner recorded in mutex `m` still unlock it? A thread of this process that is
+        still there can; so can a live thread of another process when the mutex sits in a
+        MAP_SHARED page both map. A private copy's owner (a thread fork did not copy) cannot."""
+        if not isinstance(v, int):
+            return False
+        pid, index = v >> 8, v & 0xFF
+        if pid == self.pid:
+            return alive(self.p, index)
+        entry = self.ptes.get(m >> 12)
+        other = self.procs.get(pid)
+        return bool(entry and entry[1] & PTE_SHARED) and other is not None and other.state != "zombie" \
+            and alive(other, index)
 
     def get_stuck(self, what: str, owner_pid: int) -> Pushed:
         """This thread waits for what never comes: it stops here for good."""
