@@ -1,5 +1,5 @@
 /*@forkspec
-description: the first seed's story: a thread holds a lock while another thread forks; the child has only the forking thread, and its lock call waits for ever for a thread that does not exist there (the parent, waiting for the child, is stuck too)
+description: the first seed's story: a thread holds a lock while another thread forks; the child has only the forking thread, and its lock call waits for ever for a thread that does not exist there (the parent, waiting for the child, is stuck too). It lives here, not in specs/violations, because C reproducers do not force thread interleavings
 modes: file
 violates: fork-thread-safety no-deadlock
 */
