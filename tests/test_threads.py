@@ -539,3 +539,10 @@ def test_a_mutex_in_a_shared_mapping_held_by_another_process_only_blocks():
     v = verdicts(src, properties=("fork-thread-safety",))
     assert v["fork-thread-safety"] == "holds" and v["no-deadlock"] == "holds"
     assert stdouts_of(src) == {"child\n"}
+
+
+def test_a_c_reproducer_of_a_threaded_trace_is_refused_with_the_reason(spec_file):
+    spec = spec_file(holder("pthread_mutex_lock(&m);"), "seed.c")
+    r = forkspec_cli("trace", "--property", "fork-thread-safety", "--format", "c", str(spec))
+    assert r.returncode == 2
+    assert "step 1 runs a second thread" in r.stderr and "Traceback" not in r.stderr
