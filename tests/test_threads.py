@@ -546,3 +546,34 @@ def test_a_c_reproducer_of_a_threaded_trace_is_refused_with_the_reason(spec_file
     r = forkspec_cli("trace", "--property", "fork-thread-safety", "--format", "c", str(spec))
     assert r.returncode == 2
     assert "step 1 runs a second thread" in r.stderr and "Traceback" not in r.stderr
+
+
+
+@pytest.mark.parametrize("per_thread,locked", [((1, 2), True), ((2, 2), True), ((1, 2), False), ((2, 2), False)])
+def test_increments_under_a_mutex_are_never_lost_and_unlocked_ones_can_be(per_thread, locked):
+    # two threads of n1 and n2 increments: under the mutex always n1 + n2; unlocked anything
+    # from min(n1, n2) (one thread's first load is stored last) up to n1 + n2
+    lock, unlock = ("pthread_mutex_lock(&m);", "pthread_mutex_unlock(&m);") if locked else ("", "")
+    workers = "\n".join(
+        f"void *w{i}(void *arg) {{ int k; for (k = 0; k < {n}; k++) {{ {lock} n++; {unlock} }} return NULL; }}"
+        for i, n in enumerate(per_thread))
+    src = f"""
+    #include <pthread.h>
+    #include <stdio.h>
+    pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+    int n = 0;
+    {workers}
+    int main(void)
+    {{
+        pthread_t a, b;
+        pthread_create(&a, NULL, w0, NULL);
+        pthread_create(&b, NULL, w1, NULL);
+        pthread_join(a, NULL);
+        pthread_join(b, NULL);
+        printf("%d\\n", n);
+        return 0;
+    }}
+    """
+    finals = {int(s) for s in stdouts_of(src)}
+    total = sum(per_thread)
+    assert finals == ({total} if locked else set(range(min(per_thread), total + 1)))
