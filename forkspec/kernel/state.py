@@ -3,7 +3,8 @@
 A `State` is the whole system: the process table (init, pid 1, is implicit), the
 physical page frames, what reached stdout and stderr, and the next pid. Processes
 hold their CPU state (call stack of activations), page table, stdio streams and
-atexit list. Search bookkeeping (depth, parent) never lives here.
+atexit list; a threaded process also holds its other threads' activations (`Thread`),
+which share everything else. Search bookkeeping (depth, parent) never lives here.
 """
 from __future__ import annotations
 
