@@ -577,3 +577,29 @@ def test_increments_under_a_mutex_are_never_lost_and_unlocked_ones_can_be(per_th
     finals = {int(s) for s in stdouts_of(src)}
     total = sum(per_thread)
     assert finals == ({total} if locked else set(range(min(per_thread), total + 1)))
+
+
+def test_a_split_store_through_a_bad_pointer_kills_the_process_at_the_store():
+    src = """
+    #include <pthread.h>
+    #include <stdio.h>
+    #include <sys/wait.h>
+    #include <unistd.h>
+    int g = 1;
+    void *idle(void *arg) { return NULL; }
+    int main(void)
+    {
+        int s;
+        if (fork() == 0) {
+            pthread_t t;
+            int *bad = (int *) 8;
+            pthread_create(&t, NULL, idle, NULL);
+            *bad = g;
+            _exit(0);
+        }
+        wait(&s);
+        printf("%d\\n", WTERMSIG(s));
+        return 0;
+    }
+    """
+    assert stdouts_of(src) == {"11\n"}

@@ -246,7 +246,7 @@ class Exec(ThreadCalls, MemoryCalls, VforkRules):
         elif self.pending:
             fd, data, line, text = self.pending.pop(0)
             if fd == threads.STORE_LATER:
-                self.store(*data)
+                self.store_later(*data)
                 text = f"{text} (its store)"
             else:
                 self.write(fd, data)
@@ -267,6 +267,14 @@ class Exec(ThreadCalls, MemoryCalls, VforkRules):
         if self.thread is not None:
             text = f"[thread {self.thread}] {text}"
         return Action(self.pid, line, text, tuple(self.events), choice)
+
+    def store_later(self, addr, value) -> None:
+        """The store half of a load-store split between threads; a bad address kills here."""
+        try:
+            self.store(addr, value)
+        except _Died as d:
+            self.events.append(Event("killed", self.pid, signal=d.signal, text=d.why))
+            self.terminate(d.signal)
 
     def run_local(self) -> None:
         budget = self.config.max_local_steps
