@@ -34,7 +34,6 @@ MAX_THREADS = 64
 HANDLE_BASE = 0x7F3A_3000_0000  # pthread_t values: HANDLE_BASE + index * HANDLE_STRIDE
 HANDLE_STRIDE = 0x80_0000
 EBUSY, EDEADLK, EAGAIN = 16, 35, 11
-STUCK, EXITED = "stuck", "exited"
 STORE_LATER = -1  # a pending entry (STORE_LATER, (address, value), line, text): the store half of a load-store
 
 VISIBLE = frozenset({"pthread_create", "pthread_join", "pthread_exit", "pthread_mutex_lock",
@@ -70,12 +69,12 @@ def schedulable(p) -> list:
 def alive(p, index: int) -> bool:
     """Does thread `index` of process `p` exist (running, blocked or stuck, not exited)?"""
     if index == p.tid:
-        return p.main_state in ("", STUCK)
+        return p.main_state in ("", THREAD_STUCK)
     return any(t.index == index and t.state != THREAD_EXITED for t in p.threads)
 
 
 def live_count(p) -> int:
-    return (1 if p.main_state in ("", STUCK) else 0) + sum(t.state != THREAD_EXITED for t in p.threads)
+    return (1 if p.main_state in ("", THREAD_STUCK) else 0) + sum(t.state != THREAD_EXITED for t in p.threads)
 
 
 def put(threads: tuple, index: int, **changes) -> tuple:
@@ -164,7 +163,7 @@ class ThreadCalls:
         if k == self.own_index():
             return True
         if k == self.p.tid:
-            return self.p.main_state == EXITED
+            return self.p.main_state == THREAD_EXITED
         t = next((t for t in self.p.threads if t.index == k), None)
         return t is None or t.state == THREAD_EXITED
 
@@ -192,7 +191,7 @@ class ThreadCalls:
             text = "blocks for ever: joins a thread that is not in this process (fork did not copy it)"
         self.events.append(Event("orphaned_wait", self.pid, what=what, owner=owner_pid, forked=forked, text=text))
         if self.thread is None:
-            self.p = self.p._replace(main_state=STUCK)
+            self.p = self.p._replace(main_state=THREAD_STUCK)
         else:
             self.p = self.p._replace(threads=put(self.p.threads, self.thread, state=THREAD_STUCK))
         self.halted = True
@@ -232,7 +231,7 @@ class ThreadCalls:
         value = self.eval(ins.args[0])
         if live_count(self.p) > 1:
             if self.thread is None:
-                self.p = self.p._replace(main_state=EXITED)
+                self.p = self.p._replace(main_state=THREAD_EXITED)
             else:
                 self.p = self.p._replace(threads=put(self.p.threads, self.thread, state=THREAD_EXITED,
                                                      value=value if isinstance(value, int) else 0))
@@ -251,7 +250,7 @@ class ThreadCalls:
         k, out = index_of(self.eval(ins.args[0])), self.eval(ins.args[1])
         if k == self.own_index():
             return EDEADLK
-        if k == self.p.tid and self.p.main_state == EXITED:
+        if k == self.p.tid and self.p.main_state == THREAD_EXITED:
             value = 0
         else:
             t = next((t for t in self.p.threads if t.index == k), None)
