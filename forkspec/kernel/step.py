@@ -210,6 +210,8 @@ class Exec(ThreadCalls, MemoryCalls, VforkRules):
         if not self.pending and self.config.fork_can_fail and self.func is not None:
             ins = self.instr()
             if isinstance(ins, ir.Builtin) and ins.name in ("fork", "vfork"):
+                if ins.name == "fork" and self.p.atfork and not self.in_fork_routine():
+                    return ("",)  # this step enters the atfork sequence; its own fork may fail
                 return ("", "fail")
         return ("",)
 
