@@ -112,3 +112,22 @@ STATUS_MACROS = (
 PURE_FUNCTIONS = ("strlen", "abs", "labs", "strcmp")
 
 SUPPORTED_CALLS = sorted(set(BUILTINS) | set(STATUS_MACROS) | set(PURE_FUNCTIONS))
+
+# Memory and threads: <stdlib.h> allocation, munmap/madvise, <pthread.h>.
+CONSTANTS.update({
+    "PTHREAD_MUTEX_INITIALIZER": 0, "EBUSY": 16, "EDEADLK": 35,
+    "MADV_NORMAL": 0, "MADV_DONTFORK": 10, "MADV_DOFORK": 11, "MADV_WIPEONFORK": 18, "MADV_KEEPONFORK": 19,
+})
+BUILTINS.update({
+    "malloc": (1, 1), "calloc": (2, 2), "free": (1, 1), "munmap": (2, 2), "madvise": (3, 3),
+    "pthread_create": (4, 4), "pthread_join": (2, 2), "pthread_exit": (1, 1), "pthread_self": (0, 0),
+    "pthread_equal": (2, 2), "pthread_mutex_init": (2, 2), "pthread_mutex_destroy": (1, 1),
+    "pthread_mutex_lock": (1, 1), "pthread_mutex_trylock": (1, 1), "pthread_mutex_unlock": (1, 1),
+    "pthread_atfork": (3, 3),
+})
+SUPPORTED_CALLS = sorted(set(BUILTINS) | set(STATUS_MACROS) | set(PURE_FUNCTIONS))
+
+# Calls whose result is not an int.
+RETURN_TYPES: dict[str, CType] = {
+    "mmap": ptr(INT), "malloc": ptr(INT), "calloc": ptr(INT), "pthread_self": ULONG,
+}

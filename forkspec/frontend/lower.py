@@ -177,6 +177,12 @@ class Lowerer:
         for fd in defs:
             self.functions[self.function_index[fd.decl.name]] = self._function(fd)
         self.functions[exit_index] = exit_routine()
+        from forkspec.frontend.routines import ROUTINES
+
+        for build in ROUTINES:
+            routine = build()
+            self.function_index[routine.name] = len(self.functions)
+            self.functions.append(routine)
         for name, idx in self.function_index.items():
             if self.functions[idx] is None:
                 raise Unsupported(f"function '{name}' is declared but never defined", None,
@@ -1009,7 +1015,7 @@ class Lowerer:
                 return ir.Const(0), ct.VOID
             t = fb.temp()
             fb.emit(ir.Builtin(t, name, args, loc))
-            rtype = {"mmap": ct.ptr(ct.INT)}.get(name, ct.INT)
+            rtype = ct.RETURN_TYPES.get(name, ct.INT)
             return ir.Temp(t), rtype
         if name not in self.function_index:
             raise Unsupported(

@@ -16,6 +16,7 @@ from forkspec.kernel.state import (
 )
 from forkspec.kernel.exec import program_of
 from forkspec.kernel.step import Action, Config, Diverged, Exec
+from forkspec.kernel.threads import schedulable
 
 __all__ = ["Kernel", "Config", "Action", "State", "Outcome", "Diverged"]
 
@@ -61,19 +62,20 @@ class Kernel:
         for p in state.procs:
             if p.state == ZOMBIE or p.vfork_child:
                 continue
-            if not p.pending and _blocked_in_wait(self.program, state, p):
-                continue
-            probe = Exec(self.program, self.config, state, p.pid)
-            if not probe.enabled():
-                continue
-            choices = probe.choices()
-            for i, choice in enumerate(choices):
-                x = probe if i == 0 else Exec(self.program, self.config, state, p.pid)
-                action = x.step(choice)
-                nxt = x.result()
-                if self.config.eager_reap:
-                    action, nxt = reap_orphans(action, nxt)
-                out.append((action, nxt))
+            for thread in schedulable(p):
+                if thread is None and not p.pending and _blocked_in_wait(self.program, state, p):
+                    continue
+                probe = Exec(self.program, self.config, state, p.pid, thread)
+                if not probe.enabled():
+                    continue
+                choices = probe.choices()
+                for i, choice in enumerate(choices):
+                    x = probe if i == 0 else Exec(self.program, self.config, state, p.pid, thread)
+                    action = x.step(choice)
+                    nxt = x.result()
+                    if self.config.eager_reap:
+                        action, nxt = reap_orphans(action, nxt)
+                    out.append((action, nxt))
         return out
 
     @staticmethod

@@ -3,7 +3,8 @@
 A `State` is the whole system: the process table (init, pid 1, is implicit), the
 physical page frames, what reached stdout and stderr, and the next pid. Processes
 hold their CPU state (call stack of activations), page table, stdio streams and
-atexit list. Search bookkeeping (depth, parent) never lives here.
+atexit list; a threaded process also holds its other threads' activations (`Thread`),
+which share everything else. Search bookkeeping (depth, parent) never lives here.
 """
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ IOFBF, IOLBF, IONBF = 0, 1, 2
 PTE_WRITE = 1  # writable now
 PTE_COW = 2  # private page shared after fork: copy on the next write
 PTE_SHARED = 4  # MAP_SHARED mapping: writes are seen by every mapper
+PTE_DONTFORK = 8  # madvise(MADV_DONTFORK): the page is not mapped in a fork child
+PTE_WIPEONFORK = 16  # madvise(MADV_WIPEONFORK): a fork child gets a zero-filled page
 
 RUNNING, EXITING, ZOMBIE = "running", "exiting", "zombie"  # exiting: a vfork child between releasing its parent and becoming a zombie
 
@@ -96,6 +99,25 @@ class Proc(NamedTuple):
     fds: tuple = STD_FDS  # the fd table: (fd, description index, cloexec), sorted by fd
     image: int = 0  # the program image it runs: 0 is the spec, i > 0 the i-th exec image
     argv: tuple = ()  # the arguments exec gave the image (what /bin/echo prints)
+    threads: tuple = ()  # the other threads (Thread), by index; the one on `stack` is thread `tid`
+    tid: int = 0  # index of the thread whose stack is `stack` (a fork child keeps its caller's)
+    main_state: str = ""  # of that thread: "" running, "exited" (pthread_exit), "stuck" (never wakes), "undefined"
+    atfork: tuple = ()  # pthread_atfork registrations: (prepare, parent, child) function indices, -1 for NULL
+    heap: tuple = ()  # live malloc blocks: (first page number, pages)
+    vfork_depth: int = 0  # a vfork child: call depth of the function that called vfork
+
+
+THREAD_RUNNING, THREAD_EXITED, THREAD_STUCK = "running", "exited", "stuck"
+
+
+class Thread(NamedTuple):
+    """A thread other than the one on its process's `stack`: its own activations and pending writes."""
+
+    index: int
+    stack: tuple
+    state: str  # running | exited (joinable, `value` is its result) | stuck (waits for what never comes)
+    value: int = 0
+    pending: tuple = ()
 
 
 class State(NamedTuple):

@@ -13,11 +13,15 @@ from forkspec import ir
 from forkspec.errors import ModelError, Span
 from forkspec.frontend import ctypes as ct
 from forkspec.kernel import stdio
+from forkspec.kernel import threads
 from forkspec.kernel.evaluate import compiled, reads_memory_indirectly
 from forkspec.kernel.events import Event
 from forkspec.kernel.exec import EXEC_CALLS, ExecCalls, ImageReplaced
 from forkspec.kernel.files import BLOCKING_FD_CALLS, FD_CALLS, FdCalls
+from forkspec.kernel.memory import MemoryCalls, fork_marks_cow
 from forkspec.kernel.printf import format_printf, printf_pieces
+from forkspec.kernel.threads import PUSHED, ThreadCalls
+from forkspec.kernel.vfork import VforkRules
 from forkspec.kernel.state import (
     EXITING, FIRST_PID, INIT_PID, IOFBF, IOLBF, IONBF, PTE_COW, PTE_SHARED, PTE_WRITE, RUNNING, ZOMBIE,
     Activation, Proc, State, Stream,
@@ -40,6 +44,7 @@ VISIBLE_CALLS = frozenset({"fork", "vfork", "getppid", "write", "wait", "waitpid
 STDIO_CALLS = frozenset({"printf", "fprintf", "puts", "putchar", "fputs", "fputc", "putc", "fflush",
                          "setvbuf", "setbuf", "perror", "__flush_all"})
 BLOCKING_CALLS = frozenset({"wait", "waitpid", "pause"})
+VISIBLE_CALLS = VISIBLE_CALLS | threads.VISIBLE
 
 STACK_VPN = ir.STACK_BASE >> 12
 EMPTY_STREAM = Stream("", IONBF, 1)
@@ -80,10 +85,10 @@ class _Died(Exception):
         self.why = why
 
 
-class Exec(FdCalls, ExecCalls):
-    """Scratch space for running one process of one state."""
+class Exec(FdCalls, ExecCalls, ThreadCalls, MemoryCalls, VforkRules):
+    """Scratch space for running one process (one of its threads) of one state."""
 
-    def __init__(self, program: ir.Program, config: Config, state: State, pid: int):
+    def __init__(self, program: ir.Program, config: Config, state: State, pid: int, thread: int | None = None):
         self.program = program
         self.root = program  # the spec's program; a process after exec runs one of its images
         self.config = config
@@ -98,28 +103,37 @@ class Exec(FdCalls, ExecCalls):
         self.mem_dirty = False
         self.refcounts: dict[int, int] | None = None
         self.new_children: list[int] = []
+        self.new_threads: list[int] = []
         self.shadowed: list[Proc] = []  # entries displaced by a reused pid (the pid-reuse fault only)
         self.writes_left = 1
         self.previewing = False
         self.last_text, self.last_line = "", 0
         self.unpack_files(state)
-        self.unpack(pid)
+        self.unpack(pid, thread)
 
     # ------------------------------------------------------------ process (un)packing
 
-    def unpack(self, pid: int) -> None:
+    def unpack(self, pid: int, thread: int | None = None) -> None:
+        """Load a process; `thread` names one of its other threads (None: the one on `stack`)."""
         p = self.procs[pid]
         self.pid = pid
         self.p = p
         self.program = self.image_program(p.image)
         self.fds = {fd: (o, c) for fd, o, c in p.fds}
         self.fds_dirty = False
+        self.thread = thread
+        self.halted = False  # the thread stopped for good in this step (stuck, or undefined behaviour)
+        self.multi = bool(p.threads) and threads.live_count(p) > 1
+        stack, pending = p.stack, p.pending
+        if thread is not None:
+            t = next(t for t in p.threads if t.index == thread)
+            stack, pending = t.stack, t.pending
         self.alive = p.state != ZOMBIE
-        if not p.stack:
+        if not stack:
             self.stack_rest, self.func, self.fidx, self.pc, self.base, self.temps, self.ret = [], None, -1, 0, 0, [], None
         else:
-            top = p.stack[-1]
-            self.stack_rest = list(p.stack[:-1])
+            top = stack[-1]
+            self.stack_rest = list(stack[:-1])
             self.fidx = top.func
             self.func = self.program.functions[top.func]
             self.pc, self.base, self.temps, self.ret = top.pc, top.base, list(top.temps), top.ret
@@ -127,22 +141,25 @@ class Exec(FdCalls, ExecCalls):
         self.out, self.err = p.out, p.err
         self.atexit = list(p.atexit)
         self.exit_plan = p.exit_plan
-        self.pending = list(p.pending)
+        self.pending = list(pending)
         self.has_shared = any(fl & PTE_SHARED for _, _, fl in p.ptes)
 
     def pack(self) -> None:
         if not self.alive:
             return
         stack = tuple(self.stack_rest) + (Activation(self.fidx, self.pc, self.base, tuple(self.temps), self.ret),) if self.func else ()
+        if self.thread is None:
+            own = {"stack": stack, "pending": tuple(self.pending)}
+        else:
+            own = {"threads": threads.put(self.p.threads, self.thread, stack=stack, pending=tuple(self.pending))}
         self.procs[self.pid] = self.p._replace(
-            stack=stack,
             ptes=tuple((vpn, e[0], e[1]) for vpn, e in sorted(self.ptes.items())),
             out=self.out,
             err=self.err,
             atexit=tuple(self.atexit),
             exit_plan=self.exit_plan,
-            pending=tuple(self.pending),
             fds=self.fd_table(),
+            **own,
         )
 
     def result(self) -> State:
@@ -173,6 +190,8 @@ class Exec(FdCalls, ExecCalls):
         if self.pending or self.p.state == EXITING:
             return True
         ins = self.instr()
+        if isinstance(ins, ir.Builtin) and ins.name in threads.BLOCKING:
+            return self.thread_enabled(ins)
         if isinstance(ins, ir.Builtin) and ins.name in BLOCKING_CALLS:
             if ins.name == "pause":
                 return False
@@ -202,14 +221,18 @@ class Exec(FdCalls, ExecCalls):
         if not self.pending and self.config.fork_can_fail and self.func is not None:
             ins = self.instr()
             if isinstance(ins, ir.Builtin) and ins.name in ("fork", "vfork"):
+                if ins.name == "fork" and self.p.atfork and not self.in_fork_routine():
+                    return ("",)  # this step enters the atfork sequence; its own fork may fail
                 return ("", "fail")
         return ("",)
 
     def is_visible(self) -> bool:
         """Would the next instruction be seen by (or depend on) another process?"""
-        if self.pending or not self.alive or self.func is None:
+        if self.pending or not self.alive or self.func is None or self.halted:
             return True
         ins = self.instr()
+        if self.multi and (isinstance(ins, ir.Builtin) or threads.touches_shared(self.func, ins)):
+            return True  # another thread shares the memory, the stdio buffers and the atexit list
         if isinstance(ins, ir.Builtin):
             name = ins.name
             if name in ("wait", "waitpid"):
@@ -237,8 +260,12 @@ class Exec(FdCalls, ExecCalls):
             self.terminate(self.p.status)
         elif self.pending:
             fd, data, line, text = self.pending.pop(0)
-            self.write(fd, data)
-            text = f"{text} (its next write)"
+            if fd == threads.STORE_LATER:
+                self.store_later(*data)
+                text = f"{text} (its store)"
+            else:
+                self.write(fd, data)
+                text = f"{text} (its next write)"
         else:
             text, line = loc.text, loc.line
             self.execute(choice)
@@ -246,12 +273,23 @@ class Exec(FdCalls, ExecCalls):
             self.run_local()
             for child in self.new_children:
                 self.pack()
-                parent = self.pid
+                parent, thread = self.pid, self.thread
                 self.unpack(child)
                 self.run_local()
                 self.pack()
-                self.unpack(parent)
+                self.unpack(parent, thread)
+            self.run_new_threads()
+        if self.thread is not None:
+            text = f"[thread {self.thread}] {text}"
         return Action(self.pid, line, text, tuple(self.events), choice)
+
+    def store_later(self, addr, value) -> None:
+        """The store half of a load-store split between threads; a bad address kills here."""
+        try:
+            self.store(addr, value)
+        except _Died as d:
+            self.events.append(Event("killed", self.pid, signal=d.signal, text=d.why))
+            self.terminate(d.signal)
 
     def run_local(self) -> None:
         budget = self.config.max_local_steps
@@ -266,6 +304,8 @@ class Exec(FdCalls, ExecCalls):
         ins = self.instr()
         self.writes_left = 1
         self.last_text, self.last_line = ins.loc.text, ins.loc.line
+        if self.p.vfork_parent and self.vfork_check(ins):
+            return
         try:
             self._execute(ins, choice)
         except ImageReplaced:  # a successful exec: the new image starts at its main
@@ -288,7 +328,10 @@ class Exec(FdCalls, ExecCalls):
             self.pc = pc + 1
         elif isinstance(ins, ir.Store):
             value = compiled(ins.value)(self)
-            self.store(self.address(ins.target), value)
+            if self.multi and threads.touches_shared(self.func, ins.value):  # load, then store: two steps
+                self.pending.append((threads.STORE_LATER, (self.address(ins.target), value), ins.loc.line, ins.loc.text))
+            else:
+                self.store(self.address(ins.target), value)
             self.pc = pc + 1
         elif isinstance(ins, ir.Branch):
             self.pc = ins.if_true if self.truth(compiled(ins.cond)(self)) else ins.if_false
@@ -296,7 +339,7 @@ class Exec(FdCalls, ExecCalls):
             self.pc = ins.target
         elif isinstance(ins, ir.Builtin):
             result = getattr(self, "_b_" + ins.name)(ins, choice)
-            if not self.alive or self.func is None:
+            if not self.alive or self.func is None or result is PUSHED:
                 return
             if ins.dst is not None and result is not None:
                 self.temps[ins.dst] = result
@@ -529,8 +572,11 @@ class Exec(FdCalls, ExecCalls):
         return sorted(kids, key=lambda k: k.pid)
 
     def live_count(self) -> int:
-        """Processes counted by the process limit: every task until it is reaped, zombies included."""
-        return len(self.procs)
+        """Tasks counted by the process limit (RLIMIT_NPROC counts threads): every process until it
+        is reaped, zombies included, and each extra live thread."""
+        procs = dict(self.procs)
+        procs[self.pid] = self.p
+        return len(procs) + sum(threads.live_count(p) - 1 for p in procs.values() if p.threads)
 
     def allocate_pid(self) -> int:
         if "pid-reuse" in self.config.inject:
@@ -568,7 +614,8 @@ class Exec(FdCalls, ExecCalls):
         self.refcounts = None
         self.procs[self.pid] = p._replace(
             state=ZOMBIE, status=word, stack=(), ptes=(), out=EMPTY_STREAM, err=EMPTY_STREAM,
-            atexit=(), exit_plan=None, pending=(), vfork_child=0, vfork_parent=0, fds=())
+            atexit=(), exit_plan=None, pending=(), vfork_child=0, vfork_parent=0, fds=(), threads=(), main_state="",
+            atfork=(), heap=())
         self.func = None
         self.events.append(Event("exit", self.pid, status=word))
         if "no-reparent" not in self.config.inject:
@@ -581,7 +628,10 @@ class Exec(FdCalls, ExecCalls):
 
     def _b_fork(self, ins, choice, preview=False):
         """fork(2): the child gets a copy of everything, private pages shared copy-on-write;
-        0 in the child, the child's pid in the parent; -1/EAGAIN past the process limit."""
+        0 in the child, the child's pid in the parent; -1/EAGAIN past the process limit.
+        With pthread_atfork handlers registered, glibc's handler sequence runs around it."""
+        if self.p.atfork and not self.in_fork_routine():
+            return self.fork_through_atfork(ins)
         return self.do_fork(ins, choice, vfork=False)
 
     def _b_vfork(self, ins, choice, preview=False):
@@ -596,8 +646,8 @@ class Exec(FdCalls, ExecCalls):
         child = self.allocate_pid()
         if not vfork and "no-cow" not in self.config.inject:
             for e in self.ptes.values():
-                if not e[1] & PTE_SHARED:
-                    e[1] = (e[1] & ~PTE_WRITE) | PTE_COW if (e[1] & (PTE_WRITE | PTE_COW)) else e[1]
+                if fork_marks_cow(e[1]):
+                    e[1] = (e[1] & ~PTE_WRITE) | PTE_COW
         if child in self.procs:  # only a faulty allocator gets here
             self.shadowed.append(self.procs[child])
         temps = list(self.temps)
@@ -607,10 +657,11 @@ class Exec(FdCalls, ExecCalls):
         stack = tuple(self.stack_rest) + (Activation(self.fidx, self.pc + 1, self.base, tuple(temps), self.ret),)
         self.procs[child] = Proc(
             pid=child, ppid=self.pid, pgid=self.p.pgid, state=RUNNING, status=0, stack=stack,
-            ptes=tuple((vpn, e[0], e[1]) for vpn, e in sorted(self.ptes.items())),
+            ptes=tuple((vpn, e[0], e[1]) for vpn, e in sorted(self.ptes.items())) if vfork else self.child_ptes(),
             out=self.out, err=self.err, atexit=tuple(self.atexit), exit_plan=self.exit_plan, pending=(),
             vfork_child=0, vfork_parent=self.pid if vfork else 0, mmap_next=self.p.mmap_next,
-            fds=self.fd_table(), image=self.p.image, argv=self.p.argv)
+            fds=self.fd_table(), image=self.p.image, argv=self.p.argv,
+            tid=self.own_index(), atfork=self.p.atfork, heap=self.p.heap, vfork_depth=len(self.stack_rest) if vfork else 0)
         if vfork:
             self.p = self.p._replace(vfork_child=child)
         self.refcounts = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from forkspec.kernel.state import FIRST_PID, PTE_COW, PTE_SHARED, PTE_WRITE, ZOMBIE, State
+from forkspec.kernel.threads import live_count
 
 
 class ProcView(NamedTuple):
@@ -15,6 +16,7 @@ class ProcView(NamedTuple):
     status: int  # wait status word (zombies)
     atexit: int  # handlers registered
     children: int  # processes whose parent it is
+    threads: int = 1  # live threads (a zombie: 0)
 
 
 class FrameView(NamedTuple):
@@ -51,7 +53,8 @@ def _processes(state: State) -> list:
     out = []
     for p in state.procs:
         st = p.state if p.state != "running" else ("suspended" if p.vfork_child else "running")
-        out.append(ProcView(p.pid, p.ppid, p.pgid, st, p.pid == FIRST_PID, p.status, len(p.atexit), kids.get(p.pid, 0)))
+        out.append(ProcView(p.pid, p.ppid, p.pgid, st, p.pid == FIRST_PID, p.status, len(p.atexit), kids.get(p.pid, 0),
+                            live_count(p) if p.state != ZOMBIE else 0))
     return out
 
 

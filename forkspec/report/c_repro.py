@@ -135,6 +135,10 @@ def schedule(program: ir.Program, config, trace: Trace):
     if config.inject:
         raise ReproUnsupported(f"this trace runs on a deliberately broken kernel (inject: {', '.join(sorted(config.inject))}); "
                                "the real kernel cannot reproduce it")
+    threaded = next((k for k, step in enumerate(trace.steps, start=1) if any(p.threads for p in step.state.procs)), None)
+    if threaded is not None:
+        raise ReproUnsupported(f"step {threaded} runs a second thread; reproducers gate processes, not threads, "
+                               "so this trace cannot be forced on the real kernel")
     per_step = names_by_step(trace)
     procs = [_Proc("P0", FIRST_PID)]
     index = {FIRST_PID: 0}

@@ -4,7 +4,7 @@ from __future__ import annotations
 from forkspec.engines.result import HOLDS, INCONCLUSIVE, VIOLATED, CheckResult, Stats
 from forkspec.kernel.exec import program_of
 from forkspec.kernel.state import FIRST_PID, INIT_PID, ZOMBIE
-from forkspec.trace import Trace, names_by_step
+from forkspec.trace import Trace, names_by_step, offstage
 
 
 def c_string(s: str) -> str:
@@ -76,7 +76,7 @@ def describe_event(e, names: dict[int, str]) -> str:
         return "wait: no child to wait for (ECHILD)"
     if k in FD_EVENTS:
         return FD_EVENTS[k](e)
-    return k
+    return e.attrs.get("text") or k
 
 
 # File descriptor and exec events, in words.
@@ -112,7 +112,7 @@ def render_trace(trace: Trace, title: str = "", conclusion: str = "", program=No
         a = step.action
         before, after = per_step[i - 1], per_step[i]
         who = f"{before.get(a.pid, '?')} [{a.pid}]"
-        where = f"line {a.line}" if a.line else ("init" if a.pid == INIT_PID else "exit()")
+        where = f"line {a.line}" if a.line else ("init" if a.pid == INIT_PID else offstage(a.text))
         what = changes(a, after)
         text = a.text if len(a.text) <= 44 else a.text[:41] + "..."
         if not a.line and text == "exit":
@@ -161,7 +161,10 @@ def render_state(state, names: dict[int, str] | None = None, program=None) -> st
         elif p.vfork_child:
             st = "suspended (vfork)"
         else:
-            st = "running" + _position(p, program)
+            st = {"stuck": "blocked for ever", "undefined": "stopped (undefined behaviour)"}.get(
+                p.main_state, "running") + _position(p, program)
+            if p.threads:
+                st += f", {len(p.threads)} more thread(s)"
         parts.append(f"{name} {st}, parent {p.ppid}")
     procs = "; ".join(parts) if parts else "none left (all reaped)"
     out = [f"  state: processes: {procs}", f"         stdout: {c_string(state.stdout)}"]
