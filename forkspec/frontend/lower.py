@@ -318,6 +318,8 @@ class Lowerer:
         raise self.unsupported(f"type {type(node).__name__}", where, "int, long, unsigned, char, pid_t, pointers, arrays")
 
     def _base_type(self, node, where) -> CType:
+        if isinstance(node, c_ast.Struct) and node.name == "sigaction" and node.decls is None:
+            return ct.SIGACTION
         if isinstance(node, c_ast.IdentifierType):
             names = [n for n in node.names if n not in ("signed", "const", "volatile")]
             unsigned = "unsigned" in node.names
@@ -723,7 +725,7 @@ class Lowerer:
                 self._effect(e)
             return self._expr(node.exprs[-1])
         if isinstance(node, c_ast.StructRef):
-            raise self.unsupported("struct member access", node, "int, long, char, pointers, arrays")
+            return self._member(node)
         if isinstance(node, c_ast.CompoundLiteral):
             raise self.unsupported("compound literal", node)
         raise self.unsupported(f"expression {type(node).__name__}", node)
@@ -845,7 +847,24 @@ class Lowerer:
             return ir.Deref(ir.BinOp("+", base, ir.BinOp("*", index, ir.Const(ir.CELL)))), btype.elem or ct.INT
         if isinstance(node, c_ast.Cast):
             return self._lvalue(node.expr)
+        if isinstance(node, c_ast.StructRef):
+            return self._member(node)
         raise self.unsupported(f"assignment to {type(node).__name__}", node)
+
+    def _member(self, node: c_ast.StructRef) -> tuple[ir.Expr, CType]:
+        """`sa.sa_flags`, `psa->sa_handler`: a cell of the one library struct the subset knows."""
+        if node.type == ".":
+            where, target = self._lvalue(node.name)
+            base = ir.AddrOf(where) if isinstance(where, ir.Cell) else getattr(where, "addr", None)
+        else:
+            base, btype = self._expr(node.name)
+            target = btype.elem if btype.kind == "ptr" else None
+        field = node.field.name
+        if target is None or target.tag != "sigaction" or field not in ct.SIGACTION_FIELDS:
+            raise self.unsupported(f"member '{field}'", node, "the members of struct sigaction: "
+                                   + ", ".join(ct.SIGACTION_FIELDS))
+        index, ftype = ct.SIGACTION_FIELDS[field]
+        return ir.Deref(ir.BinOp("+", base, ir.Const(index * ir.CELL))), ftype
 
     def _store(self, target: ir.Expr, ttype: CType, value: ir.Expr, loc, node) -> None:
         if isinstance(target, ir.StrIndex):
@@ -955,7 +974,7 @@ class Lowerer:
                 return ir.Const(0), ct.VOID
             t = fb.temp()
             fb.emit(ir.Builtin(t, name, args, loc))
-            rtype = {"mmap": ct.ptr(ct.INT)}.get(name, ct.INT)
+            rtype = {"mmap": ct.ptr(ct.INT), "signal": ct.FUNC}.get(name, ct.INT)
             return ir.Temp(t), rtype
         if name not in self.function_index:
             raise Unsupported(

@@ -64,6 +64,16 @@ class Proc(NamedTuple):
     vfork_child: int  # pid of the vfork child this process is suspended for, or 0
     vfork_parent: int  # for a vfork child: the suspended parent, or 0
     mmap_next: int  # next free page number for mmap
+    # signals, stops, process groups (see kernel/signals.py)
+    sigdisp: tuple = ()  # (sig, handler, flags, mask) for each signal whose disposition is not the default
+    sigpending: int = 0  # bit n: signal n is pending
+    sigmask: int = 0  # bit n: signal n is blocked
+    stopped: int = 0  # the signal that stopped the process, or 0
+    report: int = 0  # a stop (sig<<8|0x7f) or continue (0xffff) report its parent has not waited for yet
+    handlers: tuple = ()  # running signal handlers, innermost last: (stack depth, saved writes, saved mask)
+    sid: int = 0  # session id (0: the session the program was started in)
+    subreaper: bool = False  # PR_SET_CHILD_SUBREAPER
+    pdeathsig: int = 0  # PR_SET_PDEATHSIG
 
 
 class State(NamedTuple):

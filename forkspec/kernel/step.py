@@ -16,6 +16,8 @@ from forkspec.kernel import stdio
 from forkspec.kernel.evaluate import compiled, reads_memory_indirectly
 from forkspec.kernel.events import Event
 from forkspec.kernel.printf import format_printf, printf_pieces
+from forkspec.kernel.signals import SignalCalls, catches_any, disposition, fork_child, is_caught
+from forkspec.kernel.signals import uses_process_groups
 from forkspec.kernel.state import (
     EXITING, FIRST_PID, INIT_PID, IOFBF, IOLBF, IONBF, PTE_COW, PTE_SHARED, PTE_WRITE, RUNNING, ZOMBIE,
     Activation, Proc, State, Stream,
@@ -24,6 +26,8 @@ from forkspec.kernel.state import (
 SIGABRT, SIGSEGV, SIGFPE = 6, 11, 8
 ECHILD, EAGAIN, EINVAL, EBADF = 10, 11, 22, 9
 WNOHANG = 1
+WAITPID_OPTIONS = 1 | 2 | 8  # WNOHANG | WUNTRACED | WCONTINUED: wait4 takes no other (WNOWAIT is waitid's)
+INT_MIN = -(2**31)
 
 STRERROR = {
     0: "Success", 1: "Operation not permitted", 2: "No such file or directory", 3: "No such process",
@@ -78,7 +82,7 @@ class _Died(Exception):
         self.why = why
 
 
-class Exec:
+class Exec(SignalCalls):
     """Scratch space for running one process of one state."""
 
     def __init__(self, program: ir.Program, config: Config, state: State, pid: int):
@@ -159,7 +163,7 @@ class Exec:
 
     def enabled(self) -> bool:
         """Can this process take a step now? (Blocked in wait, suspended by vfork, or gone: no.)"""
-        if not self.alive or self.p.vfork_child:
+        if not self.alive or self.p.vfork_child or self.p.stopped:
             return False
         if self.pending or self.p.state == EXITING:
             return True
@@ -168,8 +172,10 @@ class Exec:
             if ins.name == "pause":
                 return False
             pid_arg, options = (-1, 0) if ins.name == "wait" else (self.eval(ins.args[0]), self.eval(ins.args[2]))
+            if options & ~WAITPID_OPTIONS or pid_arg == INT_MIN:
+                return True
             kids = self.wait_candidates(pid_arg)
-            return not kids or any(k.state == ZOMBIE for k in kids) or bool(options & WNOHANG)
+            return not kids or any(self.wait_reportable(k, options) for k in kids) or bool(options & WNOHANG)
         return True
 
     def wait_is_settled(self, ins: ir.Builtin) -> bool:
@@ -180,10 +186,13 @@ class Exec:
         answer: a zombie stays a zombie until its parent reaps it, and only this
         process adds children. Such a wait commutes with every other step, so it may
         run as a local step. A younger zombie is not enough: an older running child
-        could exit first and be the one reaped. (Process groups are fixed in this
-        model; a `setpgid` would end this argument.)
+        could exit first and be the one reaped. A stop or continue report can change,
+        so it settles nothing. In a program that calls `setpgid`/`setsid` a child can
+        join or leave a group, so a wait for a group (pid 0 or < -1) is never settled.
         """
         pid_arg = -1 if ins.name == "wait" else self.eval(ins.args[0])
+        if (pid_arg == 0 or INT_MIN < pid_arg < -1) and uses_process_groups(self.program):
+            return False
         kids = self.wait_candidates(pid_arg)
         return not kids or kids[0].state == ZOMBIE
 
@@ -198,6 +207,8 @@ class Exec:
         """Would the next instruction be seen by (or depend on) another process?"""
         if self.pending or not self.alive or self.func is None:
             return True
+        if self.p.stopped or catches_any(self.p):
+            return True  # a handler may interrupt this process between any two instructions
         ins = self.instr()
         if isinstance(ins, ir.Builtin):
             name = ins.name
@@ -280,6 +291,8 @@ class Exec:
         elif isinstance(ins, ir.Jump):
             self.pc = ins.target
         elif isinstance(ins, ir.Builtin):
+            if self.p.handlers:
+                self.check_signal_safety(ins)
             result = getattr(self, "_b_" + ins.name)(ins, choice)
             if not self.alive or self.func is None:
                 return
@@ -287,6 +300,8 @@ class Exec:
                 self.temps[ins.dst] = result
             self.pc = pc + 1
         elif isinstance(ins, ir.Call):
+            if self.p.handlers:
+                self.check_signal_safety(ins)
             self.call(ins)
             return
         elif isinstance(ins, ir.Return):
@@ -304,6 +319,8 @@ class Exec:
         else:
             raise TypeError(ins)
         self.kill_dead(pc)
+        if self.deliver_due:
+            self.deliver_now()
 
     def kill_dead(self, pc: int) -> None:
         live = self.func.live_out[pc]
@@ -366,6 +383,8 @@ class Exec:
             top.func, self.program.functions[top.func], top.pc, top.base, list(top.temps), top.ret)
         if ret is not None:
             self.temps[ret] = value if value is not None else 0
+        if self.p.handlers:
+            self.after_return()
 
     # ------------------------------------------------------------ memory
 
@@ -555,10 +574,8 @@ class Exec:
         self.func = None
         self.events.append(Event("exit", self.pid, status=word))
         if "no-reparent" not in self.config.inject:
-            for pid, q in list(self.procs.items()):
-                if q.ppid == self.pid:
-                    self.procs[pid] = q._replace(ppid=INIT_PID)
-                    self.events.append(Event("reparent", pid, parent=INIT_PID, old=self.pid))
+            self.reparent_children()
+        self.after_exit()
 
     # ------------------------------------------------------------ builtins: processes
 
@@ -593,6 +610,7 @@ class Exec:
             ptes=tuple((vpn, e[0], e[1]) for vpn, e in sorted(self.ptes.items())),
             out=self.out, err=self.err, atexit=tuple(self.atexit), exit_plan=self.exit_plan, pending=(),
             vfork_child=0, vfork_parent=self.pid if vfork else 0, mmap_next=self.p.mmap_next)
+        self.procs[child] = fork_child(self.p, self.procs[child])
         if vfork:
             self.p = self.p._replace(vfork_child=child)
         self.refcounts = None
@@ -635,7 +653,15 @@ class Exec:
     _b__Exit = _b__exit
 
     def _b_abort(self, ins, choice, preview=False):
-        """abort(3): killed by SIGABRT; unflushed stdio is lost."""
+        """abort(3): killed by SIGABRT, which it unblocks; unflushed stdio is lost. A SIGABRT handler
+        runs first (with the disposition already reset to SIG_DFL), and abort kills when it returns."""
+        self.p = self.p._replace(sigmask=self.p.sigmask & ~(1 << SIGABRT))
+        handler, flags, mask = disposition(self.p, SIGABRT)
+        if is_caught(handler):
+            self.set_action(SIGABRT, 0, 0, 0)
+            self.run_handler(SIGABRT, handler, flags, mask)
+            return None
+        self.events.append(Event("killed", self.pid, signal=SIGABRT, text="abort()"))
         self.terminate(SIGABRT)
 
     def _b_assert(self, ins, choice, preview=False):
@@ -692,8 +718,14 @@ class Exec:
         return self.do_wait(self.eval(ins.args[0]), self.eval(ins.args[1]), self.eval(ins.args[2]))
 
     def do_wait(self, pid_arg: int, status_ptr, options: int) -> int:
-        if options & ~(WNOHANG | 2 | 8 | 0x1000000):
+        """wait4(2): EINVAL for options other than WNOHANG|WUNTRACED|WCONTINUED, ESRCH for INT_MIN;
+        the first matching child (oldest first) that has exited, or with WUNTRACED/WCONTINUED has a
+        stop/continue report, is reported (a report once)."""
+        if options & ~WAITPID_OPTIONS:
             self.set_errno(EINVAL)
+            return -1
+        if pid_arg == INT_MIN:
+            self.set_errno(3)
             return -1
         kids = self.wait_candidates(pid_arg)
         if not kids:
@@ -707,6 +739,12 @@ class Exec:
                 if status_ptr:
                     self.store(status_ptr, k.status)
                 self.events.append(Event("reap", self.pid, child=k.pid, status=k.status))
+                return k.pid
+            if self.wait_reportable(k, options):
+                self.procs[k.pid] = k._replace(report=0)
+                if status_ptr:
+                    self.store(status_ptr, k.report)
+                self.events.append(Event("wait_report", self.pid, child=k.pid, status=k.report))
                 return k.pid
         return 0  # WNOHANG: children exist, none has changed state
 
