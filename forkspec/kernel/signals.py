@@ -62,6 +62,20 @@ ASYNC_SIGNAL_SAFE = frozenset({
 })
 
 
+# Calls that change how another process's signal or exit affects the caller (or affect another
+# process): a step of their own, never merged with the local steps around them.
+SIGNAL_VISIBLE_CALLS = frozenset({
+    "kill", "raise", "signal", "sigaction", "sigprocmask", "setpgid", "setsid", "prctl", "sigpending",
+})
+
+# Calls that always enter the kernel (a stdio call does only when it writes).
+SYSTEM_CALLS = frozenset({
+    "fork", "vfork", "getpid", "getppid", "getpgrp", "getpgid", "setpgid", "setsid", "write", "wait", "waitpid",
+    "kill", "raise", "signal", "sigaction", "sigprocmask", "sigpending", "pause", "sleep", "usleep", "prctl",
+    "mmap", "sched_yield", "read", "close", "dup", "dup2", "pipe", "open", "lseek",
+})
+
+
 def name(sig: int) -> str:
     return NAMES.get(sig, f"signal {sig}")
 
@@ -240,10 +254,12 @@ class SignalCalls:
         """A step of the target: take pending signal `sig` (terminate, stop, ignore or run the handler)."""
         from forkspec.kernel.step import Action
 
+        line = self.instr().loc.line if self.func is not None else 0
         self.deliver(sig, choice)
         if self.config.merge_local:
             self.run_local()
-        return Action(self.pid, 0, f"{name(sig)} delivered", tuple(self.events), choice)
+        how = f" ({choice.replace(':', 'ed, returns ')})" if choice else ""
+        return Action(self.pid, line, f"{name(sig)} delivered{how}", tuple(self.events), choice)
 
     def delivery_choices(self, sig: int) -> tuple[str, ...]:
         """A handler may interrupt sleep(n) part-way: sleep then returns what was left (1..n)."""
@@ -319,6 +335,11 @@ class SignalCalls:
             self.p = self.p._replace(handlers=hs[:-1], sigmask=mask)
             self.pending = list(writes) + self.pending
             self.events.append(Event("handler_return", self.pid, signal=sig))
+
+    def after_system_call(self, ins, n_events: int) -> None:
+        """A pending signal is delivered on the way back from the next system call at the latest."""
+        if ins.name in SYSTEM_CALLS or any(e.kind == "write" and e.pid == self.pid for e in self.events[n_events:]):
+            self.deliver_due = self.deliver_due or next_signal(self.p) != 0
 
     def deliver_now(self) -> None:
         """Before a call returns to a process that signalled itself or unblocked a signal, the kernel delivers one."""

@@ -17,7 +17,7 @@ from forkspec.kernel.evaluate import compiled, reads_memory_indirectly
 from forkspec.kernel.events import Event
 from forkspec.kernel.printf import format_printf, printf_pieces
 from forkspec.kernel.signals import SignalCalls, catches_any, disposition, fork_child, is_caught
-from forkspec.kernel.signals import uses_process_groups
+from forkspec.kernel.signals import SIGNAL_VISIBLE_CALLS, uses_process_groups
 from forkspec.kernel.state import (
     EXITING, FIRST_PID, INIT_PID, IOFBF, IOLBF, IONBF, PTE_COW, PTE_SHARED, PTE_WRITE, RUNNING, ZOMBIE,
     Activation, Proc, State, Stream,
@@ -214,7 +214,9 @@ class Exec(SignalCalls):
             name = ins.name
             if name in ("wait", "waitpid"):
                 return not self.wait_is_settled(ins)
-            if name in VISIBLE_CALLS:
+            if name in VISIBLE_CALLS or name in SIGNAL_VISIBLE_CALLS:
+                return True
+            if name in ("getpgrp", "getpgid") and uses_process_groups(self.program):
                 return True
             if name in STDIO_CALLS:
                 return bool(self.stdio_preview(ins))
@@ -293,12 +295,15 @@ class Exec(SignalCalls):
         elif isinstance(ins, ir.Builtin):
             if self.p.handlers:
                 self.check_signal_safety(ins)
+            n_events = len(self.events)
             result = getattr(self, "_b_" + ins.name)(ins, choice)
             if not self.alive or self.func is None:
                 return
             if ins.dst is not None and result is not None:
                 self.temps[ins.dst] = result
             self.pc = pc + 1
+            if self.p.sigpending:
+                self.after_system_call(ins, n_events)
         elif isinstance(ins, ir.Call):
             if self.p.handlers:
                 self.check_signal_safety(ins)
