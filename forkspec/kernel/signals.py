@@ -149,6 +149,7 @@ class SignalCalls:
     """The signal, process-group and prctl builtins of `Exec`, and the kernel's signal rules."""
 
     deliver_due = False  # set by a call after which the kernel delivers a pending signal before returning
+    abort_handler = None  # (handler, flags, mask) of SIGABRT, when abort() has a handler to run first
 
     # ------------------------------------------------------------ processes by pid
 
@@ -344,6 +345,12 @@ class SignalCalls:
     def deliver_now(self) -> None:
         """Before a call returns to a process that signalled itself or unblocked a signal, the kernel delivers one."""
         self.deliver_due = False
+        if self.abort_handler:
+            handler, flags, mask = self.abort_handler
+            self.abort_handler = None
+            self.pc -= 1  # the handler returns into abort(), which then kills
+            self.run_handler(SIGABRT, handler, flags, mask)
+            return
         sig = next_signal(self.p) if self.alive else 0
         if sig:
             self.deliver(sig)

@@ -664,7 +664,8 @@ class Exec(SignalCalls):
         handler, flags, mask = disposition(self.p, SIGABRT)
         if is_caught(handler):
             self.set_action(SIGABRT, 0, 0, 0)
-            self.run_handler(SIGABRT, handler, flags, mask)
+            self.abort_handler = (handler, flags, mask)  # run once abort's step is over; it returns to abort
+            self.deliver_due = True
             return None
         self.events.append(Event("killed", self.pid, signal=SIGABRT, text="abort()"))
         self.terminate(SIGABRT)
