@@ -180,7 +180,6 @@ class SignalCalls:
         q = self.proc(pid)
         if q.state != RUNNING:
             return
-        self.events.append(Event("signal_sent", self.pid, target=pid, signal=sig))
         pending = q.sigpending
         if sig in DEFAULT_STOP:
             pending &= ~bit(SIGCONT)
@@ -194,6 +193,7 @@ class SignalCalls:
                 q = self.proc(pid)
         if not ignored(q, sig):
             pending |= bit(sig)
+            self.events.append(Event("signal_sent", self.pid, target=pid, signal=sig))
         self.put_proc(q._replace(sigpending=pending))
         if pid == self.pid:
             self.deliver_due = True
@@ -289,7 +289,7 @@ class SignalCalls:
                 self.notify_parent(self.p, stop=True)
                 return
             self.pending = []
-            self.events.append(Event("killed", self.pid, signal=sig, text=f"killed by {name(sig)}"))
+            self.events.append(Event("killed", self.pid, signal=sig, text=f"the default action of {name(sig)}"))
             self.terminate(sig)
             return
         if handler == SIG_IGN:
@@ -387,7 +387,7 @@ class SignalCalls:
 
     def _b_kill(self, ins, choice, preview=False):
         """kill(2): pid > 0 that process, 0 the caller's group, -1 every process but init and the caller,
-        < -1 the group -pid; signal 0 only checks; ESRCH if nothing matched."""
+        < -1 the group -pid; signal 0 only checks; ESRCH if nothing matched; EPERM for init."""
         pid, sig = self.eval(ins.args[0]), self.eval(ins.args[1])
         if not self.check_signal(sig, allow_zero=True):
             return self.fail(EINVAL)
@@ -400,7 +400,7 @@ class SignalCalls:
         else:
             targets = [q.pid for q in self.procs.values() if q.pgid == -pid]
         if pid == INIT_PID:
-            return 0  # init takes no signal it has no handler for
+            return self.fail(EPERM)  # the program runs unprivileged: init is not its to signal
         if not targets:
             return self.fail(ESRCH)
         for t in sorted(targets):

@@ -3,7 +3,7 @@ description: reference items 56, 57, 74: a child stopped by SIGSTOP is reported 
 modes: file
 forall stdout == "stopped: WIFSTOPPED=1 WSTOPSIG=19 raw=0x137f\nagain without WUNTRACED: 0\ncontinued: WIFCONTINUED=1 raw=0xffff\nkilled: WIFSIGNALED=1 WTERMSIG=9\n"
 forall processes == 2 and exit_status == 0
-properties: all-reaped
+properties: all-reaped no-orphaned-stopped-group
 */
 #include <signal.h>
 #include <stdio.h>
