@@ -336,6 +336,8 @@ class SignalCalls:
             self.p = self.p._replace(handlers=hs[:-1], sigmask=mask)
             self.pending = list(writes) + self.pending
             self.events.append(Event("handler_return", self.pid, signal=sig))
+            if next_signal(self.p):
+                self.deliver_now()  # sigreturn is a system call: what it unblocked is delivered on its way back
 
     def after_system_call(self, ins, n_events: int) -> None:
         """A pending signal is delivered on the way back from the next system call at the latest."""
