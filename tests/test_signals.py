@@ -506,3 +506,13 @@ def test_bad_signal_input_is_one_located_error_with_exit_2(spec_file, body, word
     assert f"{path}:" in proc.stderr or f"{path.name}:" in proc.stderr
     for w in words:
         assert w in proc.stderr, proc.stderr
+
+
+def test_a_trace_with_a_signal_step_is_refused_as_a_c_reproducer(spec_file):
+    path = spec_file("""
+    void h(int sig) { printf("x\\n"); }
+    int main(void) { signal(SIGUSR1, h); raise(SIGUSR1); return 0; }
+    """)
+    proc = forkspec_cli("trace", "--property", "signal-safety", "--format", "c", str(path))
+    assert proc.returncode == 2
+    assert "signal" in proc.stderr and "Traceback" not in proc.stderr
