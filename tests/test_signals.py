@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+from forkspec.errors import ForkspecError
+
 from conftest import O, explore, forkspec_cli, outcomes_of, stdouts_of, verdicts
 
 TERMINATE = (1, 2, 3, 6, 10, 12, 13, 14, 15)
@@ -498,14 +500,21 @@ def test_a_stopped_process_in_an_orphaned_group_breaks_no_orphaned_stopped_group
     ("prctl(15, 0);", ("PR_SET_CHILD_SUBREAPER",)),
     ("raise(40);", ("real-time",)),
 ])
-def test_bad_signal_input_is_one_located_error_with_exit_2(spec_file, body, words):
-    path = spec_file(body + "\n    return 0;")
-    proc = forkspec_cli("check", str(path))
-    assert proc.returncode == 2, proc.stderr
-    assert "Traceback" not in proc.stderr
-    assert f"{path}:" in proc.stderr or f"{path.name}:" in proc.stderr
+def test_bad_signal_input_is_one_located_error_with_exit_2(body, words):
+    with pytest.raises(ForkspecError) as info:
+        explore(body + "\n    return 0;")
+    err = info.value
+    assert err.exit_code == 2 and err.span is not None and err.span.line > 0
+    text = err.render()
+    assert text.startswith("test.c:")
     for w in words:
-        assert w in proc.stderr, proc.stderr
+        assert w in text, text
+
+
+def test_bad_signal_input_on_the_command_line_exits_2_without_a_traceback(spec_file):
+    path = spec_file("kill(getpid(), SIGFOO);\n    return 0;")
+    proc = forkspec_cli("check", str(path))
+    assert proc.returncode == 2 and "SIGFOO" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_a_trace_with_a_signal_step_is_refused_as_a_c_reproducer(spec_file):
