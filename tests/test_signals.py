@@ -7,6 +7,8 @@ checklist.
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from forkspec.errors import ForkspecError
 
@@ -525,3 +527,79 @@ def test_a_trace_with_a_signal_step_is_refused_as_a_c_reproducer(spec_file):
     proc = forkspec_cli("trace", "--property", "signal-safety", "--format", "c", str(path))
     assert proc.returncode == 2
     assert "signal" in proc.stderr and "Traceback" not in proc.stderr
+
+
+# --------------------------------------------------------------------------- one process's signal state, at random
+
+SIGS = (10, 12, 15, 17)
+FATAL = {10, 12, 15}
+
+
+def _reference(ops):
+    """POSIX's rules for one process: (stdout, exit status)."""
+    pending, mask, disp, count = set(), set(), {s: "dfl" for s in SIGS}, {s: 0 for s in SIGS}
+
+    def ignored(s):
+        return disp[s] == "ign" or (disp[s] == "dfl" and s not in FATAL)
+
+    def deliver():
+        ready = sorted(pending - mask)
+        fatal = [s for s in ready if disp[s] == "dfl" and s in FATAL]
+        if fatal:
+            return fatal[0]
+        for s in ready:
+            count[s] += disp[s] == "handle"
+        pending.difference_update(ready)
+        return 0
+
+    for op, s in ops:
+        if op == "raise":
+            if not (ignored(s) and s not in mask):
+                pending.add(s)
+        elif op == "block":
+            mask.add(s)
+        elif op == "unblock":
+            mask.discard(s)
+        else:
+            disp[s] = op
+            if ignored(s):
+                pending.discard(s)
+        died = deliver()
+        if died:
+            return "", 128 + died
+    line = " ".join(f"c{s}={count[s]}" for s in SIGS) + " | " + " ".join(f"p{s}={int(s in pending)}" for s in SIGS)
+    return line + "\n", 0
+
+
+def _program(ops):
+    calls = {
+        "raise": "raise({s});",
+        "block": "sigemptyset(&set); sigaddset(&set, {s}); sigprocmask(SIG_BLOCK, &set, NULL);",
+        "unblock": "sigemptyset(&set); sigaddset(&set, {s}); sigprocmask(SIG_UNBLOCK, &set, NULL);",
+        "ign": "signal({s}, SIG_IGN);",
+        "dfl": "signal({s}, SIG_DFL);",
+        "handle": "signal({s}, h);",
+    }
+    body = "\n        ".join(calls[op].format(s=s) for op, s in ops)
+    fmt = " ".join(f"c{s}=%d" for s in SIGS) + " | " + " ".join(f"p{s}=%d" for s in SIGS)
+    args = ", ".join([f"count[{s}]" for s in SIGS] + [f"sigismember(&pend, {s})" for s in SIGS])
+    return f"""
+    volatile int count[32];
+    void h(int sig) {{ count[sig]++; }}
+    int main(void)
+    {{
+        sigset_t set, pend;
+        {body}
+        sigpending(&pend);
+        printf("{fmt}\\n", {args});
+        return 0;
+    }}
+    """
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(("raise", "block", "unblock", "ign", "dfl", "handle")),
+                          st.sampled_from(SIGS)), max_size=8))
+def test_pending_mask_and_dispositions_of_one_process_follow_posix(ops):
+    stdout, status = _reference(ops)
+    assert outcomes_of(_program(ops)) == {O(stdout, exit_status=status)}
