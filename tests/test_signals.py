@@ -597,9 +597,44 @@ def _program(ops):
     """
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(st.sampled_from(("raise", "block", "unblock", "ign", "dfl", "handle")),
                           st.sampled_from(SIGS)), max_size=8))
 def test_pending_mask_and_dispositions_of_one_process_follow_posix(ops):
     stdout, status = _reference(ops)
     assert outcomes_of(_program(ops)) == {O(stdout, exit_status=status)}
+
+
+def test_a_terminating_default_signal_kills_a_stopped_process_without_sigcont():
+    src = """
+    int s;
+    pid_t c = fork();
+    if (c == 0) { for (;;) pause(); }
+    kill(c, SIGSTOP);
+    waitpid(c, &s, WUNTRACED);
+    kill(c, SIGTERM);
+    waitpid(c, &s, 0);
+    printf("%d\\n", WTERMSIG(s));
+    return 0;
+    """
+    assert stdouts_of(src) == {"15\n"}
+
+
+def test_a_terminating_signal_is_taken_before_a_lower_caught_one():
+    src = """
+    void h(int sig) { write(1, "handler\\n", 8); }
+    int main(void)
+    {
+        sigset_t set;
+        signal(SIGUSR1, h);
+        sigemptyset(&set);
+        sigaddset(&set, SIGUSR1);
+        sigaddset(&set, SIGTERM);
+        sigprocmask(SIG_BLOCK, &set, NULL);
+        raise(SIGUSR1);
+        raise(SIGTERM);
+        sigprocmask(SIG_UNBLOCK, &set, NULL);
+        return 0;
+    }
+    """
+    assert outcomes_of(src) == {O("", exit_status=128 + 15)}

@@ -43,6 +43,7 @@ CONTINUED_REPORT = 0xFFFF
 DEFAULT_IGNORE = frozenset({SIGCHLD, SIGCONT, SIGURG, SIGWINCH})
 DEFAULT_STOP = frozenset({SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU})
 UNCATCHABLE = frozenset({SIGKILL, SIGSTOP})
+CORE_DUMPING = frozenset({3, 4, 5, 6, 7, 8, 11, 24, 25, 31})  # SIGQUIT ILL TRAP ABRT BUS FPE SEGV XCPU XFSZ SYS
 
 
 def bit(sig: int) -> int:
@@ -111,17 +112,27 @@ def catches_any(p: Proc) -> bool:
     return bool(p.handlers) or any(is_caught(d[1]) for d in p.sigdisp)
 
 
+def fatal_at_once(p: Proc, sig: int) -> bool:
+    """Does `sig` end the process as soon as it is sent (the kernel's complete_signal)? SIGKILL, and any
+    unblocked signal whose default action terminates without a core dump: it kills even a stopped process,
+    before any other pending signal is taken."""
+    if sig == SIGKILL:
+        return True
+    return (not p.sigmask & bit(sig) and disposition(p, sig)[0] == SIG_DFL
+            and sig not in DEFAULT_IGNORE | DEFAULT_STOP | CORE_DUMPING)
+
+
 def next_signal(p: Proc) -> int:
-    """The signal the process would take now: SIGKILL first, else the lowest unblocked pending one; 0 if none.
-    A stopped process takes only SIGKILL; a suspended vfork parent or a dying process takes none."""
+    """The signal the process would take now: one that kills at once first, else the lowest unblocked pending
+    one; 0 if none. A stopped process takes only a signal that kills at once; a suspended vfork parent or a
+    dying process takes none."""
     if p.state != RUNNING or p.vfork_child or not p.sigpending or not p.stack:
         return 0
-    if p.sigpending & bit(SIGKILL):
-        return SIGKILL
-    if p.stopped:
-        return 0
     ready = p.sigpending & ~(p.sigmask & BLOCKABLE)
-    if not ready:
+    fatal = [s for s in range(1, NSIG_MODELLED + 1) if ready & bit(s) and fatal_at_once(p, s)]
+    if fatal:
+        return SIGKILL if SIGKILL in fatal else fatal[0]
+    if p.stopped or not ready:
         return 0
     return (ready & -ready).bit_length() - 1
 
