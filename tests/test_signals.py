@@ -638,3 +638,22 @@ def test_a_terminating_signal_is_taken_before_a_lower_caught_one():
     }
     """
     assert outcomes_of(src) == {O("", exit_status=128 + 15)}
+
+
+def test_a_long_sleep_whose_result_is_unused_may_be_interrupted_by_a_handler():
+    src = """
+    volatile sig_atomic_t got;
+    void h(int sig) { got = 1; }
+    int main(void)
+    {
+        pid_t parent = getpid();
+        signal(SIGUSR1, h);
+        pid_t c = fork();
+        if (c == 0) { kill(parent, SIGUSR1); _exit(0); }
+        sleep(100);
+        waitpid(c, NULL, 0);
+        printf("%d\\n", got);
+        return 0;
+    }
+    """
+    assert stdouts_of(src) == {"1\n"}

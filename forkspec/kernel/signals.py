@@ -279,12 +279,13 @@ class SignalCalls:
         if not (isinstance(ins, ir.Builtin) and ins.name in ("sleep", "usleep") and is_caught(disposition(self.p, sig)[0])):
             return ("",)
         n = self.eval(ins.args[0])
-        if not isinstance(n, int) or n <= 0:
-            return ("",)
+        if not isinstance(n, int) or n <= 0 or ins.dst is None or ins.dst not in self.func.live_out[self.pc]:
+            return ("",)  # an unused result: interrupted or not, the process goes on the same way
         if ins.name == "usleep":
             return ("", "interrupt:-1")
         if n > 10:
-            raise ModelError("a handler interrupting sleep(n) with n > 10 is not modelled (sleep would return any of 1..n)")
+            raise ModelError("a handler interrupting sleep(n) with n > 10 whose result is used is not modelled "
+                             "(sleep would return any of 1..n)")
         return ("",) + tuple(f"interrupt:{k}" for k in range(1, n + 1))
 
     def deliver(self, sig: int, choice: str = "") -> None:
@@ -552,9 +553,6 @@ class SignalCalls:
         self.p = self.p._replace(sid=self.pid, pgid=self.pid)
         self.events.append(Event("setsid", self.pid))
         return self.pid
-
-    def _b_getsid(self, ins, choice, preview=False):
-        raise ModelError("getsid is not modelled: the session the program starts in has no id in the model")
 
     # ------------------------------------------------------------ builtins: prctl
 
