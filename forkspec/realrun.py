@@ -229,6 +229,12 @@ def compile_spec(source: Path, workdir: Path, perturb: bool = True) -> Path:
     workdir.mkdir(parents=True, exist_ok=True)
     exe = workdir / (source.stem or "spec")
     flags = [*CFLAGS] + ([] if perturb else ["-DFORKSPEC_NO_PERTURB"])
+    cached = _cached_executable(cc, flags, source)
+    if cached is not None and cached.is_file():
+        shutil.copy2(cached, exe)  # the same source, header and flags were compiled before
+        _compile_images(source, exe, perturb)
+        _launcher(workdir)
+        return exe
     cmd = [cc, *flags, "-include", str(RT_HEADER), str(source), "-o", str(exe)]
     try:
         done = subprocess.run(
@@ -239,6 +245,8 @@ def compile_spec(source: Path, workdir: Path, perturb: bool = True) -> Path:
         raise RealRunError(f"cannot compile {source}: the compiler took more than {COMPILE_TIMEOUT:g}s")
     if done.returncode != 0:
         raise _compile_error(source, done.stderr)
+    if cached is not None:
+        _keep(exe, cached)
     _compile_images(source, exe, perturb)
     _launcher(workdir)  # build it now, so run_once does not pay for it
     return exe
@@ -270,11 +278,32 @@ def _compile_images(source: Path, exe: Path, perturb: bool) -> None:
             todo.append(child)
 
 
+def _cached_executable(cc: str, flags: list[str], source: Path) -> Path | None:
+    """Where an executable of exactly this source, runtime header, compiler and flags is kept
+    between compilations (the temp directory), or None if it cannot be named."""
+    try:
+        key = b"\0".join([cc.encode(), " ".join(flags).encode(), RT_HEADER.read_bytes(), source.read_bytes()])
+    except OSError:
+        return None
+    return Path(tempfile.gettempdir()) / f".forkspec-exe-{hashlib.sha256(key).hexdigest()[:20]}"
+
+
+def _keep(exe: Path, target: Path) -> None:
+    """Copy a fresh executable to the cache, atomically (concurrent compilers agree); best effort."""
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=target.name + ".", dir=target.parent)
+        os.close(fd)
+        shutil.copy2(exe, tmp)
+        os.replace(tmp, target)
+    except OSError:
+        pass
+
+
 _launchers: dict[Path, Path] = {}
 
 
 def _launcher(directory: Path) -> Path:
-    """The launcher executable, compiled once into ``directory`` (or a temp dir if that fails)."""
+    """The launcher executable, compiled once into the temp directory (or ``directory`` if that fails)."""
     directory = Path(directory).resolve()
     cached = _launchers.get(directory)
     if cached is not None and cached.is_file():
@@ -284,11 +313,14 @@ def _launcher(directory: Path) -> Path:
     digest = hashlib.sha256(text + b"\0" + cc.encode()).hexdigest()[:12]
     name = f".forkspec-launcher-{digest}"
     last_error = ""
-    for where in (directory, Path(tempfile.gettempdir())):
+    places = (directory, Path(tempfile.gettempdir()))
+    for where in places:  # one already built, here or in the temp directory, will do
         target = where / name
         if target.is_file() and os.access(target, os.X_OK):
             _launchers[directory] = target
             return target
+    for where in reversed(places):  # built in the temp directory, it serves every later run
+        target = where / name
         try:
             fd, tmp = tempfile.mkstemp(prefix=name + ".", dir=where)
         except OSError as exc:

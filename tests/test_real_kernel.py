@@ -25,9 +25,16 @@ pytestmark = pytest.mark.skipif(realrun.compiler() is None, reason="no C compile
 
 def runnable(path: Path) -> bool:
     """Not on a broken kernel, not a program that never ends, not a process limit the real run
-    does not have (RLIMIT_NPROC does not bind root)."""
-    h = load_spec(path).header
-    return not h.inject and "no-deadlock" not in h.violates and h.max_procs is None
+    does not have (RLIMIT_NPROC does not bind root), not a kill of fork's unchecked -1."""
+    spec = load_spec(path)
+    h = spec.header
+    return (not h.inject and "no-deadlock" not in h.violates and h.max_procs is None
+            and not (h.fork_can_fail and _signals(spec.program)))
+
+
+def _signals(program) -> bool:
+    """Does the program call kill()? With fork-can-fail its model kills "-1", which a real run must not try."""
+    return any(getattr(ins, "name", None) == "kill" for f in program.functions for ins in f.body)
 
 
 CASES = [p for p in SPECS if runnable(p)]

@@ -324,6 +324,8 @@ class Lowerer:
         raise self.unsupported(f"type {type(node).__name__}", where, "int, long, unsigned, char, pid_t, pointers, arrays")
 
     def _base_type(self, node, where) -> CType:
+        if isinstance(node, c_ast.Struct) and node.name == "sigaction" and node.decls is None:
+            return ct.SIGACTION
         if isinstance(node, c_ast.IdentifierType):
             names = [n for n in node.names if n not in ("signed", "const", "volatile")]
             unsigned = "unsigned" in node.names
@@ -735,7 +737,7 @@ class Lowerer:
                 self._effect(e)
             return self._expr(node.exprs[-1])
         if isinstance(node, c_ast.StructRef):
-            return self._field(node), ct.LONG
+            return self._struct_ref(node)
         if isinstance(node, c_ast.CompoundLiteral):
             raise self.unsupported("compound literal", node)
         raise self.unsupported(f"expression {type(node).__name__}", node)
@@ -833,6 +835,20 @@ class Lowerer:
             return ir.UnOp("~", e), t if t.kind == "int" and t.bits >= 32 else ct.INT
         raise self.unsupported(f"unary operator {op}", node)
 
+    def _struct_ref(self, node: c_ast.StructRef) -> tuple[ir.Expr, CType]:
+        """A member of one of the library structs the subset knows: struct sigaction or struct flock."""
+        if self._struct_tag(node) == "sigaction":
+            return self._member(node)
+        return self._field(node), ct.LONG
+
+    def _struct_tag(self, node: c_ast.StructRef) -> str:
+        if not isinstance(node.name, c_ast.ID):
+            return ""
+        ctype = self._lookup(node.name.name, node.name).ctype
+        if node.type == "->":
+            ctype = ctype.elem if ctype.kind == "ptr" and ctype.elem is not None else ct.INT
+        return ctype.tag
+
     def _field(self, node: c_ast.StructRef) -> ir.Expr:
         """`fl.l_type` or `p->l_type` of a struct flock: the field's cell."""
         field = node.field.name
@@ -900,8 +916,23 @@ class Lowerer:
         if isinstance(node, c_ast.Cast):
             return self._lvalue(node.expr)
         if isinstance(node, c_ast.StructRef):
-            return self._field(node), ct.LONG
+            return self._struct_ref(node)
         raise self.unsupported(f"assignment to {type(node).__name__}", node)
+
+    def _member(self, node: c_ast.StructRef) -> tuple[ir.Expr, CType]:
+        """`sa.sa_flags`, `psa->sa_handler`: a cell of the one library struct the subset knows."""
+        if node.type == ".":
+            where, target = self._lvalue(node.name)
+            base = ir.AddrOf(where) if isinstance(where, ir.Cell) else getattr(where, "addr", None)
+        else:
+            base, btype = self._expr(node.name)
+            target = btype.elem if btype.kind == "ptr" else None
+        field = node.field.name
+        if target is None or target.tag != "sigaction" or field not in ct.SIGACTION_FIELDS:
+            raise self.unsupported(f"member '{field}'", node, "the members of struct sigaction: "
+                                   + ", ".join(ct.SIGACTION_FIELDS))
+        index, ftype = ct.SIGACTION_FIELDS[field]
+        return ir.Deref(ir.BinOp("+", base, ir.Const(index * ir.CELL))), ftype
 
     def _store(self, target: ir.Expr, ttype: CType, value: ir.Expr, loc, node) -> None:
         if isinstance(target, ir.StrIndex):

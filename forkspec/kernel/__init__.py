@@ -11,6 +11,7 @@ from typing import NamedTuple
 from forkspec import ir
 from forkspec.kernel import stdio
 from forkspec.kernel.events import Event
+from forkspec.kernel.signals import next_signal
 from forkspec.kernel.state import (
     FIRST_PID, INIT_PID, PTE_WRITE, RUNNING, ZOMBIE, Proc, State, shell_status,
 )
@@ -62,6 +63,10 @@ class Kernel:
         for p in state.procs:
             if p.state == ZOMBIE or p.vfork_child:
                 continue
+            if p.sigpending:
+                out.extend(self.signal_successors(state, p))
+            if p.stopped:
+                continue
             for thread in schedulable(p):
                 if thread is None and not p.pending and _blocked_in_wait(self.program, state, p):
                     continue
@@ -76,6 +81,21 @@ class Kernel:
                     if self.config.eager_reap:
                         action, nxt = reap_orphans(action, nxt)
                     out.append((action, nxt))
+        return out
+
+    def signal_successors(self, state: State, p: Proc) -> list[tuple[Action, State]]:
+        """The target's step that takes its next pending signal (one per way a handler can interrupt)."""
+        sig = next_signal(p)
+        if not sig:
+            return []
+        out = []
+        for choice in Exec(self.program, self.config, state, p.pid).delivery_choices(sig):
+            x = Exec(self.program, self.config, state, p.pid)
+            action = x.signal_step(sig, choice)
+            nxt = x.result()
+            if self.config.eager_reap:
+                action, nxt = reap_orphans(action, nxt)
+            out.append((action, nxt))
         return out
 
     @staticmethod

@@ -36,5 +36,5 @@ class Event:
 EVENT_ATTRIBUTES = frozenset(
     {"kind", "pid", "child", "fd", "data", "vpn", "old", "new", "status", "reaper", "parent",
      "handler", "expected", "remaining", "line", "text", "others", "private", "errno", "signal",
-     "what", "owner", "forked"}
+     "what", "owner", "forked", "target"}
 )

@@ -23,6 +23,7 @@ from forkspec import ir
 from forkspec.errors import ModelError, Span, UnsupportedError
 from forkspec.kernel import stdio
 from forkspec.kernel.events import Event
+from forkspec.kernel.signals import SIG_IGN
 
 EXEC_CALLS = frozenset({"execl", "execlp", "execv", "execvp", "execve", "__echo"})  # visible steps
 BUILTIN_IMAGES = ("true", "false", "echo")
@@ -196,7 +197,12 @@ class ExecCalls:
         self.out = stdio.stdout_stream("tty" if on_tty else "file")
         self.err = stdio.stderr_stream()
         self.atexit, self.exit_plan, self.pending = [], None, []
-        self.p = self.p._replace(image=index, argv=tuple(argv), mmap_next=0)
+        # One thread runs the new image; caught signals return to SIG_DFL, ignored ones stay
+        # ignored, and every sa_flags/sa_mask is cleared (the kernel's flush_signal_handlers).
+        self.thread, self.multi = None, False
+        self.p = self.p._replace(
+            image=index, argv=tuple(argv), mmap_next=0, threads=(), main_state="", atfork=(), heap=(),
+            vfork_depth=0, handlers=(), sigdisp=tuple((s, h, 0, 0) for s, h, _, _ in self.p.sigdisp if h == SIG_IGN))
         self.program = program
         self.events.append(Event("exec", self.pid, text=path))
         self.func, self.stack_rest = None, []

@@ -105,6 +105,16 @@ class Proc(NamedTuple):
     atfork: tuple = ()  # pthread_atfork registrations: (prepare, parent, child) function indices, -1 for NULL
     heap: tuple = ()  # live malloc blocks: (first page number, pages)
     vfork_depth: int = 0  # a vfork child: call depth of the function that called vfork
+    # signals, stops, process groups (see kernel/signals.py)
+    sigdisp: tuple = ()  # (sig, handler, flags, mask) for each signal whose disposition is not the default
+    sigpending: int = 0  # bit n: signal n is pending
+    sigmask: int = 0  # bit n: signal n is blocked
+    stopped: int = 0  # the signal that stopped the process, or 0
+    report: int = 0  # a stop (sig<<8|0x7f) or continue (0xffff) report its parent has not waited for yet
+    handlers: tuple = ()  # running signal handlers, innermost last: (stack depth, saved writes, saved mask)
+    sid: int = 0  # session id (0: the session the program was started in)
+    subreaper: bool = False  # PR_SET_CHILD_SUBREAPER
+    pdeathsig: int = 0  # PR_SET_PDEATHSIG
 
 
 THREAD_RUNNING, THREAD_EXITED, THREAD_STUCK = "running", "exited", "stuck"

@@ -22,6 +22,8 @@ from forkspec.kernel.memory import MemoryCalls, fork_marks_cow
 from forkspec.kernel.printf import format_printf, printf_pieces
 from forkspec.kernel.threads import PUSHED, ThreadCalls
 from forkspec.kernel.vfork import VforkRules
+from forkspec.kernel.signals import SignalCalls, catches_any, disposition, fork_child, is_caught
+from forkspec.kernel.signals import SIGNAL_VISIBLE_CALLS, uses_process_groups
 from forkspec.kernel.state import (
     EXITING, FIRST_PID, INIT_PID, IOFBF, IOLBF, IONBF, PTE_COW, PTE_SHARED, PTE_WRITE, RUNNING, ZOMBIE,
     Activation, Proc, State, Stream,
@@ -30,6 +32,8 @@ from forkspec.kernel.state import (
 SIGABRT, SIGSEGV, SIGFPE = 6, 11, 8
 ECHILD, EAGAIN, EINVAL, EBADF = 10, 11, 22, 9
 WNOHANG = 1
+WAITPID_OPTIONS = 1 | 2 | 8  # WNOHANG | WUNTRACED | WCONTINUED: wait4 takes no other (WNOWAIT is waitid's)
+INT_MIN = -(2**31)
 
 STRERROR = {
     0: "Success", 1: "Operation not permitted", 2: "No such file or directory", 3: "No such process",
@@ -85,7 +89,7 @@ class _Died(Exception):
         self.why = why
 
 
-class Exec(FdCalls, ExecCalls, ThreadCalls, MemoryCalls, VforkRules):
+class Exec(FdCalls, ExecCalls, ThreadCalls, MemoryCalls, VforkRules, SignalCalls):
     """Scratch space for running one process (one of its threads) of one state."""
 
     def __init__(self, program: ir.Program, config: Config, state: State, pid: int, thread: int | None = None):
@@ -185,7 +189,7 @@ class Exec(FdCalls, ExecCalls, ThreadCalls, MemoryCalls, VforkRules):
 
     def enabled(self) -> bool:
         """Can this process take a step now? (Blocked in wait, suspended by vfork, or gone: no.)"""
-        if not self.alive or self.p.vfork_child:
+        if not self.alive or self.p.vfork_child or self.p.stopped:
             return False
         if self.pending or self.p.state == EXITING:
             return True
@@ -196,8 +200,10 @@ class Exec(FdCalls, ExecCalls, ThreadCalls, MemoryCalls, VforkRules):
             if ins.name == "pause":
                 return False
             pid_arg, options = (-1, 0) if ins.name == "wait" else (self.eval(ins.args[0]), self.eval(ins.args[2]))
+            if options & ~WAITPID_OPTIONS or pid_arg == INT_MIN:
+                return True
             kids = self.wait_candidates(pid_arg)
-            return not kids or any(k.state == ZOMBIE for k in kids) or bool(options & WNOHANG)
+            return not kids or any(self.wait_reportable(k, options) for k in kids) or bool(options & WNOHANG)
         if isinstance(ins, ir.Builtin) and ins.name in BLOCKING_FD_CALLS:
             return self.fd_call_ready(ins)
         return True
@@ -210,10 +216,13 @@ class Exec(FdCalls, ExecCalls, ThreadCalls, MemoryCalls, VforkRules):
         answer: a zombie stays a zombie until its parent reaps it, and only this
         process adds children. Such a wait commutes with every other step, so it may
         run as a local step. A younger zombie is not enough: an older running child
-        could exit first and be the one reaped. (Process groups are fixed in this
-        model; a `setpgid` would end this argument.)
+        could exit first and be the one reaped. A stop or continue report can change,
+        so it settles nothing. In a program that calls `setpgid`/`setsid` a child can
+        join or leave a group, so a wait for a group (pid 0 or < -1) is never settled.
         """
         pid_arg = -1 if ins.name == "wait" else self.eval(ins.args[0])
+        if (pid_arg == 0 or INT_MIN < pid_arg < -1) and uses_process_groups(self.program):
+            return False
         kids = self.wait_candidates(pid_arg)
         return not kids or kids[0].state == ZOMBIE
 
@@ -230,6 +239,8 @@ class Exec(FdCalls, ExecCalls, ThreadCalls, MemoryCalls, VforkRules):
         """Would the next instruction be seen by (or depend on) another process?"""
         if self.pending or not self.alive or self.func is None or self.halted:
             return True
+        if self.p.stopped or catches_any(self.p):
+            return True  # a handler may interrupt this process between any two instructions
         ins = self.instr()
         if self.multi and (isinstance(ins, ir.Builtin) or threads.touches_shared(self.func, ins)):
             return True  # another thread shares the memory, the stdio buffers and the atexit list
@@ -237,7 +248,9 @@ class Exec(FdCalls, ExecCalls, ThreadCalls, MemoryCalls, VforkRules):
             name = ins.name
             if name in ("wait", "waitpid"):
                 return not self.wait_is_settled(ins)
-            if name in VISIBLE_CALLS or name in EXEC_CALLS:
+            if name in VISIBLE_CALLS or name in EXEC_CALLS or name in SIGNAL_VISIBLE_CALLS:
+                return True
+            if name in ("getpgrp", "getpgid") and uses_process_groups(self.program):
                 return True
             if name in FD_CALLS:
                 return self.fd_call_visible(ins)
@@ -338,13 +351,20 @@ class Exec(FdCalls, ExecCalls, ThreadCalls, MemoryCalls, VforkRules):
         elif isinstance(ins, ir.Jump):
             self.pc = ins.target
         elif isinstance(ins, ir.Builtin):
+            if self.p.handlers:
+                self.check_signal_safety(ins)
+            n_events = len(self.events)
             result = getattr(self, "_b_" + ins.name)(ins, choice)
             if not self.alive or self.func is None or result is PUSHED:
                 return
             if ins.dst is not None and result is not None:
                 self.temps[ins.dst] = result
             self.pc = pc + 1
+            if self.p.sigpending:
+                self.after_system_call(ins, n_events)
         elif isinstance(ins, ir.Call):
+            if self.p.handlers:
+                self.check_signal_safety(ins)
             self.call(ins)
             return
         elif isinstance(ins, ir.Return):
@@ -362,6 +382,8 @@ class Exec(FdCalls, ExecCalls, ThreadCalls, MemoryCalls, VforkRules):
         else:
             raise TypeError(ins)
         self.kill_dead(pc)
+        if self.deliver_due:
+            self.deliver_now()
 
     def kill_dead(self, pc: int) -> None:
         live = self.func.live_out[pc]
@@ -424,6 +446,8 @@ class Exec(FdCalls, ExecCalls, ThreadCalls, MemoryCalls, VforkRules):
             top.func, self.program.functions[top.func], top.pc, top.base, list(top.temps), top.ret)
         if ret is not None:
             self.temps[ret] = value if value is not None else 0
+        if self.p.handlers:
+            self.after_return()
 
     # ------------------------------------------------------------ memory
 
@@ -619,10 +643,8 @@ class Exec(FdCalls, ExecCalls, ThreadCalls, MemoryCalls, VforkRules):
         self.func = None
         self.events.append(Event("exit", self.pid, status=word))
         if "no-reparent" not in self.config.inject:
-            for pid, q in list(self.procs.items()):
-                if q.ppid == self.pid:
-                    self.procs[pid] = q._replace(ppid=INIT_PID)
-                    self.events.append(Event("reparent", pid, parent=INIT_PID, old=self.pid))
+            self.reparent_children()
+        self.after_exit()
 
     # ------------------------------------------------------------ builtins: processes
 
@@ -662,6 +684,7 @@ class Exec(FdCalls, ExecCalls, ThreadCalls, MemoryCalls, VforkRules):
             vfork_child=0, vfork_parent=self.pid if vfork else 0, mmap_next=self.p.mmap_next,
             fds=self.fd_table(), image=self.p.image, argv=self.p.argv,
             tid=self.own_index(), atfork=self.p.atfork, heap=self.p.heap, vfork_depth=len(self.stack_rest) if vfork else 0)
+        self.procs[child] = fork_child(self.p, self.procs[child])
         if vfork:
             self.p = self.p._replace(vfork_child=child)
         self.refcounts = None
@@ -704,7 +727,16 @@ class Exec(FdCalls, ExecCalls, ThreadCalls, MemoryCalls, VforkRules):
     _b__Exit = _b__exit
 
     def _b_abort(self, ins, choice, preview=False):
-        """abort(3): killed by SIGABRT; unflushed stdio is lost."""
+        """abort(3): killed by SIGABRT, which it unblocks; unflushed stdio is lost. A SIGABRT handler
+        runs first (with the disposition already reset to SIG_DFL), and abort kills when it returns."""
+        self.p = self.p._replace(sigmask=self.p.sigmask & ~(1 << SIGABRT))
+        handler, flags, mask = disposition(self.p, SIGABRT)
+        if is_caught(handler):
+            self.set_action(SIGABRT, 0, 0, 0)
+            self.abort_handler = (handler, flags, mask)  # run once abort's step is over; it returns to abort
+            self.deliver_due = True
+            return None
+        self.events.append(Event("killed", self.pid, signal=SIGABRT, text="abort()"))
         self.terminate(SIGABRT)
 
     def _b_assert(self, ins, choice, preview=False):
@@ -761,8 +793,14 @@ class Exec(FdCalls, ExecCalls, ThreadCalls, MemoryCalls, VforkRules):
         return self.do_wait(self.eval(ins.args[0]), self.eval(ins.args[1]), self.eval(ins.args[2]))
 
     def do_wait(self, pid_arg: int, status_ptr, options: int) -> int:
-        if options & ~(WNOHANG | 2 | 8 | 0x1000000):
+        """wait4(2): EINVAL for options other than WNOHANG|WUNTRACED|WCONTINUED, ESRCH for INT_MIN;
+        the first matching child (oldest first) that has exited, or with WUNTRACED/WCONTINUED has a
+        stop/continue report, is reported (a report once)."""
+        if options & ~WAITPID_OPTIONS:
             self.set_errno(EINVAL)
+            return -1
+        if pid_arg == INT_MIN:
+            self.set_errno(3)
             return -1
         kids = self.wait_candidates(pid_arg)
         if not kids:
@@ -776,6 +814,12 @@ class Exec(FdCalls, ExecCalls, ThreadCalls, MemoryCalls, VforkRules):
                 if status_ptr:
                     self.store(status_ptr, k.status)
                 self.events.append(Event("reap", self.pid, child=k.pid, status=k.status))
+                return k.pid
+            if self.wait_reportable(k, options):
+                self.procs[k.pid] = k._replace(report=0)
+                if status_ptr:
+                    self.store(status_ptr, k.report)
+                self.events.append(Event("wait_report", self.pid, child=k.pid, status=k.report))
                 return k.pid
         return 0  # WNOHANG: children exist, none has changed state
 

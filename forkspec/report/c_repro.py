@@ -25,7 +25,7 @@ the trace's last state; for a deadlock trace they are released instead and
 really block. A fork the trace makes fail returns -1/EAGAIN without calling the
 kernel (the only simulated result).
 
-Refused (exit 2, with the reason): traces on a deliberately broken kernel
+Refused (exit 2, with the reason): traces with a signal step, traces on a deliberately broken kernel
 (`inject:`), and steps the gates cannot order: one that begins with a
 shared-memory access by a process other than the one before it, one that
 continues a libc call's output after another process moved in between, and
@@ -130,6 +130,10 @@ def _parent_waited_since(trace: Trace, k: int, pid: int, state) -> str:
     return ""
 
 
+# Steps a gate cannot order: a signal's delivery is the kernel's choice, not a call the program makes.
+_SIGNAL_EVENTS = frozenset({"signal_sent", "handler_call", "stopped", "continued", "autoreap"})
+
+
 def schedule(program: ir.Program, config, trace: Trace):
     """Replay the trace with the recorder: processes with their gated calls, and segments."""
     if config.inject:
@@ -151,6 +155,9 @@ def schedule(program: ir.Program, config, trace: Trace):
         if action.pid == INIT_PID:
             raise ReproUnsupported(f"{_where(k, action, names)} is init reaping a process, a step the real kernel "
                                    "takes on its own; trace without --no-reduction")
+        if any(e.kind in _SIGNAL_EVENTS for e in action.events):
+            raise ReproUnsupported(f"{_where(k, action, names)} sends, stops or handles a signal; signal delivery "
+                                   "cannot be gated, so the real kernel cannot be forced through this trace")
         x = _Recorder(program, config, state, action.pid)
         x.hits, x.first = [], None
         continuing = bool(find(state, action.pid).pending)

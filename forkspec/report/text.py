@@ -35,6 +35,8 @@ def steps(n: int) -> str:
 
 def decode_status(word: int) -> str:
     sig = word & 0x7F
+    if word == 0xFFFF:
+        return "continued"
     if sig == 0:
         return f"exited {(word >> 8) & 0xFF}"
     if sig == 0x7F:
@@ -62,7 +64,7 @@ def describe_event(e, names: dict[int, str]) -> str:
     if k == "reap":
         return f"reaped {n(e.child)} ({decode_status(e.status)})"
     if k == "reparent":
-        return f"{n(e.pid)} reparented to init"
+        return f"{n(e.pid)} reparented to {'init' if e.parent == INIT_PID else n(e.parent)}"
     if k == "atexit_call":
         extra = "" if e.handler == e.expected else f" (expected {e.expected or 'none'})"
         return f"atexit handler {e.handler}(){extra}"
@@ -76,7 +78,7 @@ def describe_event(e, names: dict[int, str]) -> str:
         return "wait: no child to wait for (ECHILD)"
     if k in FD_EVENTS:
         return FD_EVENTS[k](e)
-    return e.attrs.get("text") or k
+    return describe_signal_event(e, n) or e.attrs.get("text") or k
 
 
 # File descriptor and exec events, in words.
@@ -93,6 +95,27 @@ FD_EVENTS = {
     "exec_failed": lambda e: f"exec {e.text!r} failed (ENOENT)",
     "exec_discards": lambda e: f"exec discards unflushed {c_string(e.data)}",
 }
+
+
+def describe_signal_event(e, n) -> str | None:
+    """Signals, stops, wait reports, process groups (kernel/signals.py)."""
+    from forkspec.kernel.signals import name
+
+    k = e.kind
+    texts = {
+        "signal_sent": lambda: f"{name(e.signal)} sent to {n(e.target)}",
+        "stopped": lambda: f"stopped by {name(e.signal)}",
+        "continued": lambda: f"continued by {name(e.signal)}",
+        "handler_call": lambda: f"{name(e.signal)}: handler {e.handler}() runs",
+        "handler_return": lambda: f"handler of {name(e.signal)} returns",
+        "unsafe_call": lambda: f"{e.text}() called in the handler of {name(e.signal)}: not async-signal-safe",
+        "autoreap": lambda: f"{n(e.child)} reaped by the kernel (SIGCHLD ignored or SA_NOCLDWAIT)",
+        "wait_report": lambda: f"wait reports {n(e.child)} {decode_status(e.status)}",
+        "sigaction": lambda: f"disposition of {name(e.signal)} set",
+        "setpgid": lambda: f"{n(e.target)} moved to process group {e.child}",
+        "setsid": lambda: "new session",
+    }
+    return texts[k]() if k in texts else None
 
 
 def changes(action, names: dict[int, str]) -> str:
