@@ -1,7 +1,8 @@
 """The model against the real kernel: what a compiled spec really prints must be allowed.
 
-Every spec (except those run on a deliberately broken kernel, and those whose model
-says they never terminate) is compiled with the machine's `cc` and run repeatedly
+Every spec (except those run on a deliberately broken kernel, those whose model
+says they never terminate, and those whose forks may fail and that call kill, whose
+model signals "-1") is compiled with the machine's `cc` and run repeatedly
 with stdout to a file, a terminal and a pipe, each run perturbed (pauses at fork,
 output, exit and wait points; one CPU or all); each observed outcome must be in
 `forkspec outcomes`. The test asserts only that what ran is allowed, never that a

@@ -657,3 +657,48 @@ def test_a_long_sleep_whose_result_is_unused_may_be_interrupted_by_a_handler():
     }
     """
     assert stdouts_of(src) == {"1\n"}
+
+
+# --------------------------------------------------------------------------- alarm (59, 72)
+
+
+def test_an_alarm_that_expires_delivers_sigalrm_whose_default_action_terminates():
+    src = """
+    alarm(1);
+    pause();
+    printf("never\\n");
+    return 0;
+    """
+    assert outcomes_of(src) == {O("", exit_status=128 + 14)}
+
+
+def test_an_alarm_interrupts_a_blocking_wait_with_eintr_when_caught_without_sa_restart():
+    src = """
+    void h(int sig) { }
+    int main(void)
+    {
+        struct sigaction sa;
+        sa.sa_handler = h;
+        sigemptyset(&sa.sa_mask);
+        sa.sa_flags = 0;
+        sigaction(SIGALRM, &sa, NULL);
+        pid_t c = fork();
+        if (c == 0) { sleep(5); _exit(0); }
+        alarm(1);
+        int r = wait(NULL);
+        printf("%d %d\\n", r == c, r == -1 && errno == EINTR);
+        if (r == -1) wait(NULL);
+        return 0;
+    }
+    """
+    assert stdouts_of(src) == {"1 0\n", "0 1\n"}
+
+
+def test_alarm_returns_what_is_left_of_the_previous_one_any_of_1_to_n():
+    src = """
+    signal(SIGALRM, SIG_IGN);
+    alarm(3);
+    printf("%d\\n", alarm(0));
+    return 0;
+    """
+    assert stdouts_of(src) == {"0\n", "1\n", "2\n", "3\n"}

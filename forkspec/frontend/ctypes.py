@@ -115,7 +115,7 @@ BUILTINS: dict[str, tuple[int, int]] = {
     "kill": (2, 2), "raise": (1, 1), "signal": (2, 2), "sigaction": (3, 3), "sigprocmask": (3, 3),
     "sigemptyset": (1, 1), "sigfillset": (1, 1), "sigaddset": (2, 2), "sigdelset": (2, 2),
     "sigismember": (2, 2), "sigpending": (1, 1), "setpgid": (2, 2), "getpgid": (1, 1), "setsid": (0, 0),
-    "prctl": (2, 5),
+    "prctl": (2, 5), "alarm": (1, 1),
 }
 
 # Builtins whose argument at this index is a buffer they fill: the char array's address is passed.

@@ -65,6 +65,10 @@ class Kernel:
                 continue
             if p.sigpending:
                 out.extend(self.signal_successors(state, p))
+            if p.alarm:
+                x = Exec(self.program, self.config, state, p.pid)
+                action = x.alarm_step()
+                out.append((action, x.result()))
             if p.stopped:
                 continue
             for thread in schedulable(p):

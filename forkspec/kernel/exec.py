@@ -176,7 +176,7 @@ class ExecCalls:
     def replace_image(self, index: int, program: ir.Program, path: str, argv: list[str]) -> None:
         """execve's point of no return: a vfork parent resumes, FD_CLOEXEC fds close, and
         the process starts the new image's main with fresh memory and stdio."""
-        self.release_vfork_parent()
+        self.vfork_release_for_exec()
         for fd in sorted(fd for fd, (_, cloexec) in self.fds.items() if cloexec):
             self.close_fd(fd)
         if self.out.buf or self.err.buf:

@@ -66,14 +66,14 @@ ASYNC_SIGNAL_SAFE = frozenset({
 # Calls that change how another process's signal or exit affects the caller (or affect another
 # process): a step of their own, never merged with the local steps around them.
 SIGNAL_VISIBLE_CALLS = frozenset({
-    "kill", "raise", "signal", "sigaction", "sigprocmask", "setpgid", "setsid", "prctl", "sigpending",
+    "kill", "raise", "signal", "sigaction", "sigprocmask", "setpgid", "setsid", "prctl", "sigpending", "alarm",
 })
 
 # Calls that always enter the kernel (a stdio call does only when it writes).
 SYSTEM_CALLS = frozenset({
     "fork", "vfork", "getpid", "getppid", "getpgrp", "getpgid", "setpgid", "setsid", "write", "wait", "waitpid",
     "kill", "raise", "signal", "sigaction", "sigprocmask", "sigpending", "pause", "sleep", "usleep", "prctl",
-    "mmap", "sched_yield", "read", "close", "dup", "dup2", "pipe", "open", "lseek",
+    "mmap", "sched_yield", "alarm", "read", "close", "dup", "dup2", "pipe", "open", "lseek",
 })
 
 
@@ -252,6 +252,8 @@ class SignalCalls:
     def after_exit(self) -> None:
         """The exiting process's parent is told; if it ignores SIGCHLD the kernel reaps at once."""
         z = self.procs[self.pid]
+        if z.alarm:
+            z = self.procs[self.pid] = z._replace(alarm=0)  # its timer dies with it
         if self.notify_parent(z):
             self.autoreap(z)
 
@@ -553,6 +555,36 @@ class SignalCalls:
         self.p = self.p._replace(sid=self.pid, pgid=self.pid)
         self.events.append(Event("setsid", self.pid))
         return self.pid
+
+    # ------------------------------------------------------------ builtins: alarm
+
+    def alarm_choices(self, ins) -> tuple[str, ...]:
+        """alarm() returns the seconds left of the previous alarm: time is not modelled, so any of 1..n."""
+        old = self.p.alarm
+        if not old or ins.dst is None or ins.dst not in self.func.live_out[self.pc]:
+            return ("",)
+        if old > 64:
+            raise ModelError("alarm() replacing an alarm of more than 64 s whose result is used is not modelled "
+                             "(it would return any of 1..n)")
+        return tuple(f"left:{k}" for k in range(1, old + 1))
+
+    def _b_alarm(self, ins, choice, preview=False):
+        """alarm(2): SIGALRM after n seconds (at any later point: time is not modelled); 0 cancels;
+        returns what was left of the previous alarm (0 if none). Not inherited by fork."""
+        n = self.eval(ins.args[0])
+        old = self.p.alarm
+        self.p = self.p._replace(alarm=max(n, 0))
+        return int(choice.split(":")[1]) if choice.startswith("left:") else old
+
+    def alarm_step(self):
+        """The alarm of this process expires: SIGALRM becomes pending (taken in a later step)."""
+        from forkspec.kernel.step import Action
+
+        self.p = self.p._replace(alarm=0)
+        self.events.append(Event("alarm", self.pid, signal=SIGALRM))
+        self.send(self.pid, SIGALRM)
+        self.deliver_due = False
+        return Action(self.pid, 0, "alarm expires", tuple(self.events), "alarm")
 
     # ------------------------------------------------------------ builtins: prctl
 

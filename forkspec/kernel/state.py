@@ -115,6 +115,7 @@ class Proc(NamedTuple):
     sid: int = 0  # session id (0: the session the program was started in)
     subreaper: bool = False  # PR_SET_CHILD_SUBREAPER
     pdeathsig: int = 0  # PR_SET_PDEATHSIG
+    alarm: int = 0  # seconds the pending alarm() was set for, 0 if none
 
 
 THREAD_RUNNING, THREAD_EXITED, THREAD_STUCK = "running", "exited", "stuck"

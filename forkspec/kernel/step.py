@@ -227,6 +227,10 @@ class Exec(FdCalls, ExecCalls, ThreadCalls, MemoryCalls, VforkRules, SignalCalls
         return not kids or kids[0].state == ZOMBIE
 
     def choices(self) -> tuple[str, ...]:
+        if not self.pending and self.func is not None and self.p.alarm:
+            ins = self.instr()
+            if isinstance(ins, ir.Builtin) and ins.name == "alarm":
+                return self.alarm_choices(ins)
         if not self.pending and self.config.fork_can_fail and self.func is not None:
             ins = self.instr()
             if isinstance(ins, ir.Builtin) and ins.name in ("fork", "vfork"):

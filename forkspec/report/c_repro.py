@@ -131,7 +131,7 @@ def _parent_waited_since(trace: Trace, k: int, pid: int, state) -> str:
 
 
 # Steps a gate cannot order: a signal's delivery is the kernel's choice, not a call the program makes.
-_SIGNAL_EVENTS = frozenset({"signal_sent", "handler_call", "stopped", "continued", "autoreap"})
+_SIGNAL_EVENTS = frozenset({"signal_sent", "handler_call", "stopped", "continued", "autoreap", "alarm"})
 
 
 def schedule(program: ir.Program, config, trace: Trace):

@@ -114,6 +114,7 @@ def describe_signal_event(e, n) -> str | None:
         "sigaction": lambda: f"disposition of {name(e.signal)} set",
         "setpgid": lambda: f"{n(e.target)} moved to process group {e.child}",
         "setsid": lambda: "new session",
+        "alarm": lambda: "alarm expired: SIGALRM pending",
     }
     return texts[k]() if k in texts else None
 
