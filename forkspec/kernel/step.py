@@ -642,8 +642,8 @@ class Exec(FdCalls, ExecCalls, ThreadCalls, MemoryCalls, VforkRules, SignalCalls
         self.refcounts = None
         self.procs[self.pid] = p._replace(
             state=ZOMBIE, status=word, stack=(), ptes=(), out=EMPTY_STREAM, err=EMPTY_STREAM,
-            atexit=(), exit_plan=None, pending=(), vfork_child=0, vfork_parent=0, fds=(), threads=(), main_state="",
-            atfork=(), heap=())
+            atexit=(), exit_plan=None, pending=(), vfork_child=0, vfork_parent=0, fds=())
+        self.procs[self.pid] = self.procs[self.pid]._replace(threads=(), main_state="", atfork=(), heap=())
         self.func = None
         self.events.append(Event("exit", self.pid, status=word))
         if "no-reparent" not in self.config.inject:
@@ -683,12 +683,11 @@ class Exec(FdCalls, ExecCalls, ThreadCalls, MemoryCalls, VforkRules, SignalCalls
         stack = tuple(self.stack_rest) + (Activation(self.fidx, self.pc + 1, self.base, tuple(temps), self.ret),)
         self.procs[child] = Proc(
             pid=child, ppid=self.pid, pgid=self.p.pgid, state=RUNNING, status=0, stack=stack,
-            ptes=tuple((vpn, e[0], e[1]) for vpn, e in sorted(self.ptes.items())) if vfork else self.child_ptes(),
+            ptes=tuple((vpn, e[0], e[1]) for vpn, e in sorted(self.ptes.items())),
             out=self.out, err=self.err, atexit=tuple(self.atexit), exit_plan=self.exit_plan, pending=(),
             vfork_child=0, vfork_parent=self.pid if vfork else 0, mmap_next=self.p.mmap_next,
-            fds=self.fd_table(), image=self.p.image, argv=self.p.argv,
-            tid=self.own_index(), atfork=self.p.atfork, heap=self.p.heap, vfork_depth=len(self.stack_rest) if vfork else 0)
-        self.procs[child] = fork_child(self.p, self.procs[child])
+            fds=self.fd_table(), image=self.p.image, argv=self.p.argv)
+        self.procs[child] = fork_child(self.p, self.fork_inherits(self.procs[child], vfork))
         if vfork:
             self.p = self.p._replace(vfork_child=child)
         self.refcounts = None

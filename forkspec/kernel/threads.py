@@ -147,6 +147,14 @@ class ThreadCalls:
             self.pack()
             self.unpack(self.pid, thread)
 
+    def fork_inherits(self, child, vfork: bool):
+        """What a fork child keeps of threads and memory: only the calling thread (now its
+        only one), the atfork registrations, the malloc blocks; fork's page-table rules
+        (MADV_DONTFORK, MADV_WIPEONFORK) do not apply to vfork, which shares everything."""
+        return child._replace(
+            ptes=child.ptes if vfork else self.child_ptes(), tid=self.own_index(), atfork=self.p.atfork,
+            heap=self.p.heap, vfork_depth=len(self.stack_rest) if vfork else 0)
+
     def own_index(self) -> int:
         return self.p.tid if self.thread is None else self.thread
 
