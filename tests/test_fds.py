@@ -537,7 +537,8 @@ def fd_programs(draw) -> str:
     """A program of open/write/read/lseek/dup/dup2/close/fcntl calls on two files, printing
     every result (and errno on failure), perhaps with a fork whose child runs some of them
     while the parent waits: deterministic, so the model must print exactly what Linux does."""
-    lines = ['setvbuf(stdout, NULL, _IONBF, 0);', 'int f[4] = {-1, -1, -1, -1};', 'char buf[9];', 'long r;']
+    lines = ['setvbuf(stdout, NULL, _IONBF, 0);', 'int f[4] = {-1, -1, -1, -1};', 'char buf[9];', 'long r;',
+             'int p[2];']
     fork_at = draw(st.integers(0, 12))  # beyond the last call: no fork
     end_child = draw(st.integers(1, 4))
     for n in range(draw(st.integers(3, 10))):
@@ -549,8 +550,11 @@ def fd_programs(draw) -> str:
             lines.append("wait(NULL);")
         i, j = draw(st.integers(0, 3)), draw(st.integers(0, 3))
         name = draw(st.sampled_from(['"a"', '"b"']))
-        op = draw(st.sampled_from(["open", "create", "write", "read", "lseek", "dup", "dup2", "close", "setfl"]))
-        if op == "open":
+        op = draw(st.sampled_from(["open", "create", "write", "read", "lseek", "dup", "dup2", "close", "setfl",
+                                   "pipe"]))
+        if op == "pipe":  # non-blocking, so that no read waits for ever in a program of one process
+            call = f"r = pipe2(p, O_NONBLOCK); f[{i}] = p[0]; f[{j}] = p[1]"
+        elif op == "open":
             call = f"f[{i}] = open({name}, {draw(st.sampled_from(FLAGS))})"
         elif op == "create":
             call = f"f[{i}] = open({name}, O_RDWR | O_CREAT{draw(st.sampled_from(['', ' | O_TRUNC', ' | O_APPEND']))}, 0644)"
@@ -594,6 +598,6 @@ def test_fd_programs_with_a_waited_for_child_print_what_linux_prints(source):
     with tempfile.TemporaryDirectory(prefix="forkspec-fds-") as tmp:
         path = Path(tmp) / "prog.c"
         path.write_text(source)
-        model = {o.stdout for o in outcomes_of(source)}
+        model = {(o.stdout, o.exit_status) for o in outcomes_of(source)}
         real = realrun.run_once(realrun.compile_spec(path, Path(tmp) / "build", perturb=False), "file")
-    assert model == {real.stdout}, source
+    assert model == {(real.stdout, real.exit_status)}, source
