@@ -533,7 +533,7 @@ FLAGS = ["O_RDONLY", "O_WRONLY", "O_RDWR", "O_WRONLY | O_APPEND", "O_RDWR | O_AP
 
 
 @st.composite
-def fd_programs(draw) -> str:
+def fd_programs(draw, concurrent: bool = False) -> str:
     """A program of open/write/read/lseek/dup/dup2/close/fcntl calls on two files, printing
     every result (and errno on failure), perhaps with a fork whose child runs some of them
     while the parent waits: deterministic, so the model must print exactly what Linux does."""
@@ -547,7 +547,8 @@ def fd_programs(draw) -> str:
             lines.append("if (pid == 0) {")
         elif n == fork_at + end_child:
             lines.append("_exit(0); }")
-            lines.append("wait(NULL);")
+            if not concurrent:
+                lines.append("wait(NULL);")
         i, j = draw(st.integers(0, 3)), draw(st.integers(0, 3))
         name = draw(st.sampled_from(['"a"', '"b"']))
         op = draw(st.sampled_from(["open", "create", "write", "read", "lseek", "dup", "dup2", "close", "setfl",
@@ -575,8 +576,10 @@ def fd_programs(draw) -> str:
             call = f"r = fcntl(f[{i}], F_SETFL, O_APPEND)"
         target = f"f[{i}]" if call.startswith("f[") else "r"
         lines.append(f'{call}; printf("{op} %ld %d\\n", (long){target}, {target} < 0 ? errno : 0);')
-    if fork_at < len(lines) and "_exit(0); }" not in lines and "if (pid == 0) {" in lines:
-        lines += ["_exit(0); }", "wait(NULL);"]
+    if "_exit(0); }" not in lines and "if (pid == 0) {" in lines:
+        lines += ["_exit(0); }"] + ([] if concurrent else ["wait(NULL);"])
+    if concurrent and "if (pid == 0) {" in lines:
+        lines.append("wait(NULL);")
     body = "\n    ".join(lines)
     return f"""#include <stdio.h>
 #include <errno.h>
@@ -592,7 +595,7 @@ int main(void) {{
 
 
 @pytest.mark.skipif(realrun.compiler() is None, reason="no C compiler (cc/gcc) on this machine")
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(fd_programs())
 def test_fd_programs_with_a_waited_for_child_print_what_linux_prints(source):
     with tempfile.TemporaryDirectory(prefix="forkspec-fds-") as tmp:
@@ -601,3 +604,17 @@ def test_fd_programs_with_a_waited_for_child_print_what_linux_prints(source):
         model = {(o.stdout, o.exit_status) for o in outcomes_of(source)}
         real = realrun.run_once(realrun.compile_spec(path, Path(tmp) / "build", perturb=False), "file")
     assert model == {(real.stdout, real.exit_status)}, source
+
+
+@pytest.mark.skipif(realrun.compiler() is None, reason="no C compiler (cc/gcc) on this machine")
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(fd_programs(concurrent=True))
+def test_fd_programs_with_a_concurrent_child_print_only_what_the_model_allows(source):
+    with tempfile.TemporaryDirectory(prefix="forkspec-fds-") as tmp:
+        path = Path(tmp) / "prog.c"
+        path.write_text(source)
+        model = {(o.stdout, o.exit_status) for o in outcomes_of(source)}
+        exe = realrun.compile_spec(path, Path(tmp) / "build")
+        for i in range(3):
+            real = realrun.run_once(exe, "file", perturb=realrun.perturbation(i))
+            assert (real.stdout, real.exit_status) in model, source
