@@ -460,6 +460,45 @@ def test_flock_is_shared_through_the_description_and_conflicts_through_a_new_ope
     assert stdouts_of(src) == {"0 -1 1\n0\n"}  # the child's unlock released the shared lock
 
 
+def test_converting_a_flock_lock_drops_the_old_lock_first_even_when_the_conversion_fails():
+    src = with_main("""
+    int a = open("f", O_RDWR | O_CREAT, 0644);
+    int b = open("f", O_RDWR);
+    flock(a, LOCK_SH);
+    flock(b, LOCK_SH);
+    int r1 = flock(a, LOCK_EX | LOCK_NB);
+    int e1 = errno;
+    printf("%d %d %d\\n", r1, e1 == EWOULDBLOCK, flock(b, LOCK_EX | LOCK_NB));
+    return 0;
+    """, helpers="")
+    assert stdouts_of(src) == {"-1 1 0\n"}  # as Linux prints: a's shared lock is gone
+
+
+def test_a_waiting_conversion_lets_another_holder_convert_first():
+    src = with_main("""
+    int a = open("f", O_RDWR | O_CREAT, 0644);
+    flock(a, LOCK_SH);
+    if (fork() == 0) {
+        int b = open("f", O_RDWR);
+        flock(b, LOCK_SH);
+        write(1, "child shares\\n", 13);
+        flock(b, LOCK_EX);
+        write(1, "child converted\\n", 16);
+        _exit(0);
+    }
+    flock(a, LOCK_EX);
+    write(1, "parent converted\\n", 17);
+    flock(a, LOCK_UN);
+    wait(NULL);
+    return 0;
+    """, helpers="")
+    outs = stdouts_of(src)
+    # both may wait to convert at once; each gave up its shared lock, so one of them gets through
+    assert "child shares\nparent converted\nchild converted\n" in outs
+    assert "child shares\nchild converted\nparent converted\n" in outs
+    assert verdicts(src)["no-deadlock"] == "holds"
+
+
 def test_a_blocking_flock_against_a_lock_never_released_deadlocks():
     src = with_main("""
     int fd = open("f", O_RDWR | O_CREAT, 0644);

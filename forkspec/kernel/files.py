@@ -68,6 +68,10 @@ def overlaps(s1: int, e1: int, s2: int, e2: int) -> bool:
     return (e2 < 0 or s1 < e2) and (e1 < 0 or s2 < e1)
 
 
+class CallWaits(Exception):
+    """The call has done part of its work and now waits: the process stays at the call."""
+
+
 class FdCalls:
     """System calls on file descriptors, as `_b_<name>` methods of the kernel's Exec."""
 
@@ -196,7 +200,9 @@ class FdCalls:
             e = self.lookup(self.eval(ins.args[0]))
             if op & LOCK_NB or op & LOCK_UN or e is None or e[1].kind != "file":
                 return True
-            return not self.flock_conflict(e[0], e[1], LOCK_EX if op & LOCK_EX else LOCK_SH)
+            want = LOCK_EX if op & LOCK_EX else LOCK_SH
+            converting = e[1].flock not in (0, want)  # the old lock goes first, even if the call then waits
+            return converting or not self.flock_conflict(e[0], e[1], want)
         if name == "fcntl" and len(ins.args) > 2 and self.eval(ins.args[1]) == F_SETLKW:
             req = self.lock_request(self.eval(ins.args[0]), self.eval(ins.args[2]))
             return (not isinstance(req, tuple) or req[2] == F_UNLCK or self.record_conflict(req) is None
@@ -531,7 +537,12 @@ class FdCalls:
         if kind not in (LOCK_SH, LOCK_EX):
             return self.fail(EINVAL)
         if self.flock_conflict(index, d, kind):
-            return self.fail(EAGAIN)  # LOCK_NB; a blocking flock waits (fd_call_ready)
+            # Converting a lock drops the old one first (flock(2): not atomic), so a failed or
+            # waiting conversion holds nothing. A blocking flock then waits (fd_call_ready).
+            self.ofds[index] = d._replace(flock=0)
+            if op & LOCK_NB:
+                return self.fail(EAGAIN)
+            raise CallWaits
         self.ofds[index] = d._replace(flock=kind)
         self.events.append(Event("lock", self.pid, fd=fd, text="LOCK_EX" if kind == LOCK_EX else "LOCK_SH"))
         return 0
