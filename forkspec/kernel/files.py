@@ -36,12 +36,9 @@ F_RDLCK, F_WRLCK, F_UNLCK = 0, 1, 2
 LOCK_SH, LOCK_EX, LOCK_NB, LOCK_UN = 1, 2, 4, 8
 SEEK_SET, SEEK_CUR, SEEK_END = 0, 1, 2
 PIPE_BUF = 4096
-EPERM, ENOENT, EBADF, EAGAIN, EEXIST, EINVAL, EMFILE, ESPIPE, EPIPE, EDEADLK = 1, 2, 9, 11, 17, 22, 24, 29, 32, 35
+ENOENT, EBADF, EAGAIN, EEXIST, EINVAL, EMFILE, ESPIPE, EPIPE, EDEADLK = 2, 9, 11, 17, 22, 24, 29, 32, 35
 SIGPIPE = 13
 MAX_FDS = 1024  # RLIMIT_NOFILE's usual soft limit
-
-# struct flock on x86-64, as cells of the model: l_type, l_whence, l_start, l_len, l_pid
-FLOCK_FIELDS = ("l_type", "l_whence", "l_start", "l_len", "l_pid")
 
 # Calls that only touch the caller's own fd table: local steps.
 LOCAL_FD_CALLS = frozenset({"pipe", "pipe2", "dup"})
@@ -358,7 +355,7 @@ class FdCalls:
         r = self.install(self.free_fd(), self.new_ofd(Ofd("pipe", p, O_RDONLY | (flags & O_NONBLOCK))), cloexec)
         w = self.install(self.free_fd(), self.new_ofd(Ofd("pipe", p, O_WRONLY | (flags & O_NONBLOCK))), cloexec)
         self.store(addr, r)
-        self.store(addr + 8, w)
+        self.store(addr + ir.CELL, w)
         return 0
 
     def _b_dup(self, ins, choice, preview=False):
@@ -439,7 +436,7 @@ class FdCalls:
         d = e[1]
         if d.kind != "file":
             raise ModelError("record locks are modelled on named files only")
-        typ, whence, start, length = (self.load(addr + 8 * i) for i in range(4))
+        typ, whence, start, length = (self.load(addr + ir.CELL * i) for i in range(4))  # ctypes.FLOCK_FIELDS' cells
         if typ not in (F_RDLCK, F_WRLCK, F_UNLCK) or whence not in (SEEK_SET, SEEK_CUR, SEEK_END):
             return EINVAL
         if length < 0:
@@ -494,7 +491,7 @@ class FdCalls:
                 self.store(addr, F_UNLCK)
             else:
                 for i, v in enumerate((lk[2], SEEK_SET, lk[3], 0 if lk[4] < 0 else lk[4] - lk[3], lk[1])):
-                    self.store(addr + 8 * i, v)
+                    self.store(addr + ir.CELL * i, v)
             return 0
         access = self.lookup(fd)[1].flags & O_ACCMODE
         if (typ == F_RDLCK and access == O_WRONLY) or (typ == F_WRLCK and access == O_RDONLY):
