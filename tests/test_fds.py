@@ -88,6 +88,18 @@ def test_status_flags_are_shared_but_fd_flags_are_per_descriptor():
     assert stdouts_of(src) == {"1 1 1 0\n"}
 
 
+def test_fork_copies_the_fd_cloexec_flag_into_the_childs_table():
+    src = with_main("""
+    int fd = open("f", O_WRONLY | O_CREAT, 0644);
+    int plain = dup(fd);
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    if (fork() == 0) { printf("%d %d\\n", fcntl(fd, F_GETFD) & FD_CLOEXEC, fcntl(plain, F_GETFD)); return 0; }
+    wait(NULL);
+    return 0;
+    """, helpers="")
+    assert stdouts_of(src) == {"1 0\n"}
+
+
 def test_close_in_the_child_leaves_the_parents_fd_open():
     src = with_main("""
     int fd = open("f", O_RDWR | O_CREAT | O_TRUNC, 0644);
