@@ -174,3 +174,19 @@ def test_exec_is_a_visible_step_of_its_own():
     """)
     kinds = [e.kind for a, _ in r.kernel.successors(r.kernel.initial_state()) for e in a.events]
     assert "exec" in kinds and "exit" not in kinds
+
+
+def test_a_reproducer_refuses_a_trace_that_execs():
+    from conftest import final_traces
+    from forkspec.report import c_repro
+
+    r = explore("""
+    if (fork() == 0) { execl("/bin/echo", "echo", "hi", NULL); _exit(1); }
+    write(1, "p\\n", 2);
+    wait(NULL);
+    return 0;
+    """)
+    traces = [t for o, t in final_traces(r) if o.stdout == "hi\np\n"]
+    assert traces
+    with pytest.raises(c_repro.ReproUnsupported, match="execs a new image"):
+        c_repro.reproducer(traces[0], spec=r.spec, mode="file", config=r.kernel.config)

@@ -36,12 +36,9 @@ F_RDLCK, F_WRLCK, F_UNLCK = 0, 1, 2
 LOCK_SH, LOCK_EX, LOCK_NB, LOCK_UN = 1, 2, 4, 8
 SEEK_SET, SEEK_CUR, SEEK_END = 0, 1, 2
 PIPE_BUF = 4096
-EPERM, ENOENT, EBADF, EAGAIN, EEXIST, EINVAL, EMFILE, ESPIPE, EPIPE, EDEADLK = 1, 2, 9, 11, 17, 22, 24, 29, 32, 35
+ENOENT, EBADF, EAGAIN, EEXIST, EINVAL, EMFILE, ESPIPE, EPIPE, EDEADLK = 2, 9, 11, 17, 22, 24, 29, 32, 35
 SIGPIPE = 13
 MAX_FDS = 1024  # RLIMIT_NOFILE's usual soft limit
-
-# struct flock on x86-64, as cells of the model: l_type, l_whence, l_start, l_len, l_pid
-FLOCK_FIELDS = ("l_type", "l_whence", "l_start", "l_len", "l_pid")
 
 # Calls that only touch the caller's own fd table: local steps.
 LOCAL_FD_CALLS = frozenset({"pipe", "pipe2", "dup"})
@@ -66,6 +63,10 @@ def subtract(lock: tuple, start: int, end: int) -> list[tuple]:
 
 def overlaps(s1: int, e1: int, s2: int, e2: int) -> bool:
     return (e2 < 0 or s1 < e2) and (e1 < 0 or s2 < e1)
+
+
+class CallWaits(Exception):
+    """The call has done part of its work and now waits: the process stays at the call."""
 
 
 class FdCalls:
@@ -196,7 +197,9 @@ class FdCalls:
             e = self.lookup(self.eval(ins.args[0]))
             if op & LOCK_NB or op & LOCK_UN or e is None or e[1].kind != "file":
                 return True
-            return not self.flock_conflict(e[0], e[1], LOCK_EX if op & LOCK_EX else LOCK_SH)
+            want = LOCK_EX if op & LOCK_EX else LOCK_SH
+            converting = e[1].flock not in (0, want)  # the old lock goes first, even if the call then waits
+            return converting or not self.flock_conflict(e[0], e[1], want)
         if name == "fcntl" and len(ins.args) > 2 and self.eval(ins.args[1]) == F_SETLKW:
             req = self.lock_request(self.eval(ins.args[0]), self.eval(ins.args[2]))
             return (not isinstance(req, tuple) or req[2] == F_UNLCK or self.record_conflict(req) is None
@@ -240,13 +243,10 @@ class FdCalls:
         return len(data)
 
     def sigpipe(self) -> int:
-        """A write to a pipe with no reader: SIGPIPE, whose default action terminates the
-        writer (wait status WTERMSIG 13); EPIPE is what the write returns when the signal
-        does not kill. Signal dispositions are not consulted here: this is the default
-        action only, and the one place to route through a disposition table."""
-        self.events.append(Event("killed", self.pid, signal=SIGPIPE, text="write to a pipe with no reader (SIGPIPE)"))
-        self.terminate(SIGPIPE)
-        return self.fail(EPIPE) if self.alive else -1
+        """A write to a pipe with no reader: SIGPIPE to the writer, taken before write returns
+        (by default it terminates, WTERMSIG 13); when it does not kill, write fails with EPIPE."""
+        self.send(self.pid, SIGPIPE)
+        return self.fail(EPIPE)
 
     def file_write(self, fd: int, index: int, d: Ofd, data: str) -> int:
         """Write at the description's offset, or at end of file with O_APPEND (both atomic);
@@ -352,7 +352,7 @@ class FdCalls:
         r = self.install(self.free_fd(), self.new_ofd(Ofd("pipe", p, O_RDONLY | (flags & O_NONBLOCK))), cloexec)
         w = self.install(self.free_fd(), self.new_ofd(Ofd("pipe", p, O_WRONLY | (flags & O_NONBLOCK))), cloexec)
         self.store(addr, r)
-        self.store(addr + 8, w)
+        self.store(addr + ir.CELL, w)
         return 0
 
     def _b_dup(self, ins, choice, preview=False):
@@ -433,7 +433,7 @@ class FdCalls:
         d = e[1]
         if d.kind != "file":
             raise ModelError("record locks are modelled on named files only")
-        typ, whence, start, length = (self.load(addr + 8 * i) for i in range(4))
+        typ, whence, start, length = (self.load(addr + ir.CELL * i) for i in range(4))  # ctypes.FLOCK_FIELDS' cells
         if typ not in (F_RDLCK, F_WRLCK, F_UNLCK) or whence not in (SEEK_SET, SEEK_CUR, SEEK_END):
             return EINVAL
         if length < 0:
@@ -488,7 +488,7 @@ class FdCalls:
                 self.store(addr, F_UNLCK)
             else:
                 for i, v in enumerate((lk[2], SEEK_SET, lk[3], 0 if lk[4] < 0 else lk[4] - lk[3], lk[1])):
-                    self.store(addr + 8 * i, v)
+                    self.store(addr + ir.CELL * i, v)
             return 0
         access = self.lookup(fd)[1].flags & O_ACCMODE
         if (typ == F_RDLCK and access == O_WRONLY) or (typ == F_WRLCK and access == O_RDONLY):
@@ -531,7 +531,12 @@ class FdCalls:
         if kind not in (LOCK_SH, LOCK_EX):
             return self.fail(EINVAL)
         if self.flock_conflict(index, d, kind):
-            return self.fail(EAGAIN)  # LOCK_NB; a blocking flock waits (fd_call_ready)
+            # Converting a lock drops the old one first (flock(2): not atomic), so a failed or
+            # waiting conversion holds nothing. A blocking flock then waits (fd_call_ready).
+            self.ofds[index] = d._replace(flock=0)
+            if op & LOCK_NB:
+                return self.fail(EAGAIN)
+            raise CallWaits
         self.ofds[index] = d._replace(flock=kind)
         self.events.append(Event("lock", self.pid, fd=fd, text="LOCK_EX" if kind == LOCK_EX else "LOCK_SH"))
         return 0

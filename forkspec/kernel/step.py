@@ -17,7 +17,7 @@ from forkspec.kernel import threads
 from forkspec.kernel.evaluate import compiled, reads_memory_indirectly
 from forkspec.kernel.events import Event
 from forkspec.kernel.exec import EXEC_CALLS, ExecCalls, ImageReplaced
-from forkspec.kernel.files import BLOCKING_FD_CALLS, FD_CALLS, FdCalls
+from forkspec.kernel.files import BLOCKING_FD_CALLS, FD_CALLS, CallWaits, FdCalls
 from forkspec.kernel.memory import MemoryCalls, fork_marks_cow
 from forkspec.kernel.printf import format_printf, printf_pieces
 from forkspec.kernel.threads import PUSHED, ThreadCalls
@@ -325,7 +325,7 @@ class Exec(FdCalls, ExecCalls, ThreadCalls, MemoryCalls, VforkRules, SignalCalls
             return
         try:
             self._execute(ins, choice)
-        except ImageReplaced:  # a successful exec: the new image starts at its main
+        except (ImageReplaced, CallWaits):  # a successful exec starts the new image; a waiting call stays
             pass
         except _Died as d:
             self.events.append(Event("killed", self.pid, signal=d.signal, text=d.why))

@@ -168,6 +168,9 @@ def schedule(program: ir.Program, config, trace: Trace):
         if nxt != step.state:
             raise ReproUnsupported(f"{_where(k, action, names)}: replaying it instruction by instruction gives "
                                    "another state than the trace; cannot build a reproducer")
+        if any(e.kind == "exec" for e in a.events):
+            raise ReproUnsupported(f"{_where(k, action, names)} execs a new image, whose calls the reproducer "
+                                   "cannot gate")
         forks = iter([e for e in action.events if e.kind in ("fork", "fork_failed") and e.pid == action.pid])
         me = index[action.pid]
         new_segment = not segments or segments[-1].actor != me
