@@ -1,12 +1,20 @@
 """exec: modelled images, what exec keeps and what it loses (reference items 24, 38, 81, 83)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from conftest import O, explore, forkspec_cli, outcomes_of, program, stdouts_of
 from forkspec.errors import ForkspecError
 from forkspec.frontend import load_spec
+from forkspec.frontend import parse_spec
+from forkspec.kernel import Kernel
+from forkspec.kernel.signals import SIG_IGN, SIGINT
+from forkspec.kernel.step import Config
 from forkspec.session import Options, run
+
+SPECS = Path(__file__).resolve().parent.parent / "specs"
 
 
 def test_exec_loses_the_stdio_buffer_and_the_atexit_handlers():
@@ -190,3 +198,38 @@ def test_a_reproducer_refuses_a_trace_that_execs():
     assert traces
     with pytest.raises(c_repro.ReproUnsupported, match="execs a new image"):
         c_repro.reproducer(traces[0], spec=r.spec, mode="file", config=r.kernel.config)
+
+
+def test_exec_resets_caught_signals_to_default_and_keeps_ignored_ones():
+    spec = load_spec(SPECS / "exec" / "item82_exec_resets_caught_signals.c")
+    r = run(spec, "file", Options())
+    assert {r.kernel.outcome(r.exploration.states[i]).stdout for i in r.exploration.finals} == {"after SIGTERM\nkilled by 10\n"}
+
+
+def test_exec_clears_handlers_and_flags_and_keeps_only_ignored_dispositions():
+    src = """
+    void h(int s) { }
+    int main(void) {
+        struct sigaction sa;
+        sa.sa_handler = SIG_IGN;
+        sa.sa_flags = SA_RESTART;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, NULL);
+        signal(SIGUSR1, h);
+        execl("/bin/true", "true", NULL);
+        return 1;
+    }
+    """
+    kernel = Kernel(parse_spec(program(src), "t.c").program, Config())
+    seen, todo, images = set(), [kernel.initial_state()], []
+    while todo:
+        s = todo.pop()
+        if s in seen:
+            continue
+        seen.add(s)
+        images += [p for p in s.procs if p.image]
+        todo += [n for _, n in kernel.successors(s)]
+    assert images
+    for p in images:
+        assert p.threads == () and p.handlers == ()
+        assert p.sigdisp == ((SIGINT, SIG_IGN, 0, 0),)
