@@ -47,13 +47,22 @@ class Trace:
 
 
 def rebuild(model, exploration: Exploration, witness: Witness) -> Trace:
+    """The shortest path to the witness, replayed as the model runs it.
+
+    States stored under a canonicalising reduction (pid symmetry) are representatives:
+    the replay follows real states, at each step taking a successor whose
+    representative is the next stored state, so the trace's pids are the ones the
+    program really gets."""
     ids = path_to(exploration, witness.state)
     states = exploration.states
+    canon = exploration.canon or (lambda s: s)
     steps: list[Step] = []
+    current = states[ids[0]]
     for a, b in zip(ids, ids[1:]):
-        for action, nxt in model.successors(states[a]):
-            if nxt == states[b]:
+        for action, nxt in model.successors(current):
+            if canon(nxt) == states[b]:
                 steps.append(Step(action, nxt))
+                current = nxt
                 break
         else:
             raise ReplayError(f"replaying step {len(steps) + 1}: no successor of state {a} leads to state {b}; "
@@ -63,6 +72,11 @@ def rebuild(model, exploration: Exploration, witness: Witness) -> Trace:
         if witness.successor >= len(succ):
             raise ReplayError("the violating transition is no longer produced by the model")
         action, nxt = succ[witness.successor]
+        if current is not states[witness.state]:  # the same step, from the real state
+            kinds = [e.kind for e in action.events]
+            target = canon(nxt)
+            action, nxt = next(((a2, n2) for a2, n2 in model.successors(current)
+                                if canon(n2) == target and [e.kind for e in a2.events] == kinds), (action, nxt))
         steps.append(Step(action, nxt))
     return Trace(states[ids[0]], tuple(steps))
 

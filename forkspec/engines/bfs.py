@@ -42,8 +42,14 @@ def explore(
     count_paths: bool = False,
     diverged: tuple[type[BaseException], ...] = (),
     progress=None,
+    canon=None,
 ) -> Exploration:
-    """Explore every reachable state; decide every check."""
+    """Explore every reachable state; decide every check.
+
+    `canon`, when given, maps a state to the representative of its class under a
+    reduction that keeps every check's verdict (pid symmetry): states are stored,
+    checked and expanded as representatives; step checks see the real transition.
+    """
     start = time.perf_counter()
     stats = Stats()
     found: dict[str, Witness] = {}  # first violation (or exists-witness) per check name
@@ -116,6 +122,8 @@ def explore(
             for c in steps:
                 if c.name not in found and not c.step_ok(state, action, nxt):
                     note(c, Witness(sid, k))
+            if canon is not None:
+                nxt = canon(nxt)
             nid = index.get(nxt)
             if nid is None:
                 if max_states is not None and len(states) >= max_states:
@@ -141,7 +149,7 @@ def explore(
     paths, exact = (None, True)
     if edges is not None:
         paths, exact = _count_paths(len(states), edges)
-    return Exploration(results, stats, states, parents, final_ids, paths, exact)
+    return Exploration(results, stats, states, parents, final_ids, paths, exact, canon)
 
 
 def _final(model, state, sid, finals, note, final_ids, stats) -> None:

@@ -86,3 +86,5 @@ class Exploration:
     finals: list = field(repr=False, default_factory=list)  # ids of terminated states
     paths: list | None = field(repr=False, default=None)  # id -> number of paths reaching it
     paths_exact: bool = True
+    canon: Any = field(repr=False, default=None)  # the canonicalising function states were stored under, if any
+    reductions: tuple = ()  # reductions in force, and why any asked for was refused
