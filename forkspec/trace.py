@@ -49,20 +49,27 @@ class Trace:
 def rebuild(model, exploration: Exploration, witness: Witness) -> Trace:
     """The shortest path to the witness, replayed as the model runs it.
 
-    States stored under a canonicalising reduction (pid symmetry) are representatives:
-    the replay follows real states, at each step taking a successor whose
-    representative is the next stored state, so the trace's pids are the ones the
-    program really gets."""
+    Under pid symmetry the stored states are representatives: each is the real state
+    after a renaming of its pids. The replay keeps that renaming, so every step it
+    shows is one the real state takes (the same process, the same choice) and the
+    pids in the trace are the ones the program really gets."""
     ids = path_to(exploration, witness.state)
     states = exploration.states
-    canon = exploration.canon or (lambda s: s)
+    mapping_of = getattr(exploration.canon, "mapping", None)
     steps: list[Step] = []
     current = states[ids[0]]
+    to_rep: dict[int, int] = {}  # real pid -> pid in the stored representative
     for a, b in zip(ids, ids[1:]):
-        for action, nxt in model.successors(current):
-            if canon(nxt) == states[b]:
-                steps.append(Step(action, nxt))
-                current = nxt
+        for action, nxt in model.successors(states[a]):
+            if mapping_of is None:
+                if (nxt if exploration.canon is None else exploration.canon(nxt)) == states[b]:
+                    steps.append(Step(action, nxt))
+                    break
+            elif exploration.canon(nxt) == states[b]:
+                action, current = _real_step(model, current, action, to_rep)
+                steps.append(Step(action, current))
+                h = mapping_of(nxt) or {}
+                to_rep = {p.pid: h.get(to_rep.get(p.pid, p.pid), to_rep.get(p.pid, p.pid)) for p in current.procs}
                 break
         else:
             raise ReplayError(f"replaying step {len(steps) + 1}: no successor of state {a} leads to state {b}; "
@@ -72,13 +79,20 @@ def rebuild(model, exploration: Exploration, witness: Witness) -> Trace:
         if witness.successor >= len(succ):
             raise ReplayError("the violating transition is no longer produced by the model")
         action, nxt = succ[witness.successor]
-        if current is not states[witness.state]:  # the same step, from the real state
-            kinds = [e.kind for e in action.events]
-            target = canon(nxt)
-            action, nxt = next(((a2, n2) for a2, n2 in model.successors(current)
-                                if canon(n2) == target and [e.kind for e in a2.events] == kinds), (action, nxt))
+        if mapping_of is not None:
+            action, nxt = _real_step(model, current, action, to_rep)
         steps.append(Step(action, nxt))
     return Trace(states[ids[0]], tuple(steps))
+
+
+def _real_step(model, real, rep_action, to_rep: dict[int, int]):
+    """The step of the real state that the representative's step `rep_action` stands for."""
+    from_rep = {v: k for k, v in to_rep.items()}
+    pid = from_rep.get(rep_action.pid, rep_action.pid)
+    for action, nxt in model.successors(real):
+        if action.pid == pid and action.choice == rep_action.choice:
+            return action, nxt
+    raise ReplayError(f"replaying under pid symmetry: process {pid} has no step {rep_action.text!r}")
 
 
 # ---------------------------------------------------------------- process names

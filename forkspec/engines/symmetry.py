@@ -233,11 +233,16 @@ class PidSymmetry:
         self.refused = 0  # states left as they were because a field this module does not know holds a pid-like value
 
     def __call__(self, state: State) -> State:
+        mapping = self.mapping(state)
+        return state if mapping is None else rename(state, mapping)
+
+    def mapping(self, state: State) -> dict[int, int] | None:
+        """The renaming (old pid -> new pid) to the canonical numbering; None when it is the identity or refused."""
         procs = state.procs
         kids: dict[int, list[int]] = {}
         for p in procs:  # procs are sorted by pid, so each list is in pid order
             if p.pgid != FIRST_PID:
-                return state
+                return None
             kids.setdefault(p.ppid, []).append(p.pid)
         order: list[int] = []
         todo = list(reversed(kids.get(INIT_PID, ())))
@@ -246,36 +251,39 @@ class PidSymmetry:
             order.append(pid)
             todo.extend(reversed(kids.get(pid, ())))
         if len(order) != len(procs):
-            return state  # a parent outside the table other than init: leave it
+            return None  # a parent outside the table other than init: leave it
         mapping: dict[int, int] = {}
         nxt = FIRST_PID + 1
+        moved = False
         for pid in order:
             if pid == FIRST_PID:
                 mapping[pid] = pid
             else:
                 mapping[pid] = nxt
+                moved = moved or pid != nxt
                 nxt += 1
-        if all(k == v for k, v in mapping.items()):
-            return state
-        if self.unknown_state or self.unknown_proc:
-            if not self._unknown_fields_clear(state):
-                self.refused += 1
-                return state
-        get = mapping.get
-        renamed = []
-        for p in procs:
-            renamed.append(p._replace(pid=mapping[p.pid], ppid=get(p.ppid, p.ppid),
-                                      vfork_child=get(p.vfork_child, p.vfork_child),
-                                      vfork_parent=get(p.vfork_parent, p.vfork_parent)))
-        renamed.sort(key=_pid)
-        new_procs, mem = canonical_memory(tuple(renamed), state.mem)
-        return state._replace(procs=new_procs, mem=mem)
+        if not moved:
+            return None
+        if (self.unknown_state or self.unknown_proc) and not self._unknown_fields_clear(state):
+            self.refused += 1
+            return None
+        return mapping
 
     def _unknown_fields_clear(self, state: State) -> bool:
         lo, hi = FIRST_PID + 1, state.next_pid
         if any(_holds_pid_like(getattr(state, f), lo, hi) for f in self.unknown_state):
             return False
         return not any(_holds_pid_like(getattr(p, f), lo, hi) for p in state.procs for f in self.unknown_proc)
+
+
+def rename(state: State, mapping: dict[int, int]) -> State:
+    """The state with processes renumbered by `mapping` (pids it does not name are kept), frames renumbered."""
+    get = mapping.get
+    renamed = [p._replace(pid=get(p.pid, p.pid), ppid=get(p.ppid, p.ppid), vfork_child=get(p.vfork_child, p.vfork_child),
+                          vfork_parent=get(p.vfork_parent, p.vfork_parent)) for p in state.procs]
+    renamed.sort(key=_pid)
+    procs, mem = canonical_memory(tuple(renamed), state.mem)
+    return state._replace(procs=procs, mem=mem)
 
 
 def _pid(p: Proc) -> int:
