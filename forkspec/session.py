@@ -10,7 +10,7 @@ import ast
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from forkspec.engines import bfs, symmetry
+from forkspec.engines import bfs, parallel, symmetry
 from forkspec.engines.result import Check, Exploration
 from forkspec.errors import SpecError
 from forkspec.frontend import Spec
@@ -32,6 +32,8 @@ class Options:
     fork_can_fail: bool | None = None
     max_procs: int | None = None
     symmetry: bool = True  # pid symmetry, where it is sound (see forkspec.engines.symmetry)
+    fingerprints: bool = False  # store 64-bit fingerprints instead of states (see forkspec.engines.visited)
+    workers: int = 1  # processes exploring the state space (see forkspec.engines.parallel)
 
 
 @dataclass
@@ -123,10 +125,18 @@ def run(spec: Spec, mode: str, opts: Options = Options(), props: dict[str, Prope
     props = library(opts.property_files) if props is None else props
     checks = build_checks(spec, mode, opts, props)
     canon, notes = plan_reductions(kernel, checks, opts, props)
+    if opts.workers > 1 and not opts.count_paths:
+        exploration = parallel.explore(
+            kernel, checks, opts.workers, max_states=opts.max_states, max_depth=opts.max_depth,
+            stop_at_first=opts.stop_at_first, diverged=(Diverged,), canon=canon, fingerprints=opts.fingerprints)
+        if not parallel.needs_trace(exploration):
+            exploration.reductions = notes + (f"{opts.workers} workers",)
+            return Run(spec, mode, kernel, checks, exploration)
+        notes += ("a sequential search for the shortest counterexample",)
     exploration = bfs.explore(
         kernel, checks, max_states=opts.max_states, max_depth=opts.max_depth,
         stop_at_first=opts.stop_at_first, count_paths=opts.count_paths, diverged=(Diverged,),
-        progress=progress, canon=canon,
+        progress=progress, canon=canon, fingerprints=opts.fingerprints,
     )
     exploration.reductions = notes
     return Run(spec, mode, kernel, checks, exploration)

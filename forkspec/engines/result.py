@@ -69,6 +69,7 @@ class Stats:
     queued: int = 0  # states found but not explored when the search stopped
     complete: bool = True
     cut: str = ""  # what cut the search short, when it was not complete
+    fingerprint_collision: float | None = None  # with fingerprint storage: chance that a state was missed
 
     @property
     def states_per_second(self) -> float:
