@@ -227,9 +227,9 @@ def _holds_pid_like(value, lo: int, hi: int) -> bool:
 class PidSymmetry:
     """The canonicalising function of a sound pid symmetry (see the module docstring)."""
 
-    def __init__(self):
-        self.unknown_proc = tuple(f for f in Proc._fields if f not in KNOWN_PROC_FIELDS)
-        self.unknown_state = tuple(f for f in State._fields if f not in KNOWN_STATE_FIELDS)
+    def __init__(self, proc_type=Proc, state_type=State):
+        self.unknown_proc = tuple(f for f in proc_type._fields if f not in KNOWN_PROC_FIELDS)
+        self.unknown_state = tuple(f for f in state_type._fields if f not in KNOWN_STATE_FIELDS)
         self.refused = 0  # states left as they were because a field this module does not know holds a pid-like value
 
     def __call__(self, state: State) -> State:
