@@ -240,30 +240,31 @@ class PidSymmetry:
         """The renaming (old pid -> new pid) to the canonical numbering; None when it is the identity or refused."""
         procs = state.procs
         kids: dict[int, list[int]] = {}
+        get = kids.get
         for p in procs:  # procs are sorted by pid, so each list is in pid order
-            if p.pgid != FIRST_PID:
+            if p[2] != FIRST_PID:  # pgid
                 return None
-            kids.setdefault(p.ppid, []).append(p.pid)
+            siblings = get(p[1])  # ppid
+            if siblings is None:
+                kids[p[1]] = [p[0]]
+            else:
+                siblings.append(p[0])
         order: list[int] = []
-        todo = list(reversed(kids.get(INIT_PID, ())))
+        todo = get(INIT_PID, [])[::-1]
         while todo:
             pid = todo.pop()
             order.append(pid)
-            todo.extend(reversed(kids.get(pid, ())))
+            children = get(pid)
+            if children:
+                todo.extend(children[::-1])
         if len(order) != len(procs):
             return None  # a parent outside the table other than init: leave it
-        mapping: dict[int, int] = {}
-        nxt = FIRST_PID + 1
-        moved = False
-        for pid in order:
-            if pid == FIRST_PID:
-                mapping[pid] = pid
-            else:
-                mapping[pid] = nxt
-                moved = moved or pid != nxt
-                nxt += 1
-        if not moved:
+        new = [FIRST_PID + 1 + i for i in range(len(order))]
+        if FIRST_PID in kids.get(INIT_PID, ()):  # the first process keeps its pid, and is first in the order
+            new = [FIRST_PID] + new[:-1]
+        if order == new:
             return None
+        mapping = dict(zip(order, new))
         if (self.unknown_state or self.unknown_proc) and not self._unknown_fields_clear(state):
             self.refused += 1
             return None
