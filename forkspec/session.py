@@ -158,8 +158,9 @@ def plan_reductions(kernel: Kernel, checks: list[Check], opts: Options, props: d
         if why:
             notes.append(f"pid symmetry off: {why}")
         else:
-            canon = symmetry.PidSymmetry()
-            notes.append("pid symmetry")
+            free = symmetry.siblings_interchangeable(kernel.program, texts)
+            canon = symmetry.PidSymmetry(interchangeable_siblings=free)
+            notes.append("pid symmetry" + (" (siblings interchangeable)" if free else ""))
     return canon, tuple(notes)
 
 

@@ -39,7 +39,7 @@ transition, counts the same paths as the unreduced search.
 from __future__ import annotations
 
 from forkspec import ir
-from forkspec.kernel.state import FIRST_PID, INIT_PID, Proc, State
+from forkspec.kernel.state import FIRST_PID, INIT_PID, ZOMBIE, Proc, State
 from forkspec.kernel.step import canonical_memory
 
 PID_SOURCES = frozenset({"fork", "vfork", "getpid", "getppid", "getpgrp", "wait", "waitpid"})
@@ -186,6 +186,27 @@ class _Analysis:
         return ""
 
 
+def statuses_read(program: ir.Program) -> bool:
+    """Can the program read a child's exit status? (Only through a non-NULL status argument of wait/waitpid.)"""
+    for fn in program.functions:
+        for ins in fn.body:
+            if isinstance(ins, ir.Builtin) and ins.name in ("wait", "waitpid"):
+                arg = ins.args[0] if ins.name == "wait" else ins.args[1]
+                while isinstance(arg, ir.Wrap):
+                    arg = arg.operand
+                if not (isinstance(arg, ir.Const) and arg.value == 0):
+                    return True
+    return False
+
+
+def siblings_interchangeable(program: ir.Program, properties: dict[str, str]) -> bool:
+    """May children of one parent be reordered? Yes when no one reads their exit statuses (see `PidSymmetry`)."""
+    import re
+
+    return not statuses_read(program) and not any(
+        "status" in re.findall(r"[A-Za-z_]+", text) for text in properties.values())
+
+
 def program_refusal(program: ir.Program) -> str:
     """Why pid symmetry is unsound for this program, or '' when it is sound."""
     return _Analysis(program).run()
@@ -225,14 +246,27 @@ def _holds_pid_like(value, lo: int, hi: int) -> bool:
 
 
 class PidSymmetry:
-    """The canonicalising function of a sound pid symmetry (see the module docstring)."""
+    """The canonicalising function of a sound pid symmetry (see the module docstring).
 
-    def __init__(self, proc_type=Proc, state_type=State):
+    With `interchangeable_siblings` (no one can read a child's exit status: every
+    wait/waitpid passes NULL and no check looks at statuses) the order among siblings
+    stops mattering too: wait reaps *some* zombie child, and zombies other than the
+    first process differ in nothing anyone can see once their statuses are set to 0.
+    Children are then ordered by a hash of their whole subtree's content, not by age,
+    which merges the states that differ only in which of two look-alike processes got
+    ahead. A tie between different subtrees only costs reduction, never soundness: any
+    order is a symmetry then.
+    """
+
+    def __init__(self, proc_type=Proc, state_type=State, interchangeable_siblings: bool = False):
         self.unknown_proc = tuple(f for f in proc_type._fields if f not in KNOWN_PROC_FIELDS)
         self.unknown_state = tuple(f for f in state_type._fields if f not in KNOWN_STATE_FIELDS)
+        self.free = interchangeable_siblings
         self.refused = 0  # states left as they were because a field this module does not know holds a pid-like value
 
     def __call__(self, state: State) -> State:
+        if self.free:
+            state = _statuses_cleared(state)
         mapping = self.mapping(state)
         return state if mapping is None else rename(state, mapping)
 
@@ -249,6 +283,8 @@ class PidSymmetry:
                 kids[p[1]] = [p[0]]
             else:
                 siblings.append(p[0])
+        if self.free and any(len(v) > 1 for v in kids.values()):
+            _order_by_content(state, kids)
         order: list[int] = []
         todo = get(INIT_PID, [])[::-1]
         while todo:
@@ -260,21 +296,53 @@ class PidSymmetry:
         if len(order) != len(procs):
             return None  # a parent outside the table other than init: leave it
         new = [FIRST_PID + 1 + i for i in range(len(order))]
-        if FIRST_PID in kids.get(INIT_PID, ()):  # the first process keeps its pid, and is first in the order
+        if order and order[0] == FIRST_PID:  # the first process keeps its pid
             new = [FIRST_PID] + new[:-1]
         if order == new:
             return None
-        mapping = dict(zip(order, new))
         if (self.unknown_state or self.unknown_proc) and not self._unknown_fields_clear(state):
             self.refused += 1
             return None
-        return mapping
+        return dict(zip(order, new))
 
     def _unknown_fields_clear(self, state: State) -> bool:
         lo, hi = FIRST_PID + 1, state.next_pid
         if any(_holds_pid_like(getattr(state, f), lo, hi) for f in self.unknown_state):
             return False
         return not any(_holds_pid_like(getattr(p, f), lo, hi) for p in state.procs for f in self.unknown_proc)
+
+
+def _statuses_cleared(state: State) -> State:
+    """Exit statuses of zombies no one can read (all but the first process's) set to 0."""
+    if not any(p.status and p.state == ZOMBIE and p.pid != FIRST_PID for p in state.procs):
+        return state
+    return state._replace(procs=tuple(p._replace(status=0) if p.status and p.state == ZOMBIE and p.pid != FIRST_PID
+                                      else p for p in state.procs))
+
+
+def _order_by_content(state: State, kids: dict[int, list[int]]) -> None:
+    """Sort each parent's children (in place) by a hash of their subtree: content without pids, pages by content.
+
+    The first process stays first among init's children: it is the shell's child."""
+    mem = state.mem
+    by_pid = {p.pid: p for p in state.procs}
+    memo: dict[int, int] = {}
+
+    def subtree(pid: int) -> int:
+        h = memo.get(pid)
+        if h is None:
+            p = by_pid[pid]
+            content = p._replace(pid=0, ppid=0, vfork_child=bool(p.vfork_child), vfork_parent=bool(p.vfork_parent),
+                                 ptes=tuple((vpn, fl, mem[pfn]) for vpn, pfn, fl in p.ptes))
+            h = memo[pid] = hash((content, tuple(sorted(subtree(c) for c in kids.get(pid, ())))))
+        return h
+
+    for parent, children in kids.items():
+        if len(children) > 1:
+            head = [FIRST_PID] if parent == INIT_PID and children[0] == FIRST_PID else []
+            rest = children[len(head):]
+            rest.sort(key=lambda c: (subtree(c), c))
+            children[:] = head + rest
 
 
 def rename(state: State, mapping: dict[int, int]) -> State:
