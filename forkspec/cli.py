@@ -287,6 +287,7 @@ def run_json(r: Run) -> dict:
         "checks": [jreport.check_json(x, trace_for(r, x) if x.verdict == VIOLATED else None)
                    for x in r.exploration.results],
         "stats": jreport.stats_json(r.exploration.stats),
+        "reductions": list(r.exploration.reductions),
     }
 
 
