@@ -32,6 +32,12 @@ are renamed field by field; a state holding a pid-like number in a field this
 module does not know (one added to `State` or `Proc` later) is left as it is,
 which is always sound (only less reduced). Page frames are renumbered afterwards.
 
+When no one can read a child's exit status (every wait/waitpid passes NULL, no
+check mentions a status), siblings are interchangeable as well: wait reaps *some*
+zombie child, and once the statuses of zombies other than the first process are
+set to 0 (an abstraction of data nothing reads) all zombie children of a parent
+look alike. Children are then ordered by a hash of their subtree's content.
+
 Path counts stay exact: by symmetry every state of an orbit has the same number of
 transitions into each other orbit, so counting paths over orbits, with one edge per
 transition, counts the same paths as the unreduced search.
