@@ -6,7 +6,8 @@
     python benchmarks/run.py --specs           # the bundled specs: distinct states, states/s, peak memory
 
 Per workload and N it prints forkspec's distinct states, states/s, peak memory,
-bytes per stored state and time to verdict (the whole `forkspec check` process:
+bytes per stored state (peak RSS growth per state, and with --fingerprints the
+visited table's own size per state) and time to verdict (the whole `forkspec check` process:
 start-up, parsing and search), and SPIN's stored states (default partial-order
 reduction) and time to verdict *including* `spin -a` and compiling pan.c, and the
 ratio of the two times. A tool that does not finish within the timeout is not run
@@ -52,7 +53,8 @@ s = r.exploration.stats
 print(json.dumps({"distinct": s.distinct, "generated": s.generated, "search_s": s.seconds, "complete": s.complete,
                   "passed": all(x.passed for x in r.exploration.results),
                   "peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "base_kb": base,
-                  "reductions": list(r.exploration.reductions), "collision": s.fingerprint_collision}))
+                  "reductions": list(r.exploration.reductions), "collision": s.fingerprint_collision,
+                  "table_bytes": s.table_bytes}))
 """
 
 
@@ -70,7 +72,8 @@ def run_forkspec(path: Path, opts: dict, timeout: float) -> dict:
     grown = max(m["peak_kb"] - m["base_kb"], 0) * 1024
     return {"finished": m["complete"], "seconds": wall, **m,
             "states_per_s": m["distinct"] / m["search_s"] if m["search_s"] else None,
-            "bytes_per_state": grown / m["distinct"] if m["distinct"] else None}
+            "bytes_per_state": grown / m["distinct"] if m["distinct"] else None,
+            "table_bytes_per_state": m["table_bytes"] / m["distinct"] if m.get("table_bytes") else None}
 
 
 def run_spin(model: str, workdir: Path, timeout: float) -> dict:
@@ -179,7 +182,7 @@ def save(rows: list, stem: Path, opts: dict, spin: bool) -> None:
             "python": sys.version.split()[0]}
     stem.with_suffix(".json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=1))
     cols = ["workload", "n", "fs_finished", "fs_distinct", "fs_states_per_s", "fs_peak_mb", "fs_bytes_per_state",
-            "fs_seconds", "spin_finished", "spin_states", "spin_seconds", "time_ratio", "states_ratio"]
+            "fs_seconds", "fs_table_bytes_per_state", "spin_finished", "spin_states", "spin_seconds", "time_ratio", "states_ratio"]
     with stem.with_suffix(".csv").open("w", newline="") as fh:
         wr = csv.writer(fh)
         wr.writerow(cols)
@@ -187,10 +190,10 @@ def save(rows: list, stem: Path, opts: dict, spin: bool) -> None:
             f, s = r["forkspec"], r["spin"] or {}
             wr.writerow([r["workload"], r["n"], f.get("finished"), f.get("distinct"), f.get("states_per_s"),
                          f["peak_kb"] / 1024 if f.get("peak_kb") else None, f.get("bytes_per_state"),
-                         f.get("seconds"), s.get("finished"), s.get("states"), s.get("seconds"),
+                         f.get("seconds"), f.get("table_bytes_per_state"), s.get("finished"), s.get("states"), s.get("seconds"),
                          r.get("time_ratio"), r.get("states_ratio")])
-    md = ["| workload | N | forkspec states | states/s | peak MB | bytes/state | forkspec time | SPIN states (POR) "
-          "| SPIN time | time ratio |", "|---|---|---|---|---|---|---|---|---|---|"]
+    md = ["| workload | N | forkspec states | states/s | peak MB | bytes/state | table bytes/state | forkspec time "
+          "| SPIN states (POR) | SPIN time | time ratio |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         f, s = r["forkspec"], r["spin"] or {}
         ft = f"{f['seconds']:.2f} s" if f.get("finished") else ("not run" if f.get("skipped") else
@@ -199,7 +202,7 @@ def save(rows: list, stem: Path, opts: dict, spin: bool) -> None:
         md.append(f"| {r['workload']} {GENERATORS[r['workload']][0]} | {r['n']} | {fmt(f.get('distinct'), ',')} | "
                   f"{fmt(f.get('states_per_s'), ',.0f')} | "
                   f"{fmt(f['peak_kb'] / 1024 if f.get('peak_kb') else None, '.0f')} | "
-                  f"{fmt(f.get('bytes_per_state'), ',.0f')} | {ft} | {fmt(s.get('states'), ',')} | {st} | "
+                  f"{fmt(f.get('bytes_per_state'), ',.0f')} | {fmt(f.get('table_bytes_per_state'), ',.0f')} | {ft} | {fmt(s.get('states'), ',')} | {st} | "
                   f"{fmt(r.get('time_ratio'), '.2f')} |")
     stem.with_suffix(".md").write_text("\n".join(md) + "\n")
 

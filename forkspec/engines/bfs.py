@@ -72,7 +72,8 @@ def explore(
     states = visited.FingerprintTable(model, canon, parents) if fingerprints else visited.ExactTable()
     key = states.key
     interned = visited.Interner() if intern and not fingerprints else None
-    index: dict = {key(init): 0}
+    ids = count_paths  # counting paths needs each state's id on every edge; otherwise membership is enough
+    index = {key(init): 0} if ids else {key(init)}
     states.add(init)
     edges: list[tuple[int, int]] | None = [] if count_paths else None
     final_ids: list[int] = []
@@ -138,14 +139,17 @@ def explore(
             if canon is not None:
                 nxt = canon(nxt)
             k_nxt = key(nxt)
-            nid = index.get(k_nxt)
+            nid = index.get(k_nxt) if ids else (-1 if k_nxt in index else None)
             if nid is None:
                 if max_states is not None and len(states) >= max_states:
                     stats.complete = False
                     stats.cut = f"state limit {max_states} reached"
                     continue
                 nid = len(states)
-                index[k_nxt] = nid
+                if ids:
+                    index[k_nxt] = nid
+                else:
+                    index.add(k_nxt)
                 if interned is not None:
                     nxt = interned(nxt)
                 states.add(nxt)
@@ -164,6 +168,7 @@ def explore(
     stats.seconds = time.perf_counter() - start
     if fingerprints:
         stats.fingerprint_collision = visited.collision_probability(len(states))
+        stats.table_bytes = visited.table_bytes(index, parents, depth_of, states)
     results = [_verdict(c, found.get(c.name), stats) for c in checks]
     paths, exact = (None, True)
     if edges is not None:

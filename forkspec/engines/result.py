@@ -70,6 +70,7 @@ class Stats:
     complete: bool = True
     cut: str = ""  # what cut the search short, when it was not complete
     fingerprint_collision: float | None = None  # with fingerprint storage: chance that a state was missed
+    table_bytes: int | None = None  # with fingerprint storage: bytes of the visited table (set, parent links)
 
     @property
     def states_per_second(self) -> float:

@@ -29,6 +29,19 @@ def fingerprint(state) -> int:
     return hash(state)
 
 
+def table_bytes(index, *arrays) -> int:
+    """What the visited table takes: the hash set (or map) with its fingerprint objects, and the per-state arrays."""
+    import sys
+
+    size = sys.getsizeof(index) + sum(map(sys.getsizeof, index))
+    if isinstance(index, dict):
+        size += sum(map(sys.getsizeof, index.values()))
+    for a in arrays:
+        a = getattr(a, "fps", a)
+        size += a.itemsize * len(a)
+    return size
+
+
 class Interner:
     """Hash-consing: equal tuple elements of a state's tuple fields become one shared object."""
 
