@@ -170,6 +170,15 @@ def reductions(no_merge: bool, no_symmetry: bool, fingerprints: bool, workers: i
                 fingerprints=fingerprints, workers=workers)
 
 
+def limits_option(f):
+    """--fork-can-fail and --max-procs: override the spec's `fork-can-fail:` and `max-procs:`."""
+    f = click.option("--max-procs", type=click.IntRange(1), default=None, metavar="N",
+                     help="Process limit, as RLIMIT_NPROC (threads count): fork and pthread_create fail "
+                          "with EAGAIN beyond it (default: the spec's `max-procs`, else 32).")(f)
+    return click.option("--fork-can-fail/--fork-cannot-fail", "fork_can_fail", default=None,
+                        help="Let every fork also fail with -1/EAGAIN (default: the spec's `fork-can-fail`).")(f)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="forkspec")
 def cli():
@@ -185,6 +194,7 @@ def cli():
 @max_depth_option
 @props_file_option
 @no_merge_option
+@limits_option
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON report.")
 @click.option("--junit-xml", "junit_file", type=click.Path(dir_okay=False, writable=True), default=None,
               metavar="FILE", help="Also write a JUnit XML report (one test case per check).")
@@ -192,7 +202,7 @@ def cli():
               metavar="FILE", help="Also write a SARIF 2.1.0 log (for code scanning).")
 @progress_option
 def check(specs, properties, engine, mode, max_states, max_depth, prop_files, no_merge, no_symmetry, fingerprints,
-          workers, as_json, junit_file, sarif_file, progress):
+          workers, fork_can_fail, max_procs, as_json, junit_file, sarif_file, progress):
     """Check each spec's assertions, expectations and properties (plus --property ones).
 
     Exit 0 if every check comes out as expected, 1 if one does not (its shortest
@@ -202,7 +212,7 @@ def check(specs, properties, engine, mode, max_states, max_depth, prop_files, no
     props = library(tuple(Path(p) for p in prop_files))
     loaded = load_all(specs, props)
     opts = Options(properties=tuple(properties), property_files=tuple(Path(p) for p in prop_files),
-                   max_states=max_states, max_depth=max_depth,
+                   max_states=max_states, max_depth=max_depth, fork_can_fail=fork_can_fail, max_procs=max_procs,
                    **reductions(no_merge, no_symmetry, fingerprints, workers))
     runs, reports, failed, inconclusive = [], [], False, False
     with progress_for(progress) as show:
@@ -297,17 +307,19 @@ def run_json(r: Run) -> dict:
 @max_states_option
 @max_depth_option
 @no_merge_option
+@limits_option
 @click.option("--witness", type=click.IntRange(1), default=None, metavar="N", help="Print a trace reaching outcome N.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON report.")
 @progress_option
-def outcomes(spec, mode, max_states, max_depth, no_merge, no_symmetry, fingerprints, workers, witness, as_json,
-             progress):
+def outcomes(spec, mode, max_states, max_depth, no_merge, no_symmetry, fingerprints, workers, fork_can_fail,
+             max_procs, witness, as_json, progress):
     """List every reachable final outcome, with how many paths reach it."""
     props = library()
     s = load_spec(spec)
     m = mode or s.header.modes[0]
     with progress_for(progress) as show:
         r = run(s, m, Options(max_states=max_states, max_depth=max_depth, count_paths=True,
+                              fork_can_fail=fork_can_fail, max_procs=max_procs,
                               **reductions(no_merge, no_symmetry, fingerprints, workers)), props, progress=show)
         show.done(r.exploration.stats)
     table = outcome_table(r)
@@ -397,9 +409,10 @@ TRACE_FORMATS = ("text", "json", "c", "dot", "svg")
 @max_states_option
 @max_depth_option
 @no_merge_option
+@limits_option
 @progress_option
 def trace(spec, prop, fmt, output, mode, max_states, max_depth, no_merge, no_symmetry, fingerprints, workers,
-          progress):
+          fork_can_fail, max_procs, progress):
     """Print the shortest counterexample to PROPERTY, or to the first check that fails.
 
     Exit 0 if one is found, 1 if there is none, 2 on bad input, 3 if the search was cut short.
@@ -410,7 +423,8 @@ def trace(spec, prop, fmt, output, mode, max_states, max_depth, no_merge, no_sym
         raise dot.GraphvizMissing("--format svg needs Graphviz's `dot` program, which is not installed "
                                   "(e.g. `apt-get install graphviz`); --format dot gives the graph's text")
     opts = Options(properties=(prop,) if prop else (), max_states=max_states, max_depth=max_depth,
-                   stop_at_first=bool(prop), **reductions(no_merge, no_symmetry, fingerprints, workers))
+                   stop_at_first=bool(prop), fork_can_fail=fork_can_fail, max_procs=max_procs,
+                   **reductions(no_merge, no_symmetry, fingerprints, workers))
     if prop:
         # Only the named property: its own shortest counterexample.
         s = Spec(s.path, s.name, s.program, s.header.__class__(modes=s.header.modes, max_procs=s.header.max_procs,

@@ -208,6 +208,8 @@ class Program:
     global_vars: tuple[GlobalVar, ...] = ()
     main: int = 0
     exit_routine: int = 0  # index of the synthesized libc exit sequence
+    images: tuple = field(default=(), hash=False, compare=False)  # (name, Program): what exec can run
+
 
     def function(self, name: str) -> Function:
         return self.functions[self.function_index[name]]

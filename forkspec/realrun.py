@@ -229,6 +229,12 @@ def compile_spec(source: Path, workdir: Path, perturb: bool = True) -> Path:
     workdir.mkdir(parents=True, exist_ok=True)
     exe = workdir / (source.stem or "spec")
     flags = [*CFLAGS] + ([] if perturb else ["-DFORKSPEC_NO_PERTURB"])
+    cached = _cached_executable(cc, flags, source)
+    if cached is not None and cached.is_file():
+        shutil.copy2(cached, exe)  # the same source, header and flags were compiled before
+        _compile_images(source, exe, perturb)
+        _launcher(workdir)
+        return exe
     cmd = [cc, *flags, "-include", str(RT_HEADER), str(source), "-o", str(exe)]
     try:
         done = subprocess.run(
@@ -239,15 +245,65 @@ def compile_spec(source: Path, workdir: Path, perturb: bool = True) -> Path:
         raise RealRunError(f"cannot compile {source}: the compiler took more than {COMPILE_TIMEOUT:g}s")
     if done.returncode != 0:
         raise _compile_error(source, done.stderr)
+    if cached is not None:
+        _keep(exe, cached)
+    _compile_images(source, exe, perturb)
     _launcher(workdir)  # build it now, so run_once does not pay for it
     return exe
+
+
+# An exec of another spec file by relative path: execl("./child", ...) runs child.c beside the spec.
+_EXEC_IMAGE = re.compile(r'\bexec(?:l|lp|le|v|vp|ve)\s*\(\s*"\./([A-Za-z0-9_.-]+)"')
+
+
+def _images_dir(exe: Path) -> Path:
+    return exe.parent / (exe.name + ".images")
+
+
+def _compile_images(source: Path, exe: Path, perturb: bool) -> None:
+    """Compile the spec files ``source`` execs (and those they exec) into ``<exe>.images/``;
+    each run finds them in its working directory under the name the program uses."""
+    todo, done = [source], {source.resolve()}
+    while todo:
+        src = todo.pop()
+        for name in _EXEC_IMAGE.findall(src.read_text(encoding="utf-8", errors="replace")):
+            child = src.parent / (name + ".c")
+            if not child.is_file() or child.resolve() in done:
+                continue
+            done.add(child.resolve())
+            target = _images_dir(exe)
+            target.mkdir(exist_ok=True)
+            built = compile_spec(child, target / "build", perturb)
+            shutil.copy2(built, target / name)
+            todo.append(child)
+
+
+def _cached_executable(cc: str, flags: list[str], source: Path) -> Path | None:
+    """Where an executable of exactly this source, runtime header, compiler and flags is kept
+    between compilations (the temp directory), or None if it cannot be named."""
+    try:
+        key = b"\0".join([cc.encode(), " ".join(flags).encode(), RT_HEADER.read_bytes(), source.read_bytes()])
+    except OSError:
+        return None
+    return Path(tempfile.gettempdir()) / f".forkspec-exe-{hashlib.sha256(key).hexdigest()[:20]}"
+
+
+def _keep(exe: Path, target: Path) -> None:
+    """Copy a fresh executable to the cache, atomically (concurrent compilers agree); best effort."""
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=target.name + ".", dir=target.parent)
+        os.close(fd)
+        shutil.copy2(exe, tmp)
+        os.replace(tmp, target)
+    except OSError:
+        pass
 
 
 _launchers: dict[Path, Path] = {}
 
 
 def _launcher(directory: Path) -> Path:
-    """The launcher executable, compiled once into ``directory`` (or a temp dir if that fails)."""
+    """The launcher executable, compiled once into the temp directory (or ``directory`` if that fails)."""
     directory = Path(directory).resolve()
     cached = _launchers.get(directory)
     if cached is not None and cached.is_file():
@@ -257,11 +313,14 @@ def _launcher(directory: Path) -> Path:
     digest = hashlib.sha256(text + b"\0" + cc.encode()).hexdigest()[:12]
     name = f".forkspec-launcher-{digest}"
     last_error = ""
-    for where in (directory, Path(tempfile.gettempdir())):
+    places = (directory, Path(tempfile.gettempdir()))
+    for where in places:  # one already built, here or in the temp directory, will do
         target = where / name
         if target.is_file() and os.access(target, os.X_OK):
             _launchers[directory] = target
             return target
+    for where in reversed(places):  # built in the temp directory, it serves every later run
+        target = where / name
         try:
             fd, tmp = tempfile.mkstemp(prefix=name + ".", dir=where)
         except OSError as exc:
@@ -472,6 +531,11 @@ def run_once(exe: Path, mode: str, timeout: float = 10.0,
         err_path = tmpdir / "stderr"
         cwd = tmpdir / "cwd"
         cwd.mkdir()
+        images = _images_dir(exe)
+        if images.is_dir():
+            for image in images.iterdir():
+                if image.is_file():
+                    os.symlink(image, cwd / image.name)
 
         read_fd: int | None = None
         tty_raw = True
@@ -486,6 +550,7 @@ def run_once(exe: Path, mode: str, timeout: float = 10.0,
         env = dict(os.environ)
         env[PIDLOG_ENV] = str(pidlog)
         env.pop(PERTURB_ENV, None)
+        env.pop("FORKSPEC_INIT_PID", None)
         env.pop(CPUS_ENV, None)
         if perturb is not None and perturb.seed is not None:
             env[PERTURB_ENV] = str(perturb.seed)

@@ -140,9 +140,17 @@ class Recorded:
     state: Any  # the recorded state after the step, in whatever form `same` compares
 
 
+def offstage(text: str) -> str:
+    """Where a step without a source line ran: in exit(), or in another libc routine
+    (a thread's start, fork's pthread_atfork sequence)."""
+    if text.startswith("[thread "):
+        text = text.split("] ", 1)[-1]
+    return "libc" if text.startswith(("thread start", "fork")) else "exit()"
+
+
 def describe_move(pid: int, line: int, text: str, choice: str, names: dict[int, str]) -> str:
     who = f"{names.get(pid, '?')} [{pid}]"
-    where = f"line {line} `{text}`" if line else ("init" if pid == INIT_PID else "exit()")
+    where = f"line {line} `{text}`" if line else ("init" if pid == INIT_PID else offstage(text))
     return f"{who} {where}" + (" (fork fails)" if choice == "fail" else "")
 
 
@@ -174,7 +182,8 @@ def follow(model, initial_matches: Callable[[Any], str | None], recorded: list[R
             offered = "; ".join(describe_action(a, names) for a, _ in succ) or "nothing: the state is stuck or final"
             raise ReplayError(f"step {i}: the trace has {wanted}, but the model does not let that process move "
                               f"here; it offers: {offered}")
-        action, nxt = same_move[0]
+        # several threads of one process may move: the recorded text names the one that did
+        action, nxt = next(((a, n) for a, n in same_move if a.text == rec.text), same_move[0])
         trial = dict(names)
         trial_counts = dict(counts)
         for e in action.events:

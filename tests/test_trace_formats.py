@@ -237,7 +237,14 @@ def build(source: str, where: Path, name: str, strict: bool = True) -> Path:
     return exe
 
 
-REPRODUCIBLE = [(p, m) for p in sorted(VIOLATIONS.glob("*.c")) if not load_spec(p).header.inject
+def _signals(path: Path) -> bool:
+    """Does the program send or catch signals? A signal step cannot be gated: its reproducer is refused."""
+    program = load_spec(path).program
+    return any(getattr(ins, "name", None) in ("kill", "raise", "signal", "sigaction", "sigprocmask")
+               for f in program.functions for ins in f.body)
+
+
+REPRODUCIBLE = [(p, m) for p in sorted(VIOLATIONS.glob("*.c")) if not load_spec(p).header.inject and not _signals(p)
                 for m in load_spec(p).header.modes]
 
 

@@ -56,7 +56,10 @@ PID_BLIND = frozenset({
     "atexit", "__exit_begin", "__atexit_pop", "__flush_all", "sleep", "usleep", "sched_yield", "pause", "mmap",
     "write", "printf", "fprintf", "puts", "putchar", "fputs", "fputc", "putc", "perror", "fflush", "setvbuf",
     "setbuf",
+    "pthread_exit", "__atfork_next",  # in the routines every program carries (a thread's end, pthread_atfork's handlers)
 })
+# Library calls that may be given a pid but only test it against 0 (the routine fork runs pthread_atfork handlers with).
+PID_TESTED = frozenset({"__atfork_next"})
 COMPARISONS = frozenset({"==", "!=", "<", ">", "<=", ">="})
 TRUTH_TESTS = frozenset({"!", "!!"})
 # Proc fields this module renames or knows to hold no pid.
@@ -70,10 +73,35 @@ PID_NAMES = frozenset({"pid", "ppid", "pgid", "child", "parent", "old", "pfn"})
 EQUIVARIANT_PROPERTIES = frozenset({"pid-unique", "orphans-reparented"})  # pids compared only with each other for equality
 
 
-def _small_const(e) -> bool:
+def _const_int(e) -> int | None:
+    """The value of a constant integer expression (`-1` is a negation of 1), else None."""
     while isinstance(e, ir.Wrap):
         e = e.operand
-    return isinstance(e, ir.Const) and isinstance(e.value, int) and e.value <= FIRST_PID
+    if isinstance(e, ir.UnOp) and e.op == "-":
+        v = _const_int(e.operand)
+        return None if v is None else -v
+    return e.value if isinstance(e, ir.Const) and isinstance(e.value, int) else None
+
+
+def _constants(node):
+    """Integer constants anywhere in an instruction or expression."""
+    if isinstance(node, ir.Const):
+        if isinstance(node.value, int):
+            yield node.value
+        return
+    if isinstance(node, tuple):
+        for x in node:
+            yield from _constants(x)
+        return
+    for name in getattr(node, "__slots__", ()):
+        v = getattr(node, name, None)
+        if isinstance(v, (tuple,)) or hasattr(v, "__slots__"):
+            yield from _constants(v)
+
+
+def _small_const(e) -> bool:
+    v = _const_int(e)
+    return v is not None and v <= FIRST_PID
 
 
 class _Analysis:
@@ -83,6 +111,7 @@ class _Analysis:
         self.program = program
         self.temps: set = set()  # (function index, temp)
         self.cells: set = set()  # ("global", slot) or (function index, slot)
+        self.returning: set = set()  # functions that may return a pid (fork's wrapper that runs pthread_atfork handlers)
         self.why = ""
 
     def cell_key(self, f: int, c: ir.Cell):
@@ -110,6 +139,11 @@ class _Analysis:
                         new = (self.temps, (f, ins.dst))
                     elif isinstance(ins, ir.Store) and isinstance(ins.target, ir.Cell) and self.is_pid(f, ins.value):
                         new = (self.cells, self.cell_key(f, ins.target))
+                    elif isinstance(ins, ir.Return) and ins.value is not None and self.is_pid(f, ins.value):
+                        new = (self.returning, f)
+                    elif isinstance(ins, ir.Call) and isinstance(ins.func, int) and ins.func in self.returning \
+                            and ins.dst is not None:
+                        new = (self.temps, (f, ins.dst))
                     if new is not None and new[1] not in new[0]:
                         new[0].add(new[1])
                         changed = True
@@ -163,6 +197,8 @@ class _Analysis:
             if ins.name not in PID_BLIND:
                 return f"{ins.name}() is not known to ignore pids"
             args = ins.args
+            if ins.name in PID_TESTED:
+                args = tuple(a for a in args if not self.is_pid(f, a))
             if ins.name == "waitpid":
                 if not _small_const(args[0]):
                     return "waitpid() is given a pid"
@@ -172,6 +208,8 @@ class _Analysis:
             exprs = ins.args + (() if isinstance(ins.func, int) else (ins.func,))
             return "" if all(self.blind(f, a) for a in exprs) else "a pid is passed to a function"
         if isinstance(ins, ir.Return):
+            if ins.value is not None and self.is_pid(f, ins.value):  # only to direct callers, which are checked
+                return "" if f not in self.address_taken() else "a pid is returned through a function pointer"
             return "" if ins.value is None or self.blind(f, ins.value) else "a pid is returned"
         if isinstance(ins, ir.StoreChar):
             ok = all(self.blind(f, x) for x in (ins.index, ins.value)) and (
@@ -180,6 +218,19 @@ class _Analysis:
         if isinstance(ins, ir.Jump):
             return ""
         return f"an instruction this analysis does not know ({type(ins).__name__})"
+
+    def address_taken(self) -> set[int]:
+        """Functions whose address appears as a constant (atexit handlers, function pointers)."""
+        if not hasattr(self, "_taken"):
+            n = len(self.program.functions)
+            self._taken = set()
+            for fn in self.program.functions:
+                for ins in fn.body:
+                    for v in _constants(ins):
+                        k, r = divmod(v - ir.FUNC_BASE, ir.FUNC_STRIDE)
+                        if r == 0 and 0 <= k < n:
+                            self._taken.add(k)
+        return self._taken
 
     def run(self) -> str:
         self.propagate()
@@ -197,10 +248,7 @@ def statuses_read(program: ir.Program) -> bool:
     for fn in program.functions:
         for ins in fn.body:
             if isinstance(ins, ir.Builtin) and ins.name in ("wait", "waitpid"):
-                arg = ins.args[0] if ins.name == "wait" else ins.args[1]
-                while isinstance(arg, ir.Wrap):
-                    arg = arg.operand
-                if not (isinstance(arg, ir.Const) and arg.value == 0):
+                if _const_int(ins.args[0] if ins.name == "wait" else ins.args[1]) != 0:
                     return True
     return False
 

@@ -11,6 +11,7 @@ from forkspec.errors import ForkspecError, ParseError, Span
 from forkspec.frontend.lower import Lowerer
 from forkspec.frontend.preprocess import preprocess
 from forkspec.frontend.specblock import SpecHeader, parse_spec_block
+from forkspec.kernel.exec import link_images
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,13 @@ def load_spec(path: str | Path) -> Spec:
     return parse_spec(source, str(p))
 
 
-def parse_spec(source: str, path: str = "<input>") -> Spec:
+def _load_image(path: str) -> ir.Program:
+    """A spec file another spec execs: its program, whose own exec targets the root's table holds."""
+    source = Path(path).read_text(encoding="utf-8")
+    return parse_spec(source, path, _loading=True).program
+
+
+def parse_spec(source: str, path: str = "<input>", _loading: bool = False) -> Spec:
     pre = preprocess(source, path)
     header = parse_spec_block(pre.spec_block, path, pre.spec_line)
     parser = c_parser.CParser()
@@ -41,6 +48,8 @@ def parse_spec(source: str, path: str = "<input>") -> Spec:
     except Exception as e:  # pycparser's ParseError, and plain exceptions for some lexer errors
         raise _parse_error(str(e), path, _current_token(parser)) from None
     program = Lowerer(path, source).lower(ast)
+    if not _loading:
+        program = link_images(program, _load_image)
     return Spec(path, Path(path).stem, program, header)
 
 

@@ -177,6 +177,12 @@ class Lowerer:
         for fd in defs:
             self.functions[self.function_index[fd.decl.name]] = self._function(fd)
         self.functions[exit_index] = exit_routine()
+        from forkspec.frontend.routines import ROUTINES
+
+        for build in ROUTINES:
+            routine = build()
+            self.function_index[routine.name] = len(self.functions)
+            self.functions.append(routine)
         for name, idx in self.function_index.items():
             if self.functions[idx] is None:
                 raise Unsupported(f"function '{name}' is declared but never defined", None,
@@ -318,6 +324,8 @@ class Lowerer:
         raise self.unsupported(f"type {type(node).__name__}", where, "int, long, unsigned, char, pid_t, pointers, arrays")
 
     def _base_type(self, node, where) -> CType:
+        if isinstance(node, c_ast.Struct) and node.name == "sigaction" and node.decls is None:
+            return ct.SIGACTION
         if isinstance(node, c_ast.IdentifierType):
             names = [n for n in node.names if n not in ("signed", "const", "volatile")]
             unsigned = "unsigned" in node.names
@@ -343,6 +351,10 @@ class Lowerer:
             if key in ("float", "double", "long double"):
                 raise self.unsupported(f"floating-point type '{key}'", where, "int, long, unsigned, char, pid_t, pointers, arrays")
             raise self.unsupported(f"type '{key}'", where, "int, long, unsigned, char, pid_t, pointers, arrays")
+        if isinstance(node, c_ast.Struct) and node.name == "flock" and node.decls is None:
+            return ct.FLOCK
+        if isinstance(node, c_ast.Struct):
+            raise self.unsupported(f"struct {node.name or '(anonymous)'}", where, "struct flock (for fcntl record locks)")
         raise self.unsupported(f"{type(node).__name__} types", where, "int, long, unsigned, char, pid_t, pointers, arrays")
 
     def _sizeof(self, node) -> int:
@@ -594,6 +606,8 @@ class Lowerer:
                 if not isinstance(init, c_ast.InitList):
                     raise self.unsupported("array initialiser that is not a { list }", init)
                 exprs = list(init.exprs) + [None] * (ctype.length - len(init.exprs))
+                if ctype.tag == "flock":
+                    exprs = self._flock_init(init)
                 for i, e in enumerate(exprs):
                     v = ir.Const(0) if e is None else self._expr(e)[0]
                     fb.emit(ir.Store(ir.Cell("local", slot + i), self._convert(v, ctype.elem), loc))
@@ -723,7 +737,7 @@ class Lowerer:
                 self._effect(e)
             return self._expr(node.exprs[-1])
         if isinstance(node, c_ast.StructRef):
-            raise self.unsupported("struct member access", node, "int, long, char, pointers, arrays")
+            return self._struct_ref(node)
         if isinstance(node, c_ast.CompoundLiteral):
             raise self.unsupported("compound literal", node)
         raise self.unsupported(f"expression {type(node).__name__}", node)
@@ -821,6 +835,62 @@ class Lowerer:
             return ir.UnOp("~", e), t if t.kind == "int" and t.bits >= 32 else ct.INT
         raise self.unsupported(f"unary operator {op}", node)
 
+    def _struct_ref(self, node: c_ast.StructRef) -> tuple[ir.Expr, CType]:
+        """A member of one of the library structs the subset knows: struct sigaction or struct flock."""
+        if self._struct_tag(node) == "sigaction":
+            return self._member(node)
+        return self._field(node), ct.LONG
+
+    def _struct_tag(self, node: c_ast.StructRef) -> str:
+        if not isinstance(node.name, c_ast.ID):
+            return ""
+        ctype = self._lookup(node.name.name, node.name).ctype
+        if node.type == "->":
+            ctype = ctype.elem if ctype.kind == "ptr" and ctype.elem is not None else ct.INT
+        return ctype.tag
+
+    def _field(self, node: c_ast.StructRef) -> ir.Expr:
+        """`fl.l_type` or `p->l_type` of a struct flock: the field's cell."""
+        field = node.field.name
+        if field not in ct.FLOCK_FIELDS:
+            raise self.unsupported(f"struct member '{field}'", node, "the fields of struct flock: " + ", ".join(ct.FLOCK_FIELDS))
+        index = ct.FLOCK_FIELDS.index(field)
+        if node.type == ".":
+            if isinstance(node.name, c_ast.ID):
+                sym = self._lookup(node.name.name, node.name)
+                if sym.ctype.tag == "flock":
+                    return ir.Cell("local" if sym.kind == "local" else "global", sym.slot + index)
+            raise self.unsupported("struct member access", node, "fields of a struct flock variable")
+        base, btype = self._expr(node.name)
+        if btype.kind != "ptr" or btype.elem is None or btype.elem.tag != "flock":
+            raise self.unsupported("struct member access", node, "fields of a struct flock variable")
+        return ir.Deref(ir.BinOp("+", base, ir.Const(index * ir.CELL)))
+
+    def _flock_init(self, init: c_ast.InitList) -> list:
+        """`{F_WRLCK, SEEK_SET, 0, 0}` or `{.l_type = F_WRLCK, ...}`: one expression (or None) per field."""
+        out: list = [None] * len(ct.FLOCK_FIELDS)
+        at = 0
+        for e in init.exprs:
+            if isinstance(e, c_ast.NamedInitializer):
+                name = e.name[0].name if len(e.name) == 1 and isinstance(e.name[0], c_ast.ID) else ""
+                if name not in ct.FLOCK_FIELDS:
+                    raise self.unsupported(f"initialiser for struct member '{name}'", e, ", ".join(ct.FLOCK_FIELDS))
+                at = ct.FLOCK_FIELDS.index(name)
+                e = e.expr
+            if at >= len(out):
+                raise self.error("too many initialisers for struct flock", init)
+            out[at] = e
+            at += 1
+        return out
+
+    def _buffer_address(self, node) -> tuple[ir.Expr, int]:
+        """The address and size of the char array a call fills (`read(fd, buf, n)`)."""
+        if isinstance(node, c_ast.ID):
+            sym = self._lookup(node.name, node)
+            if sym.kind in ("local", "global") and sym.ctype.kind == "str" and sym.ctype.length:
+                return ir.AddrOf(ir.Cell("local" if sym.kind == "local" else "global", sym.slot)), sym.ctype.length
+        raise self.unsupported("a buffer that is not a char array variable", node, "char buf[N]; read(fd, buf, n)")
+
     def _lvalue(self, node) -> tuple[ir.Expr, CType]:
         """Where an assignment writes: a Cell, a Deref, or (for s[i]) a StrIndex."""
         if isinstance(node, c_ast.ID):
@@ -845,7 +915,24 @@ class Lowerer:
             return ir.Deref(ir.BinOp("+", base, ir.BinOp("*", index, ir.Const(ir.CELL)))), btype.elem or ct.INT
         if isinstance(node, c_ast.Cast):
             return self._lvalue(node.expr)
+        if isinstance(node, c_ast.StructRef):
+            return self._struct_ref(node)
         raise self.unsupported(f"assignment to {type(node).__name__}", node)
+
+    def _member(self, node: c_ast.StructRef) -> tuple[ir.Expr, CType]:
+        """`sa.sa_flags`, `psa->sa_handler`: a cell of the one library struct the subset knows."""
+        if node.type == ".":
+            where, target = self._lvalue(node.name)
+            base = ir.AddrOf(where) if isinstance(where, ir.Cell) else getattr(where, "addr", None)
+        else:
+            base, btype = self._expr(node.name)
+            target = btype.elem if btype.kind == "ptr" else None
+        field = node.field.name
+        if target is None or target.tag != "sigaction" or field not in ct.SIGACTION_FIELDS:
+            raise self.unsupported(f"member '{field}'", node, "the members of struct sigaction: "
+                                   + ", ".join(ct.SIGACTION_FIELDS))
+        index, ftype = ct.SIGACTION_FIELDS[field]
+        return ir.Deref(ir.BinOp("+", base, ir.Const(index * ir.CELL))), ftype
 
     def _store(self, target: ir.Expr, ttype: CType, value: ir.Expr, loc, node) -> None:
         if isinstance(target, ir.StrIndex):
@@ -950,12 +1037,16 @@ class Lowerer:
             if name in ("printf", "fprintf"):
                 self._check_format(args_nodes[0 if name == "printf" else 1], len(args_nodes) - (1 if name == "printf" else 2), node)
             args = self._args(args_nodes, loc)
+            if name in ct.OUT_BUFFER_ARGS:
+                i = ct.OUT_BUFFER_ARGS[name]
+                addr, size = self._buffer_address(args_nodes[i])
+                args = args[:i] + (addr,) + args[i + 1 :] + (ir.Const(size),)  # the array's size goes last
             if name == "exit":
                 fb.emit(ir.Call(None, self.function_index["__libc_exit"], args, loc))
                 return ir.Const(0), ct.VOID
             t = fb.temp()
             fb.emit(ir.Builtin(t, name, args, loc))
-            rtype = {"mmap": ct.ptr(ct.INT)}.get(name, ct.INT)
+            rtype = ct.RETURN_TYPES.get(name, ct.INT)
             return ir.Temp(t), rtype
         if name not in self.function_index:
             raise Unsupported(

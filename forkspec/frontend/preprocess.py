@@ -42,6 +42,12 @@ typedef int int32_t;
 typedef long int64_t;
 typedef unsigned int uint32_t;
 typedef unsigned long uint64_t;
+typedef int pthread_cond_t;
+typedef int pthread_condattr_t;
+typedef int pthread_rwlock_t;
+typedef int pthread_once_t;
+typedef unsigned int pthread_key_t;
+typedef int pthread_barrier_t;
 """
 
 

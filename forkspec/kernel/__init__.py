@@ -11,10 +11,13 @@ from typing import NamedTuple
 from forkspec import ir
 from forkspec.kernel import stdio
 from forkspec.kernel.events import Event
+from forkspec.kernel.signals import next_signal
 from forkspec.kernel.state import (
     FIRST_PID, INIT_PID, PTE_WRITE, RUNNING, ZOMBIE, Proc, State, shell_status,
 )
+from forkspec.kernel.exec import program_of
 from forkspec.kernel.step import Action, Config, Diverged, Exec
+from forkspec.kernel.threads import schedulable
 
 __all__ = ["Kernel", "Config", "Action", "State", "Outcome", "Diverged"]
 
@@ -60,19 +63,43 @@ class Kernel:
         for p in state.procs:
             if p.state == ZOMBIE or p.vfork_child:
                 continue
-            if not p.pending and _blocked_in_wait(self.program, state, p):
+            if p.sigpending:
+                out.extend(self.signal_successors(state, p))
+            if p.alarm:
+                x = Exec(self.program, self.config, state, p.pid)
+                action = x.alarm_step()
+                out.append((action, x.result()))
+            if p.stopped:
                 continue
-            probe = Exec(self.program, self.config, state, p.pid)
-            if not probe.enabled():
-                continue
-            choices = probe.choices()
-            for i, choice in enumerate(choices):
-                x = probe if i == 0 else Exec(self.program, self.config, state, p.pid)
-                action = x.step(choice)
-                nxt = x.result()
-                if self.config.eager_reap:
-                    action, nxt = reap_orphans(action, nxt)
-                out.append((action, nxt))
+            for thread in schedulable(p):
+                if thread is None and not p.pending and _blocked_in_wait(self.program, state, p):
+                    continue
+                probe = Exec(self.program, self.config, state, p.pid, thread)
+                if not probe.enabled():
+                    continue
+                choices = probe.choices()
+                for i, choice in enumerate(choices):
+                    x = probe if i == 0 else Exec(self.program, self.config, state, p.pid, thread)
+                    action = x.step(choice)
+                    nxt = x.result()
+                    if self.config.eager_reap:
+                        action, nxt = reap_orphans(action, nxt)
+                    out.append((action, nxt))
+        return out
+
+    def signal_successors(self, state: State, p: Proc) -> list[tuple[Action, State]]:
+        """The target's step that takes its next pending signal (one per way a handler can interrupt)."""
+        sig = next_signal(p)
+        if not sig:
+            return []
+        out = []
+        for choice in Exec(self.program, self.config, state, p.pid).delivery_choices(sig):
+            x = Exec(self.program, self.config, state, p.pid)
+            action = x.signal_step(sig, choice)
+            nxt = x.result()
+            if self.config.eager_reap:
+                action, nxt = reap_orphans(action, nxt)
+            out.append((action, nxt))
         return out
 
     @staticmethod
@@ -102,7 +129,7 @@ def _blocked_in_wait(program: ir.Program, state: State, p: Proc) -> bool:
     if not p.stack:
         return False
     top = p.stack[-1]
-    ins = program.functions[top.func].body[top.pc]
+    ins = program_of(program, p).functions[top.func].body[top.pc]
     if not (isinstance(ins, ir.Builtin) and ins.name == "wait"):
         return False
     kids = [q for q in state.procs if q.ppid == p.pid]

@@ -35,5 +35,6 @@ class Event:
 # Every attribute an event may carry, for validating property conditions.
 EVENT_ATTRIBUTES = frozenset(
     {"kind", "pid", "child", "fd", "data", "vpn", "old", "new", "status", "reaper", "parent",
-     "handler", "expected", "remaining", "line", "text", "others", "private", "errno", "signal"}
+     "handler", "expected", "remaining", "line", "text", "others", "private", "errno", "signal",
+     "what", "owner", "forked", "target"}
 )

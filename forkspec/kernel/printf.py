@@ -326,7 +326,7 @@ def format_printf(fmt: str, args: Sequence[Arg]) -> str:
             total += 1
             continue
         if conv == "s":
-            tail = source.take(spec, str, "string")
+            tail = source.take(spec, str, "string").split("\0", 1)[0]  # a C string ends at its NUL
             if precision is not None:
                 tail = tail[:precision]
         elif conv == "c":

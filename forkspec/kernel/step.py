@@ -13,9 +13,17 @@ from forkspec import ir
 from forkspec.errors import ModelError, Span
 from forkspec.frontend import ctypes as ct
 from forkspec.kernel import stdio
+from forkspec.kernel import threads
 from forkspec.kernel.evaluate import compiled, reads_memory_indirectly
 from forkspec.kernel.events import Event
+from forkspec.kernel.exec import EXEC_CALLS, ExecCalls, ImageReplaced
+from forkspec.kernel.files import BLOCKING_FD_CALLS, FD_CALLS, CallWaits, FdCalls
+from forkspec.kernel.memory import MemoryCalls, fork_marks_cow
 from forkspec.kernel.printf import format_printf, printf_pieces
+from forkspec.kernel.threads import PUSHED, ThreadCalls
+from forkspec.kernel.vfork import VforkRules
+from forkspec.kernel.signals import SignalCalls, catches_any, disposition, fork_child, is_caught
+from forkspec.kernel.signals import SIGNAL_VISIBLE_CALLS, uses_process_groups
 from forkspec.kernel.state import (
     EXITING, FIRST_PID, INIT_PID, IOFBF, IOLBF, IONBF, PTE_COW, PTE_SHARED, PTE_WRITE, RUNNING, ZOMBIE,
     Activation, Proc, State, Stream,
@@ -24,6 +32,8 @@ from forkspec.kernel.state import (
 SIGABRT, SIGSEGV, SIGFPE = 6, 11, 8
 ECHILD, EAGAIN, EINVAL, EBADF = 10, 11, 22, 9
 WNOHANG = 1
+WAITPID_OPTIONS = 1 | 2 | 8  # WNOHANG | WUNTRACED | WCONTINUED: wait4 takes no other (WNOWAIT is waitid's)
+INT_MIN = -(2**31)
 
 STRERROR = {
     0: "Success", 1: "Operation not permitted", 2: "No such file or directory", 3: "No such process",
@@ -38,6 +48,7 @@ VISIBLE_CALLS = frozenset({"fork", "vfork", "getppid", "write", "wait", "waitpid
 STDIO_CALLS = frozenset({"printf", "fprintf", "puts", "putchar", "fputs", "fputc", "putc", "fflush",
                          "setvbuf", "setbuf", "perror", "__flush_all"})
 BLOCKING_CALLS = frozenset({"wait", "waitpid", "pause"})
+VISIBLE_CALLS = VISIBLE_CALLS | threads.VISIBLE
 
 STACK_VPN = ir.STACK_BASE >> 12
 EMPTY_STREAM = Stream("", IONBF, 1)
@@ -78,11 +89,12 @@ class _Died(Exception):
         self.why = why
 
 
-class Exec:
-    """Scratch space for running one process of one state."""
+class Exec(FdCalls, ExecCalls, ThreadCalls, MemoryCalls, VforkRules, SignalCalls):
+    """Scratch space for running one process (one of its threads) of one state."""
 
-    def __init__(self, program: ir.Program, config: Config, state: State, pid: int):
+    def __init__(self, program: ir.Program, config: Config, state: State, pid: int, thread: int | None = None):
         self.program = program
+        self.root = program  # the spec's program; a process after exec runs one of its images
         self.config = config
         self.state = state
         self.procs: dict[int, Proc] = {p.pid: p for p in state.procs}
@@ -95,23 +107,37 @@ class Exec:
         self.mem_dirty = False
         self.refcounts: dict[int, int] | None = None
         self.new_children: list[int] = []
+        self.new_threads: list[int] = []
         self.shadowed: list[Proc] = []  # entries displaced by a reused pid (the pid-reuse fault only)
         self.writes_left = 1
+        self.previewing = False
         self.last_text, self.last_line = "", 0
-        self.unpack(pid)
+        self.unpack_files(state)
+        self.unpack(pid, thread)
 
     # ------------------------------------------------------------ process (un)packing
 
-    def unpack(self, pid: int) -> None:
+    def unpack(self, pid: int, thread: int | None = None) -> None:
+        """Load a process; `thread` names one of its other threads (None: the one on `stack`)."""
         p = self.procs[pid]
         self.pid = pid
         self.p = p
+        self.program = self.image_program(p.image)
+        self.fds = {fd: (o, c) for fd, o, c in p.fds}
+        self.fds_dirty = False
+        self.thread = thread
+        self.halted = False  # the thread stopped for good in this step (stuck, or undefined behaviour)
+        self.multi = bool(p.threads) and threads.live_count(p) > 1
+        stack, pending = p.stack, p.pending
+        if thread is not None:
+            t = next(t for t in p.threads if t.index == thread)
+            stack, pending = t.stack, t.pending
         self.alive = p.state != ZOMBIE
-        if not p.stack:
+        if not stack:
             self.stack_rest, self.func, self.fidx, self.pc, self.base, self.temps, self.ret = [], None, -1, 0, 0, [], None
         else:
-            top = p.stack[-1]
-            self.stack_rest = list(p.stack[:-1])
+            top = stack[-1]
+            self.stack_rest = list(stack[:-1])
             self.fidx = top.func
             self.func = self.program.functions[top.func]
             self.pc, self.base, self.temps, self.ret = top.pc, top.base, list(top.temps), top.ret
@@ -119,21 +145,25 @@ class Exec:
         self.out, self.err = p.out, p.err
         self.atexit = list(p.atexit)
         self.exit_plan = p.exit_plan
-        self.pending = list(p.pending)
+        self.pending = list(pending)
         self.has_shared = any(fl & PTE_SHARED for _, _, fl in p.ptes)
 
     def pack(self) -> None:
         if not self.alive:
             return
         stack = tuple(self.stack_rest) + (Activation(self.fidx, self.pc, self.base, tuple(self.temps), self.ret),) if self.func else ()
+        if self.thread is None:
+            own = {"stack": stack, "pending": tuple(self.pending)}
+        else:
+            own = {"threads": threads.put(self.p.threads, self.thread, stack=stack, pending=tuple(self.pending))}
         self.procs[self.pid] = self.p._replace(
-            stack=stack,
             ptes=tuple((vpn, e[0], e[1]) for vpn, e in sorted(self.ptes.items())),
             out=self.out,
             err=self.err,
             atexit=tuple(self.atexit),
             exit_plan=self.exit_plan,
-            pending=tuple(self.pending),
+            fds=self.fd_table(),
+            **own,
         )
 
     def result(self) -> State:
@@ -144,7 +174,7 @@ class Exec:
         mem = tuple(self.mem)
         if self.mem_dirty:
             procs, mem = canonical_memory(procs, mem)
-        return State(procs, mem, self.stdout, self.stderr, self.next_pid, self.first_status)
+        return State(procs, mem, self.stdout, self.stderr, self.next_pid, self.first_status, **self.files_fields())
 
     # ------------------------------------------------------------ where we are
 
@@ -159,17 +189,23 @@ class Exec:
 
     def enabled(self) -> bool:
         """Can this process take a step now? (Blocked in wait, suspended by vfork, or gone: no.)"""
-        if not self.alive or self.p.vfork_child:
+        if not self.alive or self.p.vfork_child or self.p.stopped:
             return False
         if self.pending or self.p.state == EXITING:
             return True
         ins = self.instr()
+        if isinstance(ins, ir.Builtin) and ins.name in threads.BLOCKING:
+            return self.thread_enabled(ins)
         if isinstance(ins, ir.Builtin) and ins.name in BLOCKING_CALLS:
             if ins.name == "pause":
                 return False
             pid_arg, options = (-1, 0) if ins.name == "wait" else (self.eval(ins.args[0]), self.eval(ins.args[2]))
+            if options & ~WAITPID_OPTIONS or pid_arg == INT_MIN:
+                return True
             kids = self.wait_candidates(pid_arg)
-            return not kids or any(k.state == ZOMBIE for k in kids) or bool(options & WNOHANG)
+            return not kids or any(self.wait_reportable(k, options) for k in kids) or bool(options & WNOHANG)
+        if isinstance(ins, ir.Builtin) and ins.name in BLOCKING_FD_CALLS:
+            return self.fd_call_ready(ins)
         return True
 
     def wait_is_settled(self, ins: ir.Builtin) -> bool:
@@ -180,31 +216,48 @@ class Exec:
         answer: a zombie stays a zombie until its parent reaps it, and only this
         process adds children. Such a wait commutes with every other step, so it may
         run as a local step. A younger zombie is not enough: an older running child
-        could exit first and be the one reaped. (Process groups are fixed in this
-        model; a `setpgid` would end this argument.)
+        could exit first and be the one reaped. A stop or continue report can change,
+        so it settles nothing. In a program that calls `setpgid`/`setsid` a child can
+        join or leave a group, so a wait for a group (pid 0 or < -1) is never settled.
         """
         pid_arg = -1 if ins.name == "wait" else self.eval(ins.args[0])
+        if (pid_arg == 0 or INT_MIN < pid_arg < -1) and uses_process_groups(self.program):
+            return False
         kids = self.wait_candidates(pid_arg)
         return not kids or kids[0].state == ZOMBIE
 
     def choices(self) -> tuple[str, ...]:
+        if not self.pending and self.func is not None and self.p.alarm:
+            ins = self.instr()
+            if isinstance(ins, ir.Builtin) and ins.name == "alarm":
+                return self.alarm_choices(ins)
         if not self.pending and self.config.fork_can_fail and self.func is not None:
             ins = self.instr()
             if isinstance(ins, ir.Builtin) and ins.name in ("fork", "vfork"):
+                if ins.name == "fork" and self.p.atfork and not self.in_fork_routine():
+                    return ("",)  # this step enters the atfork sequence; its own fork may fail
                 return ("", "fail")
         return ("",)
 
     def is_visible(self) -> bool:
         """Would the next instruction be seen by (or depend on) another process?"""
-        if self.pending or not self.alive or self.func is None:
+        if self.pending or not self.alive or self.func is None or self.halted:
             return True
+        if self.p.stopped or catches_any(self.p):
+            return True  # a handler may interrupt this process between any two instructions
         ins = self.instr()
+        if self.multi and (isinstance(ins, ir.Builtin) or threads.touches_shared(self.func, ins)):
+            return True  # another thread shares the memory, the stdio buffers and the atexit list
         if isinstance(ins, ir.Builtin):
             name = ins.name
             if name in ("wait", "waitpid"):
                 return not self.wait_is_settled(ins)
-            if name in VISIBLE_CALLS:
+            if name in VISIBLE_CALLS or name in EXEC_CALLS or name in SIGNAL_VISIBLE_CALLS:
                 return True
+            if name in ("getpgrp", "getpgid") and uses_process_groups(self.program):
+                return True
+            if name in FD_CALLS:
+                return self.fd_call_visible(ins)
             if name in STDIO_CALLS:
                 return bool(self.stdio_preview(ins))
             if name == "assert":
@@ -224,8 +277,12 @@ class Exec:
             self.terminate(self.p.status)
         elif self.pending:
             fd, data, line, text = self.pending.pop(0)
-            self.write(fd, data)
-            text = f"{text} (its next write)"
+            if fd == threads.STORE_LATER:
+                self.store_later(*data)
+                text = f"{text} (its store)"
+            else:
+                self.write(fd, data)
+                text = f"{text} (its next write)"
         else:
             text, line = loc.text, loc.line
             self.execute(choice)
@@ -233,12 +290,23 @@ class Exec:
             self.run_local()
             for child in self.new_children:
                 self.pack()
-                parent = self.pid
+                parent, thread = self.pid, self.thread
                 self.unpack(child)
                 self.run_local()
                 self.pack()
-                self.unpack(parent)
+                self.unpack(parent, thread)
+            self.run_new_threads()
+        if self.thread is not None:
+            text = f"[thread {self.thread}] {text}"
         return Action(self.pid, line, text, tuple(self.events), choice)
+
+    def store_later(self, addr, value) -> None:
+        """The store half of a load-store split between threads; a bad address kills here."""
+        try:
+            self.store(addr, value)
+        except _Died as d:
+            self.events.append(Event("killed", self.pid, signal=d.signal, text=d.why))
+            self.terminate(d.signal)
 
     def run_local(self) -> None:
         budget = self.config.max_local_steps
@@ -253,8 +321,12 @@ class Exec:
         ins = self.instr()
         self.writes_left = 1
         self.last_text, self.last_line = ins.loc.text, ins.loc.line
+        if self.p.vfork_parent and self.vfork_check(ins):
+            return
         try:
             self._execute(ins, choice)
+        except (ImageReplaced, CallWaits):  # a successful exec starts the new image; a waiting call stays
+            pass
         except _Died as d:
             self.events.append(Event("killed", self.pid, signal=d.signal, text=d.why))
             self.terminate(d.signal)
@@ -273,20 +345,30 @@ class Exec:
             self.pc = pc + 1
         elif isinstance(ins, ir.Store):
             value = compiled(ins.value)(self)
-            self.store(self.address(ins.target), value)
+            if self.multi and threads.touches_shared(self.func, ins.value):  # load, then store: two steps
+                self.pending.append((threads.STORE_LATER, (self.address(ins.target), value), ins.loc.line, ins.loc.text))
+            else:
+                self.store(self.address(ins.target), value)
             self.pc = pc + 1
         elif isinstance(ins, ir.Branch):
             self.pc = ins.if_true if self.truth(compiled(ins.cond)(self)) else ins.if_false
         elif isinstance(ins, ir.Jump):
             self.pc = ins.target
         elif isinstance(ins, ir.Builtin):
+            if self.p.handlers:
+                self.check_signal_safety(ins)
+            n_events = len(self.events)
             result = getattr(self, "_b_" + ins.name)(ins, choice)
-            if not self.alive or self.func is None:
+            if not self.alive or self.func is None or result is PUSHED:
                 return
             if ins.dst is not None and result is not None:
                 self.temps[ins.dst] = result
             self.pc = pc + 1
+            if self.p.sigpending:
+                self.after_system_call(ins, n_events)
         elif isinstance(ins, ir.Call):
+            if self.p.handlers:
+                self.check_signal_safety(ins)
             self.call(ins)
             return
         elif isinstance(ins, ir.Return):
@@ -304,6 +386,8 @@ class Exec:
         else:
             raise TypeError(ins)
         self.kill_dead(pc)
+        if self.deliver_due:
+            self.deliver_now()
 
     def kill_dead(self, pc: int) -> None:
         live = self.func.live_out[pc]
@@ -366,6 +450,8 @@ class Exec:
             top.func, self.program.functions[top.func], top.pc, top.base, list(top.temps), top.ret)
         if ret is not None:
             self.temps[ret] = value if value is not None else 0
+        if self.p.handlers:
+            self.after_return()
 
     # ------------------------------------------------------------ memory
 
@@ -449,19 +535,18 @@ class Exec:
 
     # ------------------------------------------------------------ output
 
-    def write(self, fd: int, data: str) -> None:
-        """write(2) to the terminal/file/pipe: one atomic append; extra writes of one libc call wait their turn."""
-        if not data:
-            return
+    def write(self, fd: int, data: str) -> int:
+        """write(2) through the fd table: one atomic write; extra writes of one libc call wait their turn."""
+        if not data or not self.alive:
+            return 0
+        if self.previewing:  # stdio_preview: what would be written, with no effect on fds, files or pipes
+            self.events.append(Event("write", self.pid, fd=fd, data=data))
+            return len(data)
         if self.writes_left <= 0:
             self.pending.append((fd, data, self.last_line, self.last_text))
-            return
+            return len(data)
         self.writes_left -= 1
-        if fd == 1:
-            self.stdout += data
-        else:
-            self.stderr += data
-        self.events.append(Event("write", self.pid, fd=fd, data=data))
+        return self.fd_write(fd, data)
 
     def stream(self, value) -> int:
         if value == ct.stream_value(1):
@@ -491,11 +576,13 @@ class Exec:
         """The writes a stdio call would issue now, computed without changing anything."""
         saved = (self.out, self.err, self.pending, self.stdout, self.stderr, self.events, self.writes_left, self.temps)
         self.pending, self.events, self.writes_left, self.temps = [], [], 99, list(self.temps)
+        self.previewing = True
         try:
             getattr(self, "_b_" + ins.name)(ins, "", preview=True)
             return [e.data for e in self.events if e.kind == "write"] + [p[1] for p in self.pending]
         finally:
             self.out, self.err, self.pending, self.stdout, self.stderr, self.events, self.writes_left, self.temps = saved
+            self.previewing = False
 
     # ------------------------------------------------------------ processes
 
@@ -513,8 +600,11 @@ class Exec:
         return sorted(kids, key=lambda k: k.pid)
 
     def live_count(self) -> int:
-        """Processes counted by the process limit: every task until it is reaped, zombies included."""
-        return len(self.procs)
+        """Tasks counted by the process limit (RLIMIT_NPROC counts threads): every process until it
+        is reaped, zombies included, and each extra live thread."""
+        procs = dict(self.procs)
+        procs[self.pid] = self.p
+        return len(procs) + sum(threads.live_count(p) - 1 for p in procs.values() if p.threads)
 
     def allocate_pid(self) -> int:
         if "pid-reuse" in self.config.inject:
@@ -544,6 +634,7 @@ class Exec:
         if self.exit_plan:
             self.events.append(Event("atexit_skipped", self.pid, remaining=len(self.exit_plan)))
         self.release_vfork_parent()
+        self.close_all_fds()
         p = self.p
         self.alive = False
         self.ptes = {}
@@ -551,20 +642,22 @@ class Exec:
         self.refcounts = None
         self.procs[self.pid] = p._replace(
             state=ZOMBIE, status=word, stack=(), ptes=(), out=EMPTY_STREAM, err=EMPTY_STREAM,
-            atexit=(), exit_plan=None, pending=(), vfork_child=0, vfork_parent=0)
+            atexit=(), exit_plan=None, pending=(), vfork_child=0, vfork_parent=0, fds=())
+        self.procs[self.pid] = self.procs[self.pid]._replace(threads=(), main_state="", atfork=(), heap=())
         self.func = None
         self.events.append(Event("exit", self.pid, status=word))
         if "no-reparent" not in self.config.inject:
-            for pid, q in list(self.procs.items()):
-                if q.ppid == self.pid:
-                    self.procs[pid] = q._replace(ppid=INIT_PID)
-                    self.events.append(Event("reparent", pid, parent=INIT_PID, old=self.pid))
+            self.reparent_children()
+        self.after_exit()
 
     # ------------------------------------------------------------ builtins: processes
 
     def _b_fork(self, ins, choice, preview=False):
         """fork(2): the child gets a copy of everything, private pages shared copy-on-write;
-        0 in the child, the child's pid in the parent; -1/EAGAIN past the process limit."""
+        0 in the child, the child's pid in the parent; -1/EAGAIN past the process limit.
+        With pthread_atfork handlers registered, glibc's handler sequence runs around it."""
+        if self.p.atfork and not self.in_fork_routine():
+            return self.fork_through_atfork(ins)
         return self.do_fork(ins, choice, vfork=False)
 
     def _b_vfork(self, ins, choice, preview=False):
@@ -579,8 +672,8 @@ class Exec:
         child = self.allocate_pid()
         if not vfork and "no-cow" not in self.config.inject:
             for e in self.ptes.values():
-                if not e[1] & PTE_SHARED:
-                    e[1] = (e[1] & ~PTE_WRITE) | PTE_COW if (e[1] & (PTE_WRITE | PTE_COW)) else e[1]
+                if fork_marks_cow(e[1]):
+                    e[1] = (e[1] & ~PTE_WRITE) | PTE_COW
         if child in self.procs:  # only a faulty allocator gets here
             self.shadowed.append(self.procs[child])
         temps = list(self.temps)
@@ -592,7 +685,9 @@ class Exec:
             pid=child, ppid=self.pid, pgid=self.p.pgid, state=RUNNING, status=0, stack=stack,
             ptes=tuple((vpn, e[0], e[1]) for vpn, e in sorted(self.ptes.items())),
             out=self.out, err=self.err, atexit=tuple(self.atexit), exit_plan=self.exit_plan, pending=(),
-            vfork_child=0, vfork_parent=self.pid if vfork else 0, mmap_next=self.p.mmap_next)
+            vfork_child=0, vfork_parent=self.pid if vfork else 0, mmap_next=self.p.mmap_next,
+            fds=self.fd_table(), image=self.p.image, argv=self.p.argv)
+        self.procs[child] = fork_child(self.p, self.fork_inherits(self.procs[child], vfork))
         if vfork:
             self.p = self.p._replace(vfork_child=child)
         self.refcounts = None
@@ -635,7 +730,16 @@ class Exec:
     _b__Exit = _b__exit
 
     def _b_abort(self, ins, choice, preview=False):
-        """abort(3): killed by SIGABRT; unflushed stdio is lost."""
+        """abort(3): killed by SIGABRT, which it unblocks; unflushed stdio is lost. A SIGABRT handler
+        runs first (with the disposition already reset to SIG_DFL), and abort kills when it returns."""
+        self.p = self.p._replace(sigmask=self.p.sigmask & ~(1 << SIGABRT))
+        handler, flags, mask = disposition(self.p, SIGABRT)
+        if is_caught(handler):
+            self.set_action(SIGABRT, 0, 0, 0)
+            self.abort_handler = (handler, flags, mask)  # run once abort's step is over; it returns to abort
+            self.deliver_due = True
+            return None
+        self.events.append(Event("killed", self.pid, signal=SIGABRT, text="abort()"))
         self.terminate(SIGABRT)
 
     def _b_assert(self, ins, choice, preview=False):
@@ -692,8 +796,14 @@ class Exec:
         return self.do_wait(self.eval(ins.args[0]), self.eval(ins.args[1]), self.eval(ins.args[2]))
 
     def do_wait(self, pid_arg: int, status_ptr, options: int) -> int:
-        if options & ~(WNOHANG | 2 | 8 | 0x1000000):
+        """wait4(2): EINVAL for options other than WNOHANG|WUNTRACED|WCONTINUED, ESRCH for INT_MIN;
+        the first matching child (oldest first) that has exited, or with WUNTRACED/WCONTINUED has a
+        stop/continue report, is reported (a report once)."""
+        if options & ~WAITPID_OPTIONS:
             self.set_errno(EINVAL)
+            return -1
+        if pid_arg == INT_MIN:
+            self.set_errno(3)
             return -1
         kids = self.wait_candidates(pid_arg)
         if not kids:
@@ -707,6 +817,12 @@ class Exec:
                 if status_ptr:
                     self.store(status_ptr, k.status)
                 self.events.append(Event("reap", self.pid, child=k.pid, status=k.status))
+                return k.pid
+            if self.wait_reportable(k, options):
+                self.procs[k.pid] = k._replace(report=0)
+                if status_ptr:
+                    self.store(status_ptr, k.report)
+                self.events.append(Event("wait_report", self.pid, child=k.pid, status=k.report))
                 return k.pid
         return 0  # WNOHANG: children exist, none has changed state
 
@@ -745,16 +861,18 @@ class Exec:
     def _b_write(self, ins, choice, preview=False):
         """write(2): unbuffered, straight to the kernel, one atomic append."""
         fd, buf, n = (self.eval(a) for a in ins.args)
-        if fd not in (1, 2):
+        e = self.lookup(fd)
+        if e is None or not e[1].flags & 3:  # not open, or open O_RDONLY: EBADF even for 0 bytes
             self.set_errno(EBADF)
             return -1
+        if not n:
+            return 0
         if isinstance(buf, int):
             v = self.load(buf)
             buf = v if isinstance(v, str) else chr(v & 0xFF)
         if n > len(buf) + 1:
             raise ModelError(f"write of {n} bytes reads past the end of a {len(buf) + 1}-byte buffer")
-        self.write(fd, (buf + "\0")[:n])
-        return n
+        return self.write(fd, (buf + "\0")[:n])
 
     def format(self, ins, args) -> list[str]:
         values = [self.eval(a) for a in args]

@@ -4,17 +4,20 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from forkspec.kernel.state import FIRST_PID, PTE_COW, PTE_SHARED, PTE_WRITE, ZOMBIE, State
+from forkspec.kernel.threads import live_count
 
 
 class ProcView(NamedTuple):
     pid: int
     ppid: int
     pgid: int
-    state: str  # running | zombie | suspended (a vfork parent)
+    state: str  # running | zombie | suspended (a vfork parent) | stopped (by a signal)
     first: bool  # the program's first process
     status: int  # wait status word (zombies)
     atexit: int  # handlers registered
     children: int  # processes whose parent it is
+    threads: int = 1  # live threads (a zombie: 0)
+    sid: int = 0  # session (0: the one the program was started in)
 
 
 class FrameView(NamedTuple):
@@ -50,8 +53,9 @@ def _processes(state: State) -> list:
         kids[q.ppid] = kids.get(q.ppid, 0) + 1
     out = []
     for p in state.procs:
-        st = p.state if p.state != "running" else ("suspended" if p.vfork_child else "running")
-        out.append(ProcView(p.pid, p.ppid, p.pgid, st, p.pid == FIRST_PID, p.status, len(p.atexit), kids.get(p.pid, 0)))
+        st = p.state if p.state != "running" else ("suspended" if p.vfork_child else "stopped" if p.stopped else "running")
+        out.append(ProcView(p.pid, p.ppid, p.pgid, st, p.pid == FIRST_PID, p.status, len(p.atexit), kids.get(p.pid, 0),
+                            live_count(p) if p.state != ZOMBIE else 0, p.sid))
     return out
 
 

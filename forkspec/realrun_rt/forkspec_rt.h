@@ -21,7 +21,10 @@
  *      comparing getppid() with 1 behaves as the model says; printed pids are
  *      renamed the same way afterwards;
  *
- *   4. timing perturbation, so that rare interleavings show up in repeated runs.
+ *   4. kill() refuses pid -1 and init (see __forkspec_kill): a spec whose fork
+ *      fails and which then signals "-1" must not take the machine down;
+ *
+ *   5. timing perturbation, so that rare interleavings show up in repeated runs.
  *      When $FORKSPEC_PERTURB holds a decimal seed, every process pauses for a
  *      moment -- nothing, sched_yield(), or a usleep() of a few microseconds up to
  *      about a millisecond, drawn from a generator seeded by the seed and the pid
@@ -64,8 +67,14 @@ static unsigned long long __forkspec_rng;
 __attribute__((constructor)) static void __forkspec_init(void)
 {
     __forkspec_pidlog = getenv("FORKSPEC_PIDLOG");
-    if (__forkspec_pidlog != NULL && __forkspec_pidlog[0] != '\0')
-        __forkspec_init_pid = getppid(); /* the launcher */
+    if (__forkspec_pidlog != NULL && __forkspec_pidlog[0] != '\0') {
+        /* An image exec'd by the run finds the launcher's pid in the environment P0 left. */
+        const char *init = getenv("FORKSPEC_INIT_PID");
+        __forkspec_init_pid = init != NULL && init[0] != '\0' ? (pid_t) atoi(init) : getppid(); /* the launcher */
+        char buf[24];
+        snprintf(buf, sizeof buf, "%d", (int) __forkspec_init_pid);
+        setenv("FORKSPEC_INIT_PID", buf, 1);
+    }
     const char *seed = getenv("FORKSPEC_PERTURB");
     if (seed != NULL && seed[0] != '\0') {
         unsigned long long v = strtoull(seed, NULL, 10);
@@ -167,6 +176,20 @@ __attribute__((unused)) static pid_t __forkspec_getppid(void)
 }
 
 #define getppid() __forkspec_getppid()
+
+/* A real run never signals outside the program: kill(-1, sig) (every process the
+ * caller may signal, as root the whole machine) and kill(1, sig) (init, or the
+ * launcher renamed by getppid() above) fail with EPERM and send nothing. */
+__attribute__((unused)) static int __forkspec_kill(pid_t pid, int sig)
+{
+    if (pid == -1 || pid == 1 || (__forkspec_init_pid > 0 && pid == __forkspec_init_pid)) {
+        errno = EPERM;
+        return -1;
+    }
+    return kill(pid, sig);
+}
+
+#define kill(pid, sig) __forkspec_kill(pid, sig)
 
 /* sleep() orders nothing in the model; real sleeps are cut to 20 ms a second so a
  * run is quick and the orders a long sleep would hide still show up. */

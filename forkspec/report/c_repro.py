@@ -2,7 +2,8 @@
 
 The reproducer is the spec's own program, with every call that can be a step of
 its own (fork, vfork, getppid, write, the stdio output calls, wait, waitpid,
-_exit, abort, pause, assert, and exit's final flush and end) routed through a
+_exit, abort, pause, assert, the file descriptor calls read, open, close, dup,
+dup2, pipe, lseek, fcntl and flock, and exit's final flush and end) routed through a
 *gate*. Before the first fork, one pipe per process of the trace is created; a
 token travels through them, so a process executes the visible operation that
 starts a step only when the token says the step is its turn, as in the trace.
@@ -24,7 +25,7 @@ the trace's last state; for a deadlock trace they are released instead and
 really block. A fork the trace makes fail returns -1/EAGAIN without calling the
 kernel (the only simulated result).
 
-Refused (exit 2, with the reason): traces on a deliberately broken kernel
+Refused (exit 2, with the reason): traces with a signal step, traces on a deliberately broken kernel
 (`inject:`), and steps the gates cannot order: one that begins with a
 shared-memory access by a process other than the one before it, one that
 continues a libc call's output after another process moved in between, and
@@ -58,6 +59,9 @@ CODES = {
     "abort": 9, "pause": 10, "assert": 11, "printf": OUTPUT, "fprintf": OUTPUT, "puts": OUTPUT,
     "putchar": OUTPUT, "fputs": OUTPUT, "fputc": OUTPUT, "putc": OUTPUT, "fflush": 19, "setvbuf": 20,
     "setbuf": 21, "perror": 22,
+    # file descriptors: each call on a pipe, file or lock is a gate
+    "read": 40, "open": 41, "close": 42, "dup": 43, "dup2": 44, "pipe": 45, "pipe2": 46, "lseek": 47,
+    "fcntl": 48, "flock": 49,
 }
 EXIT_FLUSH, EXIT_END = 30, 31
 GATED = frozenset(CODES) | {"__flush_all"}
@@ -126,11 +130,19 @@ def _parent_waited_since(trace: Trace, k: int, pid: int, state) -> str:
     return ""
 
 
+# Steps a gate cannot order: a signal's delivery is the kernel's choice, not a call the program makes.
+_SIGNAL_EVENTS = frozenset({"signal_sent", "handler_call", "stopped", "continued", "autoreap", "alarm"})
+
+
 def schedule(program: ir.Program, config, trace: Trace):
     """Replay the trace with the recorder: processes with their gated calls, and segments."""
     if config.inject:
         raise ReproUnsupported(f"this trace runs on a deliberately broken kernel (inject: {', '.join(sorted(config.inject))}); "
                                "the real kernel cannot reproduce it")
+    threaded = next((k for k, step in enumerate(trace.steps, start=1) if any(p.threads for p in step.state.procs)), None)
+    if threaded is not None:
+        raise ReproUnsupported(f"step {threaded} runs a second thread; reproducers gate processes, not threads, "
+                               "so this trace cannot be forced on the real kernel")
     per_step = names_by_step(trace)
     procs = [_Proc("P0", FIRST_PID)]
     index = {FIRST_PID: 0}
@@ -143,6 +155,9 @@ def schedule(program: ir.Program, config, trace: Trace):
         if action.pid == INIT_PID:
             raise ReproUnsupported(f"{_where(k, action, names)} is init reaping a process, a step the real kernel "
                                    "takes on its own; trace without --no-reduction")
+        if any(e.kind in _SIGNAL_EVENTS for e in action.events):
+            raise ReproUnsupported(f"{_where(k, action, names)} sends, stops or handles a signal; signal delivery "
+                                   "cannot be gated, so the real kernel cannot be forced through this trace")
         x = _Recorder(program, config, state, action.pid)
         x.hits, x.first = [], None
         continuing = bool(find(state, action.pid).pending)
@@ -153,6 +168,9 @@ def schedule(program: ir.Program, config, trace: Trace):
         if nxt != step.state:
             raise ReproUnsupported(f"{_where(k, action, names)}: replaying it instruction by instruction gives "
                                    "another state than the trace; cannot build a reproducer")
+        if any(e.kind == "exec" for e in a.events):
+            raise ReproUnsupported(f"{_where(k, action, names)} execs a new image, whose calls the reproducer "
+                                   "cannot gate")
         forks = iter([e for e in action.events if e.kind in ("fork", "fork_failed") and e.pid == action.pid])
         me = index[action.pid]
         new_segment = not segments or segments[-1].actor != me
@@ -179,7 +197,8 @@ def schedule(program: ir.Program, config, trace: Trace):
                 if k > 1 and me not in vforked:
                     raise ReproUnsupported(
                         f"{_where(k, action, names)} begins with an access to memory another process shares, "
-                        "which the reproducer cannot order; it orders fork, output, exit, wait and getppid steps")
+                        "which the reproducer cannot order (nor an exec); it orders fork, output, file descriptor, "
+                        "exit, wait and getppid steps")
             segments.append(_Segment(me, [k], claimed=False))
             procs[me].segs.append(len(segments))
         else:
@@ -330,6 +349,7 @@ RUNTIME_HEAD = r"""
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -696,6 +716,33 @@ __attribute__((unused)) static int fsr_fflush(int line, FILE *f) { fsr_gate(19, 
 __attribute__((unused)) static int fsr_setvbuf(int line, FILE *f, char *buf, int mode, size_t size) { fsr_gate(20, line); return setvbuf(f, buf, mode, size); }
 __attribute__((unused)) static void fsr_setbuf(int line, FILE *f, char *buf) { fsr_gate(21, line); setbuf(f, buf); }
 __attribute__((unused)) static void fsr_perror(int line, const char *s) { fsr_gate(22, line); perror(s); }
+__attribute__((unused)) static ssize_t fsr_read(int line, int fd, void *buf, size_t n) { fsr_gate(40, line); return read(fd, buf, n); }
+__attribute__((unused)) static int fsr_open(int line, const char *path, int flags, ...)
+{
+    fsr_gate(41, line);
+    va_list ap;
+    va_start(ap, flags);
+    mode_t mode = (flags & O_CREAT) ? (mode_t) va_arg(ap, int) : 0;
+    va_end(ap);
+    return open(path, flags, mode);
+}
+__attribute__((unused)) static int fsr_close(int line, int fd) { fsr_gate(42, line); return close(fd); }
+__attribute__((unused)) static int fsr_dup(int line, int fd) { fsr_gate(43, line); return dup(fd); }
+__attribute__((unused)) static int fsr_dup2(int line, int fd, int to) { fsr_gate(44, line); return dup2(fd, to); }
+__attribute__((unused)) static int fsr_pipe_(int line, int *fds) { fsr_gate(45, line); return pipe(fds); }
+__attribute__((unused)) static int fsr_pipe2(int line, int *fds, int flags) { fsr_gate(46, line); return pipe2(fds, flags); }
+__attribute__((unused)) static off_t fsr_lseek(int line, int fd, off_t off, int whence) { fsr_gate(47, line); return lseek(fd, off, whence); }
+/* fcntl's third argument is an int or a pointer: passed on as a long (x86-64 passes both in one register). */
+__attribute__((unused)) static int fsr_fcntl(int line, int fd, int cmd, ...)
+{
+    fsr_gate(48, line);
+    va_list ap;
+    va_start(ap, cmd);
+    long arg = va_arg(ap, long);
+    va_end(ap);
+    return fcntl(fd, cmd, arg);
+}
+__attribute__((unused)) static int fsr_flock(int line, int fd, int op) { fsr_gate(49, line); return flock(fd, op); }
 /* sleep() orders nothing (the gates do): the reproducer does not wait. */
 __attribute__((unused)) static unsigned int fsr_sleep(unsigned int seconds) { (void) seconds; return 0; }
 __attribute__((unused)) static int fsr_usleep(unsigned int usec) { (void) usec; return 0; }
@@ -725,6 +772,16 @@ __attribute__((unused)) static int fsr_usleep(unsigned int usec) { (void) usec; 
 #define setbuf(f, buf) fsr_setbuf(__LINE__, f, buf)
 #define perror(s) fsr_perror(__LINE__, s)
 #define sleep(n) fsr_sleep(n)
+#define read(fd, buf, n) fsr_read(__LINE__, fd, buf, n)
+#define open(...) fsr_open(__LINE__, __VA_ARGS__)
+#define close(fd) fsr_close(__LINE__, fd)
+#define dup(fd) fsr_dup(__LINE__, fd)
+#define dup2(fd, to) fsr_dup2(__LINE__, fd, to)
+#define pipe(fds) fsr_pipe_(__LINE__, fds)
+#define pipe2(fds, flags) fsr_pipe2(__LINE__, fds, flags)
+#define lseek(fd, off, whence) fsr_lseek(__LINE__, fd, off, whence)
+#define fcntl(...) fsr_fcntl(__LINE__, __VA_ARGS__)
+#define flock(fd, op) fsr_flock(__LINE__, fd, op)
 #define usleep(n) fsr_usleep(n)
 /* vfork cannot be wrapped in a function (the child would return from a frame its
  * parent still needs): a statement expression calls it in the caller's own frame. The

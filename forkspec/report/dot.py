@@ -10,6 +10,7 @@ import shutil
 import subprocess
 
 from forkspec.errors import ForkspecError
+from forkspec.kernel.exec import program_of
 from forkspec.kernel.state import FIRST_PID, INIT_PID, ZOMBIE
 from forkspec.report.text import decode_status
 from forkspec.trace import Trace, names_by_step
@@ -97,7 +98,7 @@ def _where(p, program) -> str:
         return ""
     top = p.stack[-1]
     try:
-        line = program.functions[top.func].body[top.pc].loc.line
+        line = program_of(program, p).functions[top.func].body[top.pc].loc.line
     except (IndexError, AttributeError):
         return ""
     return f", line {line}" if line else ", in exit()"

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from forkspec.errors import ForkspecError
+from forkspec.kernel.exec import program_of
 from forkspec.kernel.state import IOFBF, IOLBF, PTE_COW, PTE_SHARED, PTE_WRITE, ZOMBIE
 from forkspec.report.text import describe_event
 from forkspec.trace import Recorded, Trace, names_by_step
@@ -97,6 +98,7 @@ def _buffering(mode: int) -> str:
 
 
 def _proc(p, names: dict[int, str], program) -> dict:
+    program = program_of(program, p)
     st = "zombie" if p.state == ZOMBIE else ("suspended" if p.vfork_child else "running")
     at: dict = {"function": "", "line": big(0), "text": ""}
     if p.stack:

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from forkspec.engines.result import HOLDS, INCONCLUSIVE, VIOLATED, CheckResult, Stats
+from forkspec.kernel.exec import program_of
 from forkspec.kernel.state import FIRST_PID, INIT_PID, ZOMBIE
-from forkspec.trace import Trace, names_by_step
+from forkspec.trace import Trace, names_by_step, offstage
 
 
 def c_string(s: str) -> str:
@@ -34,6 +35,8 @@ def steps(n: int) -> str:
 
 def decode_status(word: int) -> str:
     sig = word & 0x7F
+    if word == 0xFFFF:
+        return "continued"
     if sig == 0:
         return f"exited {(word >> 8) & 0xFF}"
     if sig == 0x7F:
@@ -61,7 +64,7 @@ def describe_event(e, names: dict[int, str]) -> str:
     if k == "reap":
         return f"reaped {n(e.child)} ({decode_status(e.status)})"
     if k == "reparent":
-        return f"{n(e.pid)} reparented to init"
+        return f"{n(e.pid)} reparented to {'init' if e.parent == INIT_PID else n(e.parent)}"
     if k == "atexit_call":
         extra = "" if e.handler == e.expected else f" (expected {e.expected or 'none'})"
         return f"atexit handler {e.handler}(){extra}"
@@ -73,7 +76,47 @@ def describe_event(e, names: dict[int, str]) -> str:
         return f"killed by signal {e.signal} ({e.text})"
     if k == "wait_echild":
         return "wait: no child to wait for (ECHILD)"
-    return k
+    if k in FD_EVENTS:
+        return FD_EVENTS[k](e)
+    return describe_signal_event(e, n) or e.attrs.get("text") or k
+
+
+# File descriptor and exec events, in words.
+FD_EVENTS = {
+    "open": lambda e: f"open {e.text!r} = fd {e.fd}",
+    "close": lambda e: f"close(fd {e.fd})",
+    "dup2": lambda e: f"dup2: fd {e.fd} now refers to fd {e.old}'s file",
+    "read": lambda e: f"read(fd {e.fd}) {c_string(e.data)}",
+    "file_write": lambda e: f"write(fd {e.fd}) {c_string(e.data)} to {e.text!r}",
+    "pipe_write": lambda e: f"write(fd {e.fd}) {c_string(e.data)} to a pipe",
+    "lost_write": lambda e: f"overwrote {c_string(e.old)} of {e.text!r}, written through another open file description",
+    "lock": lambda e: f"lock {e.text} through fd {e.fd}",
+    "exec": lambda e: f"exec {e.text!r}: new image",
+    "exec_failed": lambda e: f"exec {e.text!r} failed (ENOENT)",
+    "exec_discards": lambda e: f"exec discards unflushed {c_string(e.data)}",
+}
+
+
+def describe_signal_event(e, n) -> str | None:
+    """Signals, stops, wait reports, process groups (kernel/signals.py)."""
+    from forkspec.kernel.signals import name
+
+    k = e.kind
+    texts = {
+        "signal_sent": lambda: f"{name(e.signal)} sent to {n(e.target)}",
+        "stopped": lambda: f"stopped by {name(e.signal)}",
+        "continued": lambda: f"continued by {name(e.signal)}",
+        "handler_call": lambda: f"{name(e.signal)}: handler {e.handler}() runs",
+        "handler_return": lambda: f"handler of {name(e.signal)} returns",
+        "unsafe_call": lambda: f"{e.text}() called in the handler of {name(e.signal)}: not async-signal-safe",
+        "autoreap": lambda: f"{n(e.child)} reaped by the kernel (SIGCHLD ignored or SA_NOCLDWAIT)",
+        "wait_report": lambda: f"wait reports {n(e.child)} {decode_status(e.status)}",
+        "sigaction": lambda: f"disposition of {name(e.signal)} set",
+        "setpgid": lambda: f"{n(e.target)} moved to process group {e.child}",
+        "setsid": lambda: "new session",
+        "alarm": lambda: "alarm expired: SIGALRM pending",
+    }
+    return texts[k]() if k in texts else None
 
 
 def changes(action, names: dict[int, str]) -> str:
@@ -93,7 +136,7 @@ def render_trace(trace: Trace, title: str = "", conclusion: str = "", program=No
         a = step.action
         before, after = per_step[i - 1], per_step[i]
         who = f"{before.get(a.pid, '?')} [{a.pid}]"
-        where = f"line {a.line}" if a.line else ("init" if a.pid == INIT_PID else "exit()")
+        where = f"line {a.line}" if a.line else ("init" if a.pid == INIT_PID else offstage(a.text))
         what = changes(a, after)
         text = a.text if len(a.text) <= 44 else a.text[:41] + "..."
         if not a.line and text == "exit":
@@ -142,7 +185,10 @@ def render_state(state, names: dict[int, str] | None = None, program=None) -> st
         elif p.vfork_child:
             st = "suspended (vfork)"
         else:
-            st = "running" + _position(p, program)
+            st = {"stuck": "blocked for ever", "undefined": "stopped (undefined behaviour)"}.get(
+                p.main_state, "running") + _position(p, program)
+            if p.threads:
+                st += f", {len(p.threads)} more thread(s)"
         parts.append(f"{name} {st}, parent {p.ppid}")
     procs = "; ".join(parts) if parts else "none left (all reaped)"
     out = [f"  state: processes: {procs}", f"         stdout: {c_string(state.stdout)}"]
@@ -157,7 +203,7 @@ def _position(p, program) -> str:
         return ""
     top = p.stack[-1]
     try:
-        loc = program.functions[top.func].body[top.pc].loc
+        loc = program_of(program, p).functions[top.func].body[top.pc].loc
     except (IndexError, AttributeError):
         return ""
     if not loc.line:

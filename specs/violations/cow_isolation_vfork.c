@@ -1,7 +1,7 @@
 /*@forkspec
-description: a vfork child borrows its parent's memory, so its write is seen by the parent (reference item 76)
+description: a vfork child borrows its parent's memory, so its write is seen by the parent (reference item 76); a write other than vfork's result is flagged by vfork-safety
 modes: file tty
-violates: cow-isolation no-shared-writable-page
+violates: cow-isolation no-shared-writable-page vfork-safety
 properties: all-reaped
 forall stdout == "parent x=2\n"
 */
