@@ -115,7 +115,8 @@ def test_symmetry_refused_when_a_pid_is_computed_with():
 def test_symmetry_refused_for_checks_that_look_at_pids():
     assert symmetry.property_sees_pids("mine", "all(p.pid < 1005 for p in processes)")
     assert not symmetry.property_sees_pids("pid-unique", "len(set(p.pid for p in processes)) == len(processes)")
-    assert not symmetry.property_sees_pids("all-reaped", "not any(e.kind == 'reparent' for e in events)")
+    assert not symmetry.property_sees_pids("all-reaped", "not any(e.kind == 'reparent' and e.parent == 1 for e in events)")
+    assert symmetry.property_sees_pids("mine", "any(e.parent == 1003 for e in events)")
     spec = parse_spec(src("if (fork() == 0) return 0; wait(NULL); return 0;"), "t.c")
     notes = run(spec, "file", Options()).exploration.reductions
     assert any(n.startswith("pid symmetry") and "off" not in n for n in notes)

@@ -279,13 +279,33 @@ def refusal(program: ir.Program, eager_reap: bool, inject, properties: dict[str,
 
 
 def property_sees_pids(name: str, condition_text: str) -> bool:
-    """Could this property tell two numberings apart? (Conservative: by the names it uses.)"""
+    """Could this property tell two numberings apart?
+
+    A pid-valued name (pid, ppid, pgid, an event's child/parent/old) may appear only in
+    `==`/`!=` against a constant no renamed pid can equal (at most FIRST_PID, e.g. init's
+    1); frame numbers (pfn) never. Vetted library properties compare pids only with each
+    other for equality."""
+    import ast
+
     if name in EQUIVARIANT_PROPERTIES:
         return False
-    import re
-
-    words = set(re.findall(r"[A-Za-z_]+", condition_text))
-    return bool(words & PID_NAMES)
+    try:
+        tree = ast.parse(condition_text, mode="eval")
+    except SyntaxError:
+        return True
+    parent_of = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+    for node in ast.walk(tree):
+        ident = node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else None
+        if ident not in PID_NAMES:
+            continue
+        cmp = parent_of.get(node)
+        if ident != "pfn" and isinstance(cmp, ast.Compare) and len(cmp.ops) == 1 and \
+                isinstance(cmp.ops[0], (ast.Eq, ast.NotEq)):
+            other = cmp.comparators[0] if cmp.left is node else cmp.left
+            if isinstance(other, ast.Constant) and type(other.value) is int and other.value <= FIRST_PID:
+                continue
+        return True
+    return False
 
 
 def _holds_pid_like(value, lo: int, hi: int) -> bool:
