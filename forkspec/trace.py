@@ -66,10 +66,9 @@ def rebuild(model, exploration: Exploration, witness: Witness) -> Trace:
                     steps.append(Step(action, nxt))
                     break
             elif exploration.canon(nxt) == states[b]:
-                action, current = _real_step(model, current, action, to_rep)
+                action, current, to_rep = _real_step(model, current, action, to_rep, exploration.canon, states[b],
+                                                     mapping_of, nxt)
                 steps.append(Step(action, current))
-                h = mapping_of(nxt) or {}
-                to_rep = {p.pid: h.get(to_rep.get(p.pid, p.pid), to_rep.get(p.pid, p.pid)) for p in current.procs}
                 break
         else:
             raise ReplayError(f"replaying step {len(steps) + 1}: no successor of state {a} leads to state {b}; "
@@ -80,19 +79,31 @@ def rebuild(model, exploration: Exploration, witness: Witness) -> Trace:
             raise ReplayError("the violating transition is no longer produced by the model")
         action, nxt = succ[witness.successor]
         if mapping_of is not None:
-            action, nxt = _real_step(model, current, action, to_rep)
+            action, nxt, _ = _real_step(model, current, action, to_rep, exploration.canon, None, mapping_of, nxt)
         steps.append(Step(action, nxt))
     return Trace(states[ids[0]], tuple(steps))
 
 
-def _real_step(model, real, rep_action, to_rep: dict[int, int]):
-    """The step of the real state that the representative's step `rep_action` stands for."""
+def _real_step(model, real, rep_action, to_rep: dict[int, int], canon, target, mapping_of, rep_next):
+    """The step of the real state that the representative's step `rep_action` stands for, the state it
+    leads to, and the renaming of that state's pids to the stored representative `target`.
+
+    The same process taking the same choice is preferred; when sibling order is abstracted
+    away, a look-alike process's step may be the one whose result has the stored
+    representative, so any step that reaches it is taken."""
     from_rep = {v: k for k, v in to_rep.items()}
     pid = from_rep.get(rep_action.pid, rep_action.pid)
-    for action, nxt in model.successors(real):
-        if action.pid == pid and action.choice == rep_action.choice:
-            return action, nxt
-    raise ReplayError(f"replaying under pid symmetry: process {pid} has no step {rep_action.text!r}")
+    succ = model.successors(real)
+    same = [(a, n) for a, n in succ if a.pid == pid and a.choice == rep_action.choice]
+    if target is not None:
+        for a, n in same + succ:
+            if canon(n) == target:
+                return a, n, mapping_of(n) or {}
+    if not same:
+        raise ReplayError(f"replaying under pid symmetry: process {pid} has no step {rep_action.text!r}")
+    a, n = same[0]
+    h = mapping_of(rep_next) or {}
+    return a, n, {p.pid: h.get(to_rep.get(p.pid, p.pid), to_rep.get(p.pid, p.pid)) for p in n.procs}
 
 
 # ---------------------------------------------------------------- process names

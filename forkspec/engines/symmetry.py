@@ -346,6 +346,8 @@ class PidSymmetry:
 
     def mapping(self, state: State) -> dict[int, int] | None:
         """The renaming (old pid -> new pid) to the canonical numbering; None when it is the identity or refused."""
+        if self.free:
+            state = _statuses_cleared(state)
         procs = state.procs
         kids: dict[int, list[int]] = {}
         get = kids.get
