@@ -147,6 +147,28 @@ props_file_option = click.option("--props", "prop_files", multiple=True, type=cl
                                  help="An extra property file (TOML) to load.")
 progress_option = click.option("--progress/--quiet", default=None,
                                help="Progress lines on stderr while exploring (default: when stderr is a terminal).")
+_no_merge = click.option("--no-reduction", "no_merge", is_flag=True,
+                         help="Switch off every reduction (local steps merged, init reaping at once, pid symmetry): "
+                              "slower, same verdicts.")
+_no_symmetry = click.option("--no-symmetry", is_flag=True,
+                            help="Switch off pid symmetry (processes that differ only by pid are one state); it is "
+                                 "used only where the program and its checks cannot tell pids apart.")
+_fingerprints = click.option("--fingerprints", is_flag=True,
+                             help="Store 64-bit fingerprints instead of states (less memory; the probability that a "
+                                  "state was missed is printed).")
+_workers = click.option("--workers", type=click.IntRange(1), default=1, show_default=True,
+                        help="Explore with this many processes (states partitioned by hash).")
+
+
+def no_merge_option(f):
+    """The reduction and storage switches every exploring command takes."""
+    return _no_merge(_no_symmetry(_fingerprints(_workers(f))))
+
+
+def reductions(no_merge: bool, no_symmetry: bool, fingerprints: bool, workers: int) -> dict:
+    """Options fields for the reduction switches."""
+    return dict(merge_local=not no_merge, eager_reap=not no_merge, symmetry=not (no_merge or no_symmetry),
+                fingerprints=fingerprints, workers=workers)
 
 
 def limits_option(f):
@@ -156,11 +178,6 @@ def limits_option(f):
                           "with EAGAIN beyond it (default: the spec's `max-procs`, else 32).")(f)
     return click.option("--fork-can-fail/--fork-cannot-fail", "fork_can_fail", default=None,
                         help="Let every fork also fail with -1/EAGAIN (default: the spec's `fork-can-fail`).")(f)
-
-
-no_merge_option = click.option("--no-reduction", "no_merge", is_flag=True,
-                               help="Switch off every reduction (local steps merged, init reaping at once): "
-                                    "slower, same verdicts.")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -191,8 +208,8 @@ def cli():
 @click.option("--sarif", "sarif_file", type=click.Path(dir_okay=False, writable=True), default=None,
               metavar="FILE", help="Also write a SARIF 2.1.0 log (for code scanning).")
 @progress_option
-def check(specs, properties, engine, mode, max_states, max_depth, prop_files, no_merge, fork_can_fail, max_procs,
-          as_json, bound, z3_timeout, max_alive, junit_file, sarif_file, progress):
+def check(specs, properties, engine, mode, max_states, max_depth, prop_files, no_merge, no_symmetry, fingerprints,
+          workers, fork_can_fail, max_procs, as_json, bound, z3_timeout, max_alive, junit_file, sarif_file, progress):
     """Check each spec's assertions, expectations and properties (plus --property ones).
 
     Exit 0 if every check comes out as expected, 1 if one does not (its shortest
@@ -202,8 +219,8 @@ def check(specs, properties, engine, mode, max_states, max_depth, prop_files, no
     props = library(tuple(Path(p) for p in prop_files))
     loaded = load_all(specs, props)
     opts = Options(properties=tuple(properties), property_files=tuple(Path(p) for p in prop_files),
-                   max_states=max_states, max_depth=max_depth, merge_local=not no_merge, eager_reap=not no_merge,
-                   fork_can_fail=fork_can_fail, max_procs=max_procs)
+                   max_states=max_states, max_depth=max_depth, fork_can_fail=fork_can_fail, max_procs=max_procs,
+                   **reductions(no_merge, no_symmetry, fingerprints, workers))
     runs, reports, failed, inconclusive = [], [], False, False
     with progress_for(progress) as show:
         for spec in loaded:
@@ -345,6 +362,7 @@ def run_json(r: Run) -> dict:
         "checks": [jreport.check_json(x, trace_for(r, x) if x.verdict == VIOLATED else None)
                    for x in r.exploration.results],
         "stats": jreport.stats_json(s),
+        "reductions": list(r.exploration.reductions),
     }
     if s.engine == "z3":
         out["z3"] = z3_json(s)
@@ -361,15 +379,16 @@ def run_json(r: Run) -> dict:
 @click.option("--witness", type=click.IntRange(1), default=None, metavar="N", help="Print a trace reaching outcome N.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON report.")
 @progress_option
-def outcomes(spec, mode, max_states, max_depth, no_merge, fork_can_fail, max_procs, witness, as_json, progress):
+def outcomes(spec, mode, max_states, max_depth, no_merge, no_symmetry, fingerprints, workers, fork_can_fail,
+             max_procs, witness, as_json, progress):
     """List every reachable final outcome, with how many paths reach it."""
     props = library()
     s = load_spec(spec)
     m = mode or s.header.modes[0]
     with progress_for(progress) as show:
-        r = run(s, m, Options(max_states=max_states, max_depth=max_depth, merge_local=not no_merge,
-                              eager_reap=not no_merge, count_paths=True, fork_can_fail=fork_can_fail,
-                              max_procs=max_procs), props, progress=show)
+        r = run(s, m, Options(max_states=max_states, max_depth=max_depth, count_paths=True,
+                              fork_can_fail=fork_can_fail, max_procs=max_procs,
+                              **reductions(no_merge, no_symmetry, fingerprints, workers)), props, progress=show)
         show.done(r.exploration.stats)
     table = outcome_table(r)
     complete = r.exploration.stats.complete
@@ -460,7 +479,8 @@ TRACE_FORMATS = ("text", "json", "c", "dot", "svg")
 @no_merge_option
 @limits_option
 @progress_option
-def trace(spec, prop, fmt, output, mode, max_states, max_depth, no_merge, fork_can_fail, max_procs, progress):
+def trace(spec, prop, fmt, output, mode, max_states, max_depth, no_merge, no_symmetry, fingerprints, workers,
+          fork_can_fail, max_procs, progress):
     """Print the shortest counterexample to PROPERTY, or to the first check that fails.
 
     Exit 0 if one is found, 1 if there is none, 2 on bad input, 3 if the search was cut short.
@@ -471,8 +491,8 @@ def trace(spec, prop, fmt, output, mode, max_states, max_depth, no_merge, fork_c
         raise dot.GraphvizMissing("--format svg needs Graphviz's `dot` program, which is not installed "
                                   "(e.g. `apt-get install graphviz`); --format dot gives the graph's text")
     opts = Options(properties=(prop,) if prop else (), max_states=max_states, max_depth=max_depth,
-                   merge_local=not no_merge, eager_reap=not no_merge, stop_at_first=bool(prop),
-                   fork_can_fail=fork_can_fail, max_procs=max_procs)
+                   stop_at_first=bool(prop), fork_can_fail=fork_can_fail, max_procs=max_procs,
+                   **reductions(no_merge, no_symmetry, fingerprints, workers))
     if prop:
         # Only the named property: its own shortest counterexample.
         s = Spec(s.path, s.name, s.program, s.header.__class__(modes=s.header.modes, max_procs=s.header.max_procs,

@@ -10,7 +10,7 @@ import ast
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from forkspec.engines import bfs
+from forkspec.engines import bfs, parallel, symmetry
 from forkspec.engines.result import Check, Exploration
 from forkspec.errors import SpecError
 from forkspec.frontend import Spec
@@ -31,6 +31,9 @@ class Options:
     count_paths: bool = False
     fork_can_fail: bool | None = None
     max_procs: int | None = None
+    symmetry: bool = True  # pid symmetry, where it is sound (see forkspec.engines.symmetry)
+    fingerprints: bool = False  # store 64-bit fingerprints instead of states (see forkspec.engines.visited)
+    workers: int = 1  # processes exploring the state space (see forkspec.engines.parallel)
 
 
 @dataclass
@@ -120,12 +123,23 @@ def modes_for(spec: Spec, mode: str | None) -> tuple[str, ...]:
 def run(spec: Spec, mode: str, opts: Options = Options(), props: dict[str, Property] | None = None,
         progress=None) -> Run:
     kernel = Kernel(spec.program, config_for(spec, mode, opts))
+    props = library(opts.property_files) if props is None else props
     checks = build_checks(spec, mode, opts, props)
+    canon, notes = plan_reductions(kernel, checks, opts, props)
+    if opts.workers > 1 and not opts.count_paths:
+        exploration = parallel.explore(
+            kernel, checks, opts.workers, max_states=opts.max_states, max_depth=opts.max_depth,
+            stop_at_first=opts.stop_at_first, diverged=(Diverged,), canon=canon, fingerprints=opts.fingerprints)
+        if not parallel.needs_trace(exploration):
+            exploration.reductions = notes + (f"{opts.workers} workers",)
+            return Run(spec, mode, kernel, checks, exploration)
+        notes += ("a sequential search for the shortest counterexample",)
     exploration = bfs.explore(
         kernel, checks, max_states=opts.max_states, max_depth=opts.max_depth,
         stop_at_first=opts.stop_at_first, count_paths=opts.count_paths, diverged=(Diverged,),
-        progress=progress,
+        progress=progress, canon=canon, fingerprints=opts.fingerprints,
     )
+    exploration.reductions = notes
     return Run(spec, mode, kernel, checks, exploration)
 
 
@@ -150,6 +164,27 @@ def bundled_descriptions(props: dict[str, Property]) -> dict[str, str]:
     from forkspec.props import LIBRARY_DIR
 
     return {n: p.description for n, p in props.items() if Path(p.source).resolve().parent == LIBRARY_DIR}
+
+def plan_reductions(kernel: Kernel, checks: list[Check], opts: Options, props: dict[str, Property]):
+    """The canonicalising function to search under, and a note per reduction (in force, or why not)."""
+    cfg = kernel.config
+    notes = []
+    if cfg.merge_local:
+        notes.append("local steps merged")
+    if cfg.eager_reap:
+        notes.append("init reaps at once")
+    canon = None
+    if opts.symmetry:
+        texts = {c.name: props[c.name].condition.text for c in checks
+                 if c.origin == "property" and c.name in props and props[c.name].condition is not None}
+        why = symmetry.refusal(kernel.program, cfg.eager_reap, cfg.inject, texts)
+        if why:
+            notes.append(f"pid symmetry off: {why}")
+        else:
+            free = symmetry.siblings_interchangeable(kernel.program, texts)
+            canon = symmetry.PidSymmetry(interchangeable_siblings=free)
+            notes.append("pid symmetry" + (" (siblings interchangeable)" if free else ""))
+    return canon, tuple(notes)
 
 
 def unknown_violates(spec: Spec, props: dict[str, Property]) -> None:

@@ -47,13 +47,28 @@ class Trace:
 
 
 def rebuild(model, exploration: Exploration, witness: Witness) -> Trace:
+    """The shortest path to the witness, replayed as the model runs it.
+
+    Under pid symmetry the stored states are representatives: each is the real state
+    after a renaming of its pids. The replay keeps that renaming, so every step it
+    shows is one the real state takes (the same process, the same choice) and the
+    pids in the trace are the ones the program really gets."""
     ids = path_to(exploration, witness.state)
     states = exploration.states
+    mapping_of = getattr(exploration.canon, "mapping", None)
     steps: list[Step] = []
+    current = states[ids[0]]
+    to_rep: dict[int, int] = {}  # real pid -> pid in the stored representative
     for a, b in zip(ids, ids[1:]):
         for action, nxt in model.successors(states[a]):
-            if nxt == states[b]:
-                steps.append(Step(action, nxt))
+            if mapping_of is None:
+                if (nxt if exploration.canon is None else exploration.canon(nxt)) == states[b]:
+                    steps.append(Step(action, nxt))
+                    break
+            elif exploration.canon(nxt) == states[b]:
+                action, current, to_rep = _real_step(model, current, action, to_rep, exploration.canon, states[b],
+                                                     mapping_of, nxt)
+                steps.append(Step(action, current))
                 break
         else:
             raise ReplayError(f"replaying step {len(steps) + 1}: no successor of state {a} leads to state {b}; "
@@ -63,8 +78,32 @@ def rebuild(model, exploration: Exploration, witness: Witness) -> Trace:
         if witness.successor >= len(succ):
             raise ReplayError("the violating transition is no longer produced by the model")
         action, nxt = succ[witness.successor]
+        if mapping_of is not None:
+            action, nxt, _ = _real_step(model, current, action, to_rep, exploration.canon, None, mapping_of, nxt)
         steps.append(Step(action, nxt))
     return Trace(states[ids[0]], tuple(steps))
+
+
+def _real_step(model, real, rep_action, to_rep: dict[int, int], canon, target, mapping_of, rep_next):
+    """The step of the real state that the representative's step `rep_action` stands for, the state it
+    leads to, and the renaming of that state's pids to the stored representative `target`.
+
+    The same process taking the same choice is preferred; when sibling order is abstracted
+    away, a look-alike process's step may be the one whose result has the stored
+    representative, so any step that reaches it is taken."""
+    from_rep = {v: k for k, v in to_rep.items()}
+    pid = from_rep.get(rep_action.pid, rep_action.pid)
+    succ = model.successors(real)
+    same = [(a, n) for a, n in succ if a.pid == pid and a.choice == rep_action.choice]
+    if target is not None:
+        for a, n in same + succ:
+            if canon(n) == target:
+                return a, n, mapping_of(n) or {}
+    if not same:
+        raise ReplayError(f"replaying under pid symmetry: process {pid} has no step {rep_action.text!r}")
+    a, n = same[0]
+    h = mapping_of(rep_next) or {}
+    return a, n, {p.pid: h.get(to_rep.get(p.pid, p.pid), to_rep.get(p.pid, p.pid)) for p in n.procs}
 
 
 # ---------------------------------------------------------------- process names

@@ -1,16 +1,21 @@
 """Every reduction is harmless: with and without it, the same verdicts and outcome sets.
 
 Checked on every bundled spec (in its first mode), one reduction at a time and all
-off together. Runs without reductions are bounded; a run that hits the bound is
-reported, never silently passed.
+off together, and on generated programs. Runs without reductions are bounded; a
+run that hits the bound is reported, never silently passed.
 """
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
-from forkspec.frontend import load_spec
+from forkspec import gen
+from forkspec.engines import symmetry, visited
+from forkspec.frontend import load_spec, parse_spec
+from forkspec.kernel.state import FIRST_PID, Proc, State
 from forkspec.session import Options, run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,7 +23,12 @@ SPECS = sorted((ROOT / "specs").rglob("*.c"))
 VARIANTS = {
     "no-merge": Options(merge_local=False),
     "no-eager-reap": Options(eager_reap=False),
-    "none": Options(merge_local=False, eager_reap=False),
+    "no-symmetry": Options(symmetry=False),
+    "none": Options(merge_local=False, eager_reap=False, symmetry=False),
+}
+SAME_GRAPH = {  # storage and parallelism: the very same states, however they are kept or shared out
+    "fingerprints": Options(fingerprints=True),
+    "workers": Options(workers=2),
 }
 LIMIT = 60_000
 
@@ -31,16 +41,165 @@ def summary(spec, mode, opts):
     return verdicts, outcomes, ex.stats
 
 
+def with_limit(opts: Options) -> Options:
+    return Options(merge_local=opts.merge_local, eager_reap=opts.eager_reap, symmetry=opts.symmetry,
+                   fingerprints=opts.fingerprints, workers=opts.workers, max_states=LIMIT)
+
+
 @pytest.mark.parametrize("path", SPECS, ids=[p.relative_to(ROOT).as_posix() for p in SPECS])
-@pytest.mark.parametrize("variant", list(VARIANTS))
+@pytest.mark.parametrize("variant", list(VARIANTS) + list(SAME_GRAPH))
 def test_reduction_changes_no_verdict_and_no_outcome(path, variant):
     spec = load_spec(path)
     mode = spec.header.modes[0]
     base_v, base_o, base_s = summary(spec, mode, Options())
-    opts = VARIANTS[variant]
-    v, o, s = summary(spec, mode, Options(merge_local=opts.merge_local, eager_reap=opts.eager_reap, max_states=LIMIT))
+    v, o, s = summary(spec, mode, with_limit({**VARIANTS, **SAME_GRAPH}[variant]))
     if not s.complete:
         pytest.skip(f"without reduction the search exceeds {LIMIT} states ({s.cut})")
     assert v == base_v
     assert o == base_o
-    assert s.distinct >= base_s.distinct
+    if variant in SAME_GRAPH:
+        assert s.distinct == base_s.distinct
+    else:
+        assert s.distinct >= base_s.distinct
+
+
+def outcome_paths(r) -> Counter:
+    ex = r.exploration
+    counts: Counter = Counter()
+    for sid in ex.finals:
+        counts[r.kernel.outcome(ex.states[sid])] += ex.paths[sid]
+    return counts
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_pid_symmetry_keeps_verdicts_outcomes_and_path_counts_on_generated_programs(seed):
+    spec = parse_spec(gen.from_seed(seed).source(), f"seed{seed}.c")
+    on = run(spec, "file", Options(count_paths=True, max_states=20_000))
+    off = run(spec, "file", Options(count_paths=True, symmetry=False, max_states=20_000))
+    if not off.exploration.stats.complete:
+        pytest.skip("too big to compare quickly")
+    assert {x.check.name: x.verdict for x in on.exploration.results} == \
+        {x.check.name: x.verdict for x in off.exploration.results}
+    assert outcome_paths(on) == outcome_paths(off)  # exact under symmetry: same outcomes, same path counts
+    assert on.exploration.stats.distinct <= off.exploration.stats.distinct
+
+
+def src(body: str, decls: str = "") -> str:
+    return ("/*@forkspec\ndescription: t\n*/\n#include <stdio.h>\n#include <unistd.h>\n#include <sys/wait.h>\n"
+            f"{decls}\nint main(void)\n{{\n{body}\n}}\n")
+
+
+def refusal(body: str) -> str:
+    return symmetry.program_refusal(parse_spec(src(body), "t.c").program)
+
+
+def test_symmetry_allows_pids_compared_with_zero():
+    assert refusal("pid_t p = fork(); if (p == 0) { putchar('c'); return 0; } if (p > 0) wait(NULL); return 0;") == ""
+    assert refusal("if (fork() == 0) return 1; while (wait(NULL) > 0) ; return 0;") == ""
+
+
+def test_symmetry_refused_when_a_pid_is_printed():
+    assert "printf" in refusal('pid_t p = fork(); printf("%d", p); return 0;')
+    assert "printf" in refusal('printf("%d", getpid()); return 0;')
+
+
+def test_symmetry_refused_when_a_pid_is_waited_for_by_value():
+    assert "waitpid" in refusal("pid_t p = fork(); if (p == 0) return 0; waitpid(p, NULL, 0); return 0;")
+
+
+def test_symmetry_refused_when_a_pid_is_computed_with():
+    assert refusal("pid_t p = fork(); int x = p + 1; if (x == 1) return 1; return 0;") != ""
+    assert refusal("pid_t p = fork(); if (p == 1001) return 1; return 0;") != ""
+
+
+def test_symmetry_refused_for_checks_that_look_at_pids():
+    assert symmetry.property_sees_pids("mine", "all(p.pid < 1005 for p in processes)")
+    assert not symmetry.property_sees_pids("pid-unique", "len(set(p.pid for p in processes)) == len(processes)")
+    assert not symmetry.property_sees_pids("all-reaped", "not any(e.kind == 'reparent' and e.parent == 1 for e in events)")
+    assert symmetry.property_sees_pids("mine", "any(e.parent == 1003 for e in events)")
+    spec = parse_spec(src("if (fork() == 0) return 0; wait(NULL); return 0;"), "t.c")
+    notes = run(spec, "file", Options()).exploration.reductions
+    assert any(n.startswith("pid symmetry") and "off" not in n for n in notes)
+    assert symmetry.refusal(spec.program, True, frozenset(), {"mine": "all(p.ppid != 1003 for p in processes)"}) \
+        == "property mine looks at pids"
+    assert symmetry.refusal(spec.program, False, frozenset(), {}) != ""  # init's reaping must be immediate
+
+
+def proc(pid: int, ppid: int, **kw) -> Proc:
+    base = dict(pgid=FIRST_PID, state="running", status=0, stack=(), ptes=(), out=None, err=None, atexit=(),
+                exit_plan=None, pending=(), vfork_child=0, vfork_parent=0, mmap_next=0)
+    base.update(kw)
+    return Proc(pid, ppid, **base)
+
+
+def test_canonical_numbering_follows_the_process_tree_and_keeps_sibling_order():
+    # 1000 has children 1001 and 1003; 1001 has child 1002 — against 1000 {1001 {1003}, 1002}: one orbit
+    a = State((proc(1000, 1), proc(1001, 1000), proc(1002, 1001), proc(1003, 1000, status=7)), (), "", "", 1004, -1)
+    b = State((proc(1000, 1), proc(1001, 1000), proc(1002, 1000, status=7), proc(1003, 1001)), (), "", "", 1004, -1)
+    sym = symmetry.PidSymmetry()
+    assert sym(a) == sym(b)
+    ca = sym(a)
+    assert [(p.pid, p.ppid) for p in ca.procs] == [(1000, 1), (1001, 1000), (1002, 1001), (1003, 1000)]
+    assert ca.procs[3].status == 7  # the second child of 1000 stays after the first
+    swapped = State((proc(1000, 1), proc(1001, 1000, status=7), proc(1002, 1000)), (), "", "", 1003, -1)
+    assert sym(swapped) == swapped  # siblings are never reordered: wait reaps the oldest first
+
+
+class ProcPlus(NamedTuple):  # a process record with a field added later by another feature
+    pid: int
+    ppid: int
+    pgid: int
+    signal_from: int
+
+
+def test_symmetry_leaves_a_state_alone_when_an_unknown_field_holds_a_pid():
+    sym = symmetry.PidSymmetry(proc_type=ProcPlus)
+    assert sym.unknown_proc == ("signal_from",)
+    holds_pid = State((ProcPlus(1000, 1, FIRST_PID, 0), ProcPlus(1001, 1000, FIRST_PID, 1003),
+                       ProcPlus(1003, 1000, FIRST_PID, 0)), (), "", "", 1004, -1)
+    assert sym.mapping(holds_pid) is None and sym.refused == 1
+    clear = holds_pid._replace(procs=tuple(p._replace(signal_from=0) for p in holds_pid.procs))
+    assert sym.mapping(clear) == {1000: 1000, 1001: 1001, 1003: 1002}
+
+
+def test_fingerprint_storage_rebuilds_every_state_by_replay():
+    spec = load_spec(ROOT / "specs" / "puzzles" / "dash_loop.c")
+    exact = run(spec, "file", Options()).exploration
+    fp = run(spec, "file", Options(fingerprints=True)).exploration
+    assert len(fp.states) == len(exact.states)
+    assert list(fp.states) == list(exact.states)
+    assert fp.stats.fingerprint_collision == visited.collision_probability(len(exact.states))
+
+
+def test_collision_probability_is_the_birthday_bound():
+    assert visited.collision_probability(1) == 0
+    assert visited.collision_probability(2 ** 16) == pytest.approx(2 ** 31 / 2 ** 64, rel=1e-3)
+
+
+def test_interning_shares_equal_records():
+    intern = visited.Interner()
+    p = proc(1000, 1, stack=((1, 2),))
+    a = intern(State((p,), ((1, 2),), "", "", 1001, -1))
+    b = intern(State((proc(1000, 1, stack=((1, 2),)),), ((1, 2),), "", "", 1001, -1))
+    assert a == b and a.procs[0] is b.procs[0] and a.mem[0] is b.mem[0]
+
+
+def test_interchangeable_siblings_merge_states_that_differ_in_which_look_alike_child_is_ahead():
+    # 1000's two children: one has exited (status 3, which no one can read), the other still runs
+    first_done = State((proc(1000, 1), proc(1001, 1000, state="zombie", status=3), proc(1002, 1000)), (), "", "",
+                       1003, -1)
+    second_done = State((proc(1000, 1), proc(1001, 1000), proc(1002, 1000, state="zombie", status=5)), (), "", "",
+                        1003, -1)
+    free = symmetry.PidSymmetry(interchangeable_siblings=True)
+    assert free(first_done) == free(second_done)
+    assert all(p.status == 0 for p in free(first_done).procs)
+    ordered = symmetry.PidSymmetry()
+    assert ordered(first_done) != ordered(second_done)  # wait reaps the oldest zombie: here the order matters
+
+
+def test_siblings_are_interchangeable_only_when_no_status_is_read():
+    blind = parse_spec(src("if (fork() == 0) return 1; while (wait(NULL) > 0) ; return 0;"), "t.c").program
+    reads = parse_spec(src("int s; if (fork() == 0) return 1; wait(&s); return WEXITSTATUS(s);"), "t.c").program
+    assert symmetry.siblings_interchangeable(blind, {})
+    assert not symmetry.siblings_interchangeable(reads, {})
+    assert not symmetry.siblings_interchangeable(blind, {"mine": "all(p.status == 0 for p in processes)"})

@@ -9,9 +9,11 @@ given as predicates.
 from __future__ import annotations
 
 import time
+from array import array
 from collections import deque
 from typing import Protocol
 
+from forkspec.engines import visited
 from forkspec.engines.result import (
     HOLDS, INCONCLUSIVE, VIOLATED, Check, CheckResult, Exploration, Stats, Witness,
 )
@@ -42,8 +44,18 @@ def explore(
     count_paths: bool = False,
     diverged: tuple[type[BaseException], ...] = (),
     progress=None,
+    canon=None,
+    fingerprints: bool = False,
+    intern: bool = True,
 ) -> Exploration:
-    """Explore every reachable state; decide every check."""
+    """Explore every reachable state; decide every check.
+
+    `canon`, when given, maps a state to the representative of its class under a
+    reduction that keeps every check's verdict (pid symmetry): states are stored,
+    checked and expanded as representatives; step checks see the real transition.
+    `fingerprints` stores 64-bit hashes instead of states (see `visited`); `intern`
+    shares equal process records and pages between stored states.
+    """
     start = time.perf_counter()
     stats = Stats()
     found: dict[str, Witness] = {}  # first violation (or exists-witness) per check name
@@ -53,13 +65,19 @@ def explore(
     deadlock_checks = [c for c in checks if c.kind == "deadlock"]
 
     init = model.initial_state()
-    index: dict = {init: 0}
-    states: list = [init]
-    parents: list[int] = [-1]
-    depth_of: list[int] = [0]
+    if canon is not None:
+        init = canon(init)
+    parents = array("l", [-1])
+    depth_of = array("l", [0])
+    states = visited.FingerprintTable(model, canon, parents) if fingerprints else visited.ExactTable()
+    key = states.key
+    interned = visited.Interner() if intern and not fingerprints else None
+    ids = count_paths  # counting paths needs each state's id on every edge; otherwise membership is enough
+    index = {key(init): 0} if ids else {key(init)}
+    states.add(init)
     edges: list[tuple[int, int]] | None = [] if count_paths else None
     final_ids: list[int] = []
-    queue = deque([0])
+    queue = deque([(0, init)])
 
     def note(check: Check, witness: Witness) -> None:
         if check.name not in found:
@@ -86,13 +104,13 @@ def explore(
             stats.complete = False
             stats.cut = INTERRUPTED
             break
-        sid = queue.popleft()
-        state = states[sid]
+        sid, state = queue.popleft()
         d = depth_of[sid]
         stats.depth = max(stats.depth, d)
         if max_depth is not None and d >= max_depth:
             if model.is_terminated(state):
                 _final(model, state, sid, finals, note, final_ids, stats)
+                states.keep(sid, state)
                 continue
             stats.complete = False
             stats.cut = f"depth bound {max_depth} reached"
@@ -105,6 +123,7 @@ def explore(
             continue
         stats.generated += len(succ)
         if not succ:
+            states.keep(sid, state)
             if model.is_terminated(state):
                 _final(model, state, sid, finals, note, final_ids, stats)
             else:
@@ -116,32 +135,45 @@ def explore(
             for c in steps:
                 if c.name not in found and not c.step_ok(state, action, nxt):
                     note(c, Witness(sid, k))
-            nid = index.get(nxt)
+                    states.keep(sid, state)
+            if canon is not None:
+                nxt = canon(nxt)
+            k_nxt = key(nxt)
+            nid = index.get(k_nxt) if ids else (-1 if k_nxt in index else None)
             if nid is None:
                 if max_states is not None and len(states) >= max_states:
                     stats.complete = False
                     stats.cut = f"state limit {max_states} reached"
                     continue
                 nid = len(states)
-                index[nxt] = nid
-                states.append(nxt)
+                if ids:
+                    index[k_nxt] = nid
+                else:
+                    index.add(k_nxt)
+                if interned is not None:
+                    nxt = interned(nxt)
+                states.add(nxt)
                 parents.append(sid)
                 depth_of.append(d + 1)
                 for c in invariants:
                     if c.name not in found and not c.state_ok(nxt):
                         note(c, Witness(nid))
-                queue.append(nid)
+                        states.keep(nid, nxt)
+                queue.append((nid, nxt))
             if edges is not None:
                 edges.append((sid, nid))
 
     stats.distinct = len(states)
     stats.queued = len(queue)
     stats.seconds = time.perf_counter() - start
+    if fingerprints:
+        stats.fingerprint_collision = visited.collision_probability(len(states))
+        stats.table_bytes = visited.table_bytes(index, parents, depth_of, states)
     results = [_verdict(c, found.get(c.name), stats) for c in checks]
     paths, exact = (None, True)
     if edges is not None:
         paths, exact = _count_paths(len(states), edges)
-    return Exploration(results, stats, states, parents, final_ids, paths, exact)
+    return Exploration(results, stats, states, parents, final_ids, paths, exact, canon)
 
 
 def _final(model, state, sid, finals, note, final_ids, stats) -> None:

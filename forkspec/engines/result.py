@@ -71,6 +71,8 @@ class Stats:
     cut: str = ""  # what cut the search short, when it was not complete
     engine: str = "bfs"
     solver: Any = None  # the Z3 engine's figures (bound, threshold, queries, solver statistics)
+    fingerprint_collision: float | None = None  # with fingerprint storage: chance that a state was missed
+    table_bytes: int | None = None  # with fingerprint storage: bytes of the visited table (set, parent links)
 
     @property
     def states_per_second(self) -> float:
@@ -88,3 +90,5 @@ class Exploration:
     finals: list = field(repr=False, default_factory=list)  # ids of terminated states
     paths: list | None = field(repr=False, default=None)  # id -> number of paths reaching it
     paths_exact: bool = True
+    canon: Any = field(repr=False, default=None)  # the canonicalising function states were stored under, if any
+    reductions: tuple = ()  # reductions in force, and why any asked for was refused

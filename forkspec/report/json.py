@@ -11,6 +11,7 @@ def stats_json(s: Stats) -> dict:
         "generated": s.generated, "distinct": s.distinct, "depth": s.depth,
         "seconds": round(s.seconds, 4), "states_per_second": round(s.states_per_second, 1),
         "terminated": s.terminated, "stuck": s.deadlocks, "complete": s.complete, "cut": s.cut or None,
+        "fingerprint_collision": s.fingerprint_collision,
     }
 
 

@@ -234,4 +234,9 @@ def render_stats(s: Stats) -> str:
         line += f", {s.queued} left on queue"
     if not s.complete:
         line += f"\n  search incomplete: {s.cut}"
+    if s.fingerprint_collision is not None:
+        line += (f"\n  states stored as 64-bit fingerprints: probability that one was missed "
+                 f"{s.fingerprint_collision:.2g} (birthday bound)")
+        if s.table_bytes and s.distinct:
+            line += f"; {s.table_bytes / s.distinct:.0f} bytes a state"
     return line
