@@ -47,6 +47,7 @@ def explore(
     canon=None,
     fingerprints: bool = False,
     intern: bool = True,
+    por=None,
 ) -> Exploration:
     """Explore every reachable state; decide every check.
 
@@ -54,7 +55,9 @@ def explore(
     reduction that keeps every check's verdict (pid symmetry): states are stored,
     checked and expanded as representatives; step checks see the real transition.
     `fingerprints` stores 64-bit hashes instead of states (see `visited`); `intern`
-    shares equal process records and pages between stored states.
+    shares equal process records and pages between stored states. `por`, when given,
+    chooses a persistent set of processes per state (`forkspec.engines.por`); a set one of
+    whose steps leads back to the current or an earlier BFS layer is expanded fully.
     """
     start = time.perf_counter()
     stats = Stats()
@@ -72,7 +75,7 @@ def explore(
     states = visited.FingerprintTable(model, canon, parents) if fingerprints else visited.ExactTable()
     key = states.key
     interned = visited.Interner() if intern and not fingerprints else None
-    ids = count_paths  # counting paths needs each state's id on every edge; otherwise membership is enough
+    ids = count_paths or por is not None  # counting paths needs each state's id on every edge; otherwise membership is enough
     index = {key(init): 0} if ids else {key(init)}
     states.add(init)
     edges: list[tuple[int, int]] | None = [] if count_paths else None
@@ -116,7 +119,18 @@ def explore(
             stats.cut = f"depth bound {max_depth} reached"
             continue
         try:
-            succ = model.successors(state)
+            chosen = por.choose(state) if por is not None else None
+            succ = model.successors(state) if chosen is None else model.successors(state, chosen)
+            reps = None  # the successors' representatives, when already computed
+            if chosen is not None:
+                reps = [canon(n) for _, n in succ] if canon is not None else [n for _, n in succ]
+                for n in reps:  # the cycle proviso
+                    nid = index.get(key(n))
+                    if nid is not None and depth_of[nid] <= d:
+                        succ, reps = model.successors(state), None
+                        break
+                else:
+                    por.reduced += 1
         except diverged as e:
             stats.complete = False
             stats.cut = str(e)
@@ -136,7 +150,9 @@ def explore(
                 if c.name not in found and not c.step_ok(state, action, nxt):
                     note(c, Witness(sid, k))
                     states.keep(sid, state)
-            if canon is not None:
+            if reps is not None:
+                nxt = reps[k]
+            elif canon is not None:
                 nxt = canon(nxt)
             k_nxt = key(nxt)
             nid = index.get(k_nxt) if ids else (-1 if k_nxt in index else None)
