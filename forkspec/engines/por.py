@@ -129,6 +129,50 @@ def _may_crash(node) -> bool:
     return False
 
 
+def output_chars(program: ir.Program) -> set | None:
+    """Every character the program's output calls can write (to either stream), or None when unknown.
+
+    Writes whose contents are runs of one same character commute (appending "x" then "xx"
+    gives what "xx" then "x" gives), so when this is at most one character no two writes
+    are dependent."""
+    chars: set = set()
+
+    def text(e) -> bool:
+        while isinstance(e, ir.Wrap):
+            e = e.operand
+        if isinstance(e, ir.Const) and isinstance(e.value, str) and "%" not in e.value:
+            chars.update(e.value.split("\0", 1)[0])
+            return True
+        return False
+
+    def char(e) -> bool:
+        v = _const(e)
+        if v is None:
+            return False
+        chars.add(chr(v & 0xFF))
+        return True
+
+    for f in _reachable(program):
+        for ins in program.functions[f].body:
+            if not isinstance(ins, ir.Builtin) or ins.name not in WRITE_CALLS | {"assert"}:
+                continue
+            a = ins.args
+            ok = {"printf": lambda: text(a[0]), "fprintf": lambda: text(a[1]), "fputs": lambda: text(a[0]),
+                  "putchar": lambda: char(a[0]), "fputc": lambda: char(a[0]), "putc": lambda: char(a[0]),
+                  "write": lambda: text(a[1]) and _const(a[2]) is not None and _const(a[2]) <= len(_const_str(a[1])),
+                  "fflush": lambda: True, "setvbuf": lambda: True, "setbuf": lambda: True,
+                  "__flush_all": lambda: True}.get(ins.name, lambda: False)()
+            if not ok:
+                return None
+    return chars
+
+
+def _const_str(e) -> str:
+    while isinstance(e, ir.Wrap):
+        e = e.operand
+    return e.value
+
+
 class Futures:
     """Per instruction: the kinds of steps a process at it may take from there on (calls followed)."""
 
@@ -211,6 +255,8 @@ class Reduction:
         self.program = kernel.program
         self.futures = Futures(kernel.program)
         self.forks_commute = forks_commute
+        chars = output_chars(kernel.program)
+        self.writes_commute = chars is not None and len(chars) <= 1
         self.limit = kernel.config.max_procs
         self.reduced = 0  # states expanded with fewer processes than were enabled
 
@@ -262,7 +308,7 @@ class Reduction:
         if len(enabled) <= 1:
             return None
         best = None
-        for start in sorted(enabled, key=lambda pid: info[pid][1] != LOCAL):
+        for start in sorted(enabled, key=lambda pid: (info[pid][1] != LOCAL, -pid)):
             got = self.closure(start, info, children, len(enabled) if best is None else len(best))
             if got is not None and (best is None or len(got) < len(best)):
                 best = got
@@ -303,7 +349,7 @@ class Reduction:
         if kind == FORK:
             return not self.forks_commute and FORK in future
         if kind == WRITE:
-            return WRITE in future
+            return not self.writes_commute and WRITE in future
         if kind == GETPPID:
             return r.pid == q.ppid
         if kind == WAIT:

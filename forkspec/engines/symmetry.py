@@ -336,6 +336,11 @@ class PidSymmetry:
         self.unknown_proc = tuple(f for f in proc_type._fields if f not in KNOWN_PROC_FIELDS)
         self.unknown_state = tuple(f for f in state_type._fields if f not in KNOWN_STATE_FIELDS)
         self.free = interchangeable_siblings
+        known = [f for f in proc_type._fields if f in KNOWN_PROC_FIELDS]
+        # the unknown fields as one slice of the record, when they all come after the known ones
+        self.tail = len(known) if proc_type._fields[:len(known)] == tuple(known) else None
+        self.tails_clear: dict = {}
+        self.content_ids: dict = {}  # subtree content -> a number in order of first sight (a run-independent order)  # unknown-field values -> holds no integer that could be a renamed pid
         self.refused = 0  # states left as they were because a field this module does not know holds a pid-like value
 
     def __call__(self, state: State) -> State:
@@ -360,7 +365,7 @@ class PidSymmetry:
             else:
                 siblings.append(p[0])
         if self.free and any(len(v) > 1 for v in kids.values()):
-            _order_by_content(state, kids)
+            _order_by_content(state, kids, self.content_ids)
         order: list[int] = []
         todo = get(INIT_PID, [])[::-1]
         while todo:
@@ -385,7 +390,19 @@ class PidSymmetry:
         lo, hi = FIRST_PID + 1, state.next_pid
         if any(_holds_pid_like(getattr(state, f), lo, hi) for f in self.unknown_state):
             return False
-        return not any(_holds_pid_like(getattr(p, f), lo, hi) for p in state.procs for f in self.unknown_proc)
+        if self.tail is None:
+            return not any(_holds_pid_like(getattr(p, f), lo, hi) for p in state.procs for f in self.unknown_proc)
+        memo, k = self.tails_clear, self.tail
+        for p in state.procs:
+            tail = p[k:]
+            clear = memo.get(tail)
+            if clear is None:  # records repeat a lot: decide each distinct tail once, for every bound
+                clear = memo[tail] = not _holds_pid_like(tail, lo, 1 << 62)
+                if len(memo) > 50_000:
+                    memo.clear()
+            if not clear and _holds_pid_like(tail, lo, hi):
+                return False
+        return True
 
 
 def _statuses_cleared(state: State) -> State:
@@ -396,10 +413,12 @@ def _statuses_cleared(state: State) -> State:
                                       else p for p in state.procs))
 
 
-def _order_by_content(state: State, kids: dict[int, list[int]]) -> None:
-    """Sort each parent's children (in place) by a hash of their subtree: content without pids, pages by content.
+def _order_by_content(state: State, kids: dict[int, list[int]], ids: dict) -> None:
+    """Sort each parent's children (in place) by their subtree: content without pids, pages by content.
 
-    The first process stays first among init's children: it is the shell's child."""
+    Subtrees are numbered in order of first sight (`ids`), not by `hash`, whose value for
+    strings changes from run to run: the representatives, and so the figures, are the
+    same in every run. The first process stays first among init's children: it is the shell's child."""
     mem = state.mem
     by_pid = {p.pid: p for p in state.procs}
     memo: dict[int, int] = {}
@@ -410,7 +429,11 @@ def _order_by_content(state: State, kids: dict[int, list[int]]) -> None:
             p = by_pid[pid]
             content = p._replace(pid=0, ppid=0, vfork_child=bool(p.vfork_child), vfork_parent=bool(p.vfork_parent),
                                  ptes=tuple((vpn, fl, mem[pfn]) for vpn, pfn, fl in p.ptes))
-            h = memo[pid] = hash((content, tuple(sorted(subtree(c) for c in kids.get(pid, ())))))
+            key = (content, tuple(sorted(subtree(c) for c in kids.get(pid, ()))))
+            h = ids.get(key)
+            if h is None:
+                h = ids[key] = len(ids)
+            memo[pid] = h
         return h
 
     for parent, children in kids.items():
