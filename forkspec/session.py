@@ -139,7 +139,8 @@ def run(spec: Spec, mode: str, opts: Options = Options(), props: dict[str, Prope
     if opts.por:
         why = "counting paths needs every path" if opts.count_paths else por.refusal(kernel.program, checks, kernel.config)
         if not why:
-            reduction = por.Reduction(kernel, forks_commute=canon is not None)
+            reduction = por.Reduction(kernel, forks_commute=canon is not None,
+                                      siblings_alike=canon is not None and canon.free)
 
     def search(reduction):
         return bfs.explore(

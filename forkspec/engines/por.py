@@ -250,11 +250,12 @@ def _address_taken(program: ir.Program) -> list[int]:
 class Reduction:
     """Chooses, in each state, the processes whose steps are explored (see the module docstring)."""
 
-    def __init__(self, kernel, forks_commute: bool):
+    def __init__(self, kernel, forks_commute: bool, siblings_alike: bool = False):
         self.kernel = kernel
         self.program = kernel.program
         self.futures = Futures(kernel.program)
         self.forks_commute = forks_commute
+        self.siblings_alike = siblings_alike  # pid symmetry with interchangeable siblings: any zombie child is as good
         chars = output_chars(kernel.program)
         self.writes_commute = chars is not None and len(chars) <= 1
         self.limit = kernel.config.max_procs
@@ -303,8 +304,8 @@ class Reduction:
                 return None  # an assert: the step that fails it is visible (decided by the full expansion)
             if enabled and kind == FORK and state.next_pid - FIRST_PID + 1 >= self.limit:
                 return None  # visible: this fork brings the processes created to the limit
-            info[p.pid] = (p, kind, enabled)
-        enabled = [pid for pid, (_, _, e) in info.items() if e]
+            info[p.pid] = (p, kind, enabled, self.futures.of(p))
+        enabled = [pid for pid, i in info.items() if i[2]]
         if len(enabled) <= 1:
             return None
         best = None
@@ -325,11 +326,11 @@ class Reduction:
         steps = [start]
         while todo:
             q = todo.pop()
-            p, kind, enabled = info[q]
+            p, kind, enabled, _ = info[q]
             if not enabled:  # blocked in wait: only its children can wake it
                 adds = [c.pid for c in children.get(q, ()) if c.state != ZOMBIE]
             else:
-                adds = [r for r in info if r not in members and self.depends(p, kind, info[r][0], children)]
+                adds = [r for r, i in info.items() if r not in members and self.depends(p, kind, i[0], i[3], children)]
             for r in adds:
                 if r in members:
                     continue
@@ -341,11 +342,11 @@ class Reduction:
                         return None
         return steps
 
-    def depends(self, q, kind: str, r, children: dict) -> bool:
-        """May a step of r (or of a process r creates), before q moves, be dependent with q's next step?"""
+    def depends(self, q, kind: str, r, future: frozenset, children: dict) -> bool:
+        """May a step of r (or of a process r creates; `future` is what r may still do), before q moves,
+        be dependent with q's next step?"""
         if kind == LOCAL:
             return False
-        future = self.futures.of(r)
         if kind == FORK:
             return not self.forks_commute and FORK in future
         if kind == WRITE:
@@ -353,14 +354,14 @@ class Reduction:
         if kind == GETPPID:
             return r.pid == q.ppid
         if kind == WAIT:
-            if r.ppid != q.pid:
+            if r.ppid != q.pid or self.siblings_alike:
                 return False
             zombies = [k.pid for k in children.get(q.pid, ()) if k.state == ZOMBIE]
             return not zombies or r.pid < min(zombies)
         if kind == EXIT:
             if r.ppid == q.pid:
                 return GETPPID in future
-            if r.pid != q.ppid or WAIT not in future:
+            if r.pid != q.ppid or WAIT not in future or self.siblings_alike:
                 return False
             if FORK in future:
                 return True

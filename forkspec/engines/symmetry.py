@@ -44,6 +44,8 @@ transition, counts the same paths as the unreduced search.
 """
 from __future__ import annotations
 
+import zlib
+
 from forkspec import ir
 from forkspec.kernel.state import FIRST_PID, INIT_PID, ZOMBIE, Proc, State
 from forkspec.kernel.step import canonical_memory
@@ -339,8 +341,12 @@ class PidSymmetry:
         known = [f for f in proc_type._fields if f in KNOWN_PROC_FIELDS]
         # the unknown fields as one slice of the record, when they all come after the known ones
         self.tail = len(known) if proc_type._fields[:len(known)] == tuple(known) else None
-        self.tails_clear: dict = {}
-        self.content_ids: dict = {}  # subtree content -> a number in order of first sight (a run-independent order)  # unknown-field values -> holds no integer that could be a renamed pid
+        self.default_tails = ()
+        if self.tail is not None:
+            defaults = tuple(proc_type._field_defaults.get(f) for f in proc_type._fields[self.tail:])
+            self.default_tails = (defaults, (((),) + defaults[1:]))  # a running process's, a zombie's (no fds)
+        self.tails_clear: dict = {}  # unknown-field values -> holds no integer that could be a renamed pid
+        self.content_ids: dict = {}  # subtree content -> its CRC (an order the same in every run and process)
         self.refused = 0  # states left as they were because a field this module does not know holds a pid-like value
 
     def __call__(self, state: State) -> State:
@@ -393,8 +399,11 @@ class PidSymmetry:
         if self.tail is None:
             return not any(_holds_pid_like(getattr(p, f), lo, hi) for p in state.procs for f in self.unknown_proc)
         memo, k = self.tails_clear, self.tail
+        defaults = self.default_tails
         for p in state.procs:
             tail = p[k:]
+            if tail in defaults:  # compared item by item, identical objects first: no hashing
+                continue
             clear = memo.get(tail)
             if clear is None:  # records repeat a lot: decide each distinct tail once, for every bound
                 clear = memo[tail] = not _holds_pid_like(tail, lo, 1 << 62)
@@ -416,9 +425,9 @@ def _statuses_cleared(state: State) -> State:
 def _order_by_content(state: State, kids: dict[int, list[int]], ids: dict) -> None:
     """Sort each parent's children (in place) by their subtree: content without pids, pages by content.
 
-    Subtrees are numbered in order of first sight (`ids`), not by `hash`, whose value for
-    strings changes from run to run: the representatives, and so the figures, are the
-    same in every run. The first process stays first among init's children: it is the shell's child."""
+    Subtrees are keyed by a CRC of their text (cached in `ids`), not by `hash`, whose value
+    for strings changes from run to run: the representatives, and so the figures, are the
+    same in every run and in every worker process. The first process stays first among init's children: it is the shell's child."""
     mem = state.mem
     by_pid = {p.pid: p for p in state.procs}
     memo: dict[int, int] = {}
@@ -432,7 +441,9 @@ def _order_by_content(state: State, kids: dict[int, list[int]], ids: dict) -> No
             key = (content, tuple(sorted(subtree(c) for c in kids.get(pid, ()))))
             h = ids.get(key)
             if h is None:
-                h = ids[key] = len(ids)
+                h = ids[key] = zlib.crc32(repr(key).encode())
+                if len(ids) > 200_000:
+                    ids.clear()
             memo[pid] = h
         return h
 

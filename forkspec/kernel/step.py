@@ -647,8 +647,8 @@ class Exec(FdCalls, ExecCalls, ThreadCalls, MemoryCalls, VforkRules, SignalCalls
         self.refcounts = None
         self.procs[self.pid] = p._replace(
             state=ZOMBIE, status=word, stack=(), ptes=(), out=EMPTY_STREAM, err=EMPTY_STREAM,
-            atexit=(), exit_plan=None, pending=(), vfork_child=0, vfork_parent=0, fds=())
-        self.procs[self.pid] = self.procs[self.pid]._replace(threads=(), main_state="", atfork=(), heap=())
+            atexit=(), exit_plan=None, pending=(), vfork_child=0, vfork_parent=0, fds=(),
+            threads=(), main_state="", atfork=(), heap=())
         self.func = None
         self.events.append(Event("exit", self.pid, status=word))
         if "no-reparent" not in self.config.inject:
