@@ -55,7 +55,7 @@ def explore(
     reduction that keeps every check's verdict (pid symmetry): states are stored,
     checked and expanded as representatives; step checks see the real transition.
     `fingerprints` stores 64-bit hashes instead of states (see `visited`); `intern`
-    shares equal process records and pages between stored states. `por`, when given,
+    keeps each stored state as the numbers of its interned parts (`visited.CompactTable`). `por`, when given,
     chooses a persistent set of processes per state (`forkspec.engines.por`); a set one of
     whose steps leads back to the current or an earlier BFS layer is expanded fully.
     """
@@ -72,9 +72,11 @@ def explore(
         init = canon(init)
     parents = array("l", [-1])
     depth_of = array("l", [0])
-    states = visited.FingerprintTable(model, canon, parents) if fingerprints else visited.ExactTable()
+    if fingerprints:
+        states = visited.FingerprintTable(model, canon, parents)
+    else:
+        states = visited.CompactTable(type(init)) if intern else visited.ExactTable()
     key = states.key
-    interned = visited.Interner() if intern and not fingerprints else None
     ids = count_paths or por is not None  # counting paths needs each state's id on every edge; otherwise membership is enough
     index = {key(init): 0} if ids else {key(init)}
     states.add(init)
@@ -166,8 +168,6 @@ def explore(
                     index[k_nxt] = nid
                 else:
                     index.add(k_nxt)
-                if interned is not None:
-                    nxt = interned(nxt)
                 states.add(nxt)
                 parents.append(sid)
                 depth_of.append(d + 1)
