@@ -151,6 +151,10 @@ def run(spec: Spec, mode: str, opts: Options = Options(), props: dict[str, Prope
 
     try:
         exploration = search(reduction)
+        if reduction is not None and parallel.needs_trace(exploration):
+            # a reduced search finds the violation; the shortest trace to it needs every interleaving
+            exploration = search(None)
+            notes += ("a search without partial-order reduction for the shortest counterexample",)
     except por.LimitReached as e:
         reduction, why = None, f"{e}; searched again without it"
         exploration = search(None)
