@@ -70,8 +70,8 @@ def explore(
     init = model.initial_state()
     if canon is not None:
         init = canon(init)
-    parents = array("l", [-1])
-    depth_of = array("l", [0])
+    parents = array("i", [-1])
+    depth_of = array("i", [0])
     if fingerprints:
         states = visited.FingerprintTable(model, canon, parents)
     else:
@@ -82,7 +82,10 @@ def explore(
     states.add(init)
     edges: list[tuple[int, int]] | None = [] if count_paths else None
     final_ids: list[int] = []
-    queue = deque([(0, init)])
+    # With compact storage the queue holds ids and states are rebuilt from the table when
+    # expanded, so the frontier costs no more than the table does.
+    by_id = isinstance(states, visited.CompactTable)
+    queue = deque([0] if by_id else [(0, init)])
 
     def note(check: Check, witness: Witness) -> None:
         if check.name not in found:
@@ -109,7 +112,11 @@ def explore(
             stats.complete = False
             stats.cut = INTERRUPTED
             break
-        sid, state = queue.popleft()
+        if by_id:
+            sid = queue.popleft()
+            state = states[sid]
+        else:
+            sid, state = queue.popleft()
         d = depth_of[sid]
         stats.depth = max(stats.depth, d)
         if max_depth is not None and d >= max_depth:
@@ -123,6 +130,8 @@ def explore(
         try:
             chosen = por.choose(state) if por is not None else None
             succ = model.successors(state) if chosen is None else model.successors(state, chosen)
+            if chosen is not None and not succ:  # the chosen processes could not move after all
+                chosen, succ = None, model.successors(state)
             reps = None  # the successors' representatives, when already computed
             if chosen is not None:
                 reps = [canon(n) for _, n in succ] if canon is not None else [n for _, n in succ]
@@ -175,7 +184,7 @@ def explore(
                     if c.name not in found and not c.state_ok(nxt):
                         note(c, Witness(nid))
                         states.keep(nid, nxt)
-                queue.append((nid, nxt))
+                queue.append(nid if by_id else (nid, nxt))
             if edges is not None:
                 edges.append((sid, nid))
 

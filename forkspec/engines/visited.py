@@ -54,12 +54,16 @@ class ExactTable(list):
         pass
 
 
+WIDE = 0xFFFF  # in a compact code, the mark of a number that takes two more 16-bit halves
+
+
 class CompactTable:
     """States by id, each kept as one bytes value: the ids of its interned parts.
 
     Process records, page frames and every other field are interned once (`parts`);
     a state is the array of its parts' numbers (a process table and the frames are
-    one number per element), about 4 bytes a process and a page. The bytes value is
+    one number per element), 2 bytes a process and a page while there are fewer than
+65,535 distinct parts (6 beyond). The bytes value is
     also the state's key in the visited map, so a stored state costs that value and its
     map entry. `table[sid]` rebuilds the state.
     """
@@ -85,15 +89,17 @@ class CompactTable:
     def key(self, state) -> bytes:
         if self._last[0] is state:
             return self._last[1]
-        out = array("i")
+        nums = []
         number = self.number
         for value, spread in zip(state, self.spread):
             if spread:
-                out.append(len(value))
-                out.extend([number(x) for x in value])
+                nums.append(len(value))
+                nums.extend([number(x) for x in value])
             else:
-                out.append(number(value))
-        code = out.tobytes()
+                nums.append(number(value))
+        if max(nums) >= WIDE:  # a number past 16 bits: an escape, then its two halves
+            nums = [h for n in nums for h in ((n,) if n < WIDE else (WIDE, n >> 16, n & 0xFFFF))]
+        code = array("H", nums).tobytes()
         self._last = (state, code)
         return code
 
@@ -110,16 +116,24 @@ class CompactTable:
         return (self[i] for i in range(len(self)))
 
     def __getitem__(self, sid: int):
-        code = array("i")
-        code.frombytes(self.codes[sid])
+        raw = array("H")
+        raw.frombytes(self.codes[sid])
+        nums, i = [], 0
+        while i < len(raw):
+            if raw[i] == WIDE:
+                nums.append(raw[i + 1] << 16 | raw[i + 2])
+                i += 3
+            else:
+                nums.append(raw[i])
+                i += 1
         parts, values, i = self.parts, [], 0
         for spread in self.spread:
             if spread:
-                n = code[i]
-                values.append(tuple(parts[j] for j in code[i + 1 : i + 1 + n]))
+                n = nums[i]
+                values.append(tuple(parts[j] for j in nums[i + 1 : i + 1 + n]))
                 i += 1 + n
             else:
-                values.append(parts[code[i]])
+                values.append(parts[nums[i]])
                 i += 1
         return self.type(*values)
 
