@@ -194,6 +194,8 @@ def explore(
     if fingerprints:
         stats.fingerprint_collision = visited.collision_probability(len(states))
         stats.table_bytes = visited.table_bytes(index, parents, depth_of, states)
+    elif by_id:
+        stats.table_bytes = visited.table_bytes(index, parents, depth_of) + states.parts_bytes()
     results = [_verdict(c, found.get(c.name), stats) for c in checks]
     paths, exact = (None, True)
     if edges is not None:

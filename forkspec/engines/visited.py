@@ -109,6 +109,12 @@ class CompactTable:
     def keep(self, sid: int, state) -> None:
         pass
 
+    def parts_bytes(self) -> int:
+        """The interned parts' own tables (the codes are counted as the visited map's keys)."""
+        import sys
+
+        return sys.getsizeof(self.parts) + sys.getsizeof(self.ids) + sys.getsizeof(self.codes)
+
     def __len__(self) -> int:
         return len(self.codes)
 
