@@ -47,6 +47,7 @@ adds itself and its children (who alone can wake it) to `P`.
 from __future__ import annotations
 
 from forkspec import ir
+from forkspec.engines.symmetry import _const_int as _const, address_taken as _address_taken
 from forkspec.kernel.state import EXITING, FIRST_PID, INIT_PID, ZOMBIE, State
 
 FORK, WAIT, EXIT, WRITE, GETPPID, LOCAL, BLOCKED = "fork", "wait", "exit", "write", "getppid", "local", "blocked"
@@ -63,15 +64,6 @@ CHECK_KINDS = frozenset({"forall", "exists", "~exists", "deadlock"})
 
 class LimitReached(Exception):
     """The search reached as many processes as the limit allows: forks may now fail, so they do not commute."""
-
-
-def _const(e):
-    while isinstance(e, ir.Wrap):
-        e = e.operand
-    if isinstance(e, ir.UnOp) and e.op == "-":
-        v = _const(e.operand)
-        return None if v is None else -v
-    return e.value if isinstance(e, ir.Const) and isinstance(e.value, int) else None
 
 
 def refusal(program: ir.Program, checks, config) -> str:
@@ -232,19 +224,6 @@ def _next(ins, pc: int, n: int):
     if isinstance(ins, ir.Return):
         return ()
     return (pc + 1,) if pc + 1 < n else ()
-
-
-def _address_taken(program: ir.Program) -> list[int]:
-    from forkspec.engines.symmetry import _constants
-
-    n, out = len(program.functions), set()
-    for fn in program.functions:
-        for ins in fn.body:
-            for v in _constants(ins):
-                k, r = divmod(v - ir.FUNC_BASE, ir.FUNC_STRIDE)
-                if r == 0 and 0 <= k < n:
-                    out.add(k)
-    return sorted(out)
 
 
 class Reduction:

@@ -222,16 +222,8 @@ class _Analysis:
         return f"an instruction this analysis does not know ({type(ins).__name__})"
 
     def address_taken(self) -> set[int]:
-        """Functions whose address appears as a constant (atexit handlers, function pointers)."""
         if not hasattr(self, "_taken"):
-            n = len(self.program.functions)
-            self._taken = set()
-            for fn in self.program.functions:
-                for ins in fn.body:
-                    for v in _constants(ins):
-                        k, r = divmod(v - ir.FUNC_BASE, ir.FUNC_STRIDE)
-                        if r == 0 and 0 <= k < n:
-                            self._taken.add(k)
+            self._taken = set(address_taken(self.program))
         return self._taken
 
     def run(self) -> str:
@@ -243,6 +235,18 @@ class _Analysis:
                     line = ins.loc.line
                     return f"{why} (line {line})" if line else why
         return ""
+
+
+def address_taken(program: ir.Program) -> list[int]:
+    """Functions whose address appears as a constant (atexit handlers, function pointers), in order."""
+    n, out = len(program.functions), set()
+    for fn in program.functions:
+        for ins in fn.body:
+            for v in _constants(ins):
+                k, r = divmod(v - ir.FUNC_BASE, ir.FUNC_STRIDE)
+                if r == 0 and 0 <= k < n:
+                    out.add(k)
+    return sorted(out)
 
 
 def statuses_read(program: ir.Program) -> bool:
