@@ -202,17 +202,19 @@ class Futures:
         self.cache: dict = {}
 
     def of(self, p) -> frozenset:
-        key = p.stack
-        got = self.cache.get(key)
-        if got is None:
-            kinds = set(self.tail)
-            for i, a in enumerate(p.stack):
-                reach = self.reach[a.func]
-                if a.pc < len(reach):
-                    kinds |= reach[a.pc]
-            got = self.cache[key] = frozenset(kinds)
-            if len(self.cache) > 100_000:
-                self.cache.clear()
+        stack = p.stack
+        hit = self.cache.get(id(stack))  # by identity: stored states share their stacks; the entry keeps it alive
+        if hit is not None and hit[0] is stack:
+            return hit[1]
+        kinds = set(self.tail)
+        for a in stack:
+            reach = self.reach[a.func]
+            if a.pc < len(reach):
+                kinds |= reach[a.pc]
+        got = frozenset(kinds)
+        if len(self.cache) > 100_000:
+            self.cache.clear()
+        self.cache[id(stack)] = (stack, got)
         return got
 
 

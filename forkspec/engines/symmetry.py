@@ -398,7 +398,11 @@ class PidSymmetry:
 
     def _unknown_fields_clear(self, state: State) -> bool:
         lo, hi = FIRST_PID + 1, state.next_pid
-        if any(_holds_pid_like(getattr(state, f), lo, hi) for f in self.unknown_state):
+        extra = tuple(getattr(state, f) for f in self.unknown_state)
+        clear = self.tails_clear.get(extra)
+        if clear is None:
+            clear = self.tails_clear[extra] = not _holds_pid_like(extra, lo, 1 << 62)
+        if not clear and _holds_pid_like(extra, lo, hi):
             return False
         if self.tail is None:
             return not any(_holds_pid_like(getattr(p, f), lo, hi) for p in state.procs for f in self.unknown_proc)
@@ -464,6 +468,9 @@ def rename(state: State, mapping: dict[int, int]) -> State:
     get = mapping.get
     renamed = [p._replace(pid=get(p.pid, p.pid), ppid=get(p.ppid, p.ppid), vfork_child=get(p.vfork_child, p.vfork_child),
                           vfork_parent=get(p.vfork_parent, p.vfork_parent)) for p in state.procs]
+    if all(a.pid < b.pid for a, b in zip(renamed, renamed[1:])):
+        # the order of the processes is kept, so the frames (numbered in order of first use) are too
+        return state._replace(procs=tuple(renamed))
     renamed.sort(key=_pid)
     procs, mem = canonical_memory(tuple(renamed), state.mem)
     return state._replace(procs=procs, mem=mem)
