@@ -631,7 +631,8 @@ class Exec(FdCalls, ExecCalls, ThreadCalls, MemoryCalls, VforkRules, SignalCalls
             self.procs[parent_pid] = parent._replace(
                 vfork_child=0, out=self.out, err=self.err, atexit=tuple(self.atexit))
             self.events.append(Event("vfork_release", self.pid, parent=parent_pid))
-        self.p = self.p._replace(vfork_parent=0)
+        if parent_pid:
+            self.p = self.p._replace(vfork_parent=0)
 
     def terminate(self, word: int) -> None:
         """The process ends with wait status `word`: it becomes a zombie, its memory is freed,
