@@ -81,14 +81,22 @@ class Step:
         self.fail = fail  # Z3 Bool: this step's fork fails (fork-can-fail), or None
         self.nondet = nondet  # Z3 Int: this step's nondet_int() value, or None
         self.printed: list = []  # symbolic numbers the current block prints (for outcome enumeration)
+        self.touched: set = set()  # the current block's footprint: (name, written, on a fresh slot)
+        self.fresh = None  # the slot a fork is filling in, while it does
+
+    def note(self, name, written: bool) -> None:
+        fresh = len(name) > 1 and name[1] == self.fresh
+        self.touched.add((name, written, fresh))
 
     # ---------------------------------------------------------------- state access
 
     def get(self, p: Path, name):
+        self.note(name, False)
         v = p.view.get(name)
         return self.frame[name] if v is None else v
 
     def set(self, p: Path, name, value) -> None:
+        self.note(name, True)
         p.view[name] = value
 
     def pid(self, s: int) -> int:
@@ -127,11 +135,15 @@ class Step:
         parent_key = p.key
         p.key = key
         out = []
-        for q in self.run(p, c, first=False):
-            if not q.beyond:
-                self.set(q, ("loc", c), z3.BitVecVal(self.lay.id(q.key), 16))
-            q.key = parent_key
-            out.append(q)
+        self.fresh = c
+        try:
+            for q in self.run(p, c, first=False):
+                if not q.beyond:
+                    self.set(q, ("loc", c), z3.BitVecVal(self.lay.id(q.key), 16))
+                q.key = parent_key
+                out.append(q)
+        finally:
+            self.fresh = None
         return out
 
     def beyond(self, p: Path, s: int, why: str) -> None:
@@ -276,6 +288,12 @@ class Step:
 
     # ---------------------------------------------------------------- processes
 
+    def children(self, s: int) -> range:
+        """The slots that can hold a child of slot s (none but the first's when children never fork)."""
+        if s > 0 and not self.lay.children_fork:
+            return range(0)
+        return range(s + 1, self.enc.slots)
+
     def live(self, p: Path):
         return z3.Sum([z3.If(z3.Or(self.get(p, ("st", c)) == RUNNING, self.get(p, ("st", c)) == ZOMBIE),
                              z3.BitVecVal(1, 16), z3.BitVecVal(0, 16)) for c in range(self.enc.slots)])
@@ -293,7 +311,7 @@ class Step:
             self.set(p, ("st", s), z3.If(orphan, z3.BitVecVal(GONE, 16), z3.BitVecVal(ZOMBIE, 16)))
         self.set(p, ("status", s), as_int(word))
         reparented = []
-        for c in range(s + 1, self.enc.slots):
+        for c in self.children(s):
             st_c = self.get(p, ("st", c))
             child = z3.And(self.get(p, ("ppid", c)) == me, z3.Or(st_c == RUNNING, st_c == ZOMBIE))
             reparented.append(child)
@@ -306,7 +324,8 @@ class Step:
     def b_fork(self, p: Path, s: int, ins, ev):
         """kernel: Exec.do_fork (no vfork): the child is the next free slot, its pid the next pid."""
         out = []
-        limit = self.live(p) >= self.enc.max_procs
+        # fewer slots than the process limit: the limit is never what stops a fork
+        limit = self.live(p) >= self.enc.max_procs if self.enc.slots >= self.enc.max_procs else False
         if self.fail is not None:
             q = p.clone()
             q.choice = self.fail
@@ -339,6 +358,13 @@ class Step:
         self.store(p, s, ("g", ir.ERRNO_SLOT), EAGAIN)
 
     def copy_process(self, p: Path, s: int, c: int, dst, key) -> None:
+        self.fresh = c
+        try:
+            return self._copy_process(p, s, c, dst, key)
+        finally:
+            self.fresh = None
+
+    def _copy_process(self, p: Path, s: int, c: int, dst, key) -> None:
         g = self.get
         self.set(p, ("st", c), RUNNING)
         self.set(p, ("ppid", c), self.pid(s))
@@ -419,7 +445,8 @@ class Step:
             raise NotEncoded("wait with symbolic options or status pointer", ins.loc.line)
         me = self.pid(s)
         match, zombie = [], []
-        for c in range(s + 1, self.enc.slots):
+        kids = self.children(s)
+        for c in kids:
             st_c = self.get(p, ("st", c))
             m = z3.And(self.get(p, ("ppid", c)) == me, z3.Or(st_c == RUNNING, st_c == ZOMBIE),
                        _pid_matches(pid_arg, FIRST_PID + c))
@@ -438,7 +465,7 @@ class Step:
                 out.append((q, -1))
                 continue
             rest = q
-            for i, c in enumerate(range(s + 1, self.enc.slots)):
+            for i, c in enumerate(kids):
                 if rest is None:
                     break
                 rest = self.pick(rest, zombie[i], lambda r, c=c: out.append((self.reap(r, s, c, status_ptr), FIRST_PID + c)))

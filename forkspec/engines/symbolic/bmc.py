@@ -21,6 +21,7 @@ the reason.
 """
 from __future__ import annotations
 
+import random
 import time
 from dataclasses import dataclass, field
 
@@ -75,15 +76,35 @@ class Unknown(Exception):
 
 def explore(kernel: Kernel, checks: list[Check], library_descriptions: dict, opts: Options = Options(),
             max_alive: bool = False, outcomes: bool = False) -> Exploration:
-    """Decide every check; process slots start few and double while an execution needs more."""
+    """Decide every check. Process slots start at the most processes a few concrete runs
+    create (so a program that always creates N gets N slots at once) and double while an
+    execution needs more."""
     start = time.perf_counter()
-    slots = min(FIRST_SLOTS, opts.slots)
+    cap = min(opts.slots, kernel.config.max_procs + 1)
+    slots = min(max(FIRST_SLOTS, _sampled_processes(kernel)), cap)
     while True:
         ex = _explore(kernel, checks, library_descriptions, opts, max_alive, outcomes, slots, start)
         figures = ex.stats.solver
-        if not figures.slots_full or slots >= min(opts.slots, kernel.config.max_procs + 1):
+        if not figures.slots_full or slots >= cap:
             return ex
-        slots = min(slots * 2, opts.slots, kernel.config.max_procs + 1)
+        slots = min(slots * 2, cap)
+
+
+def _sampled_processes(kernel: Kernel, runs: int = 4, steps: int = 2000) -> int:
+    """The most processes any of a few random concrete executions creates (a lower bound on
+    the slots every proof needs; forks that may fail are taken as succeeding)."""
+    rng = random.Random(0)
+    best = 1
+    for _ in range(runs):
+        state = kernel.initial_state()
+        for _ in range(steps):
+            succ = kernel.successors(state)
+            if not succ:
+                break
+            ok = [x for x in succ if x[0].choice != "fail"] or succ
+            state = rng.choice(ok)[1]
+        best = max(best, state.next_pid - FIRST_PID)
+    return best
 
 
 def _explore(kernel: Kernel, checks: list[Check], library_descriptions: dict, opts: Options, max_alive: bool,
@@ -112,30 +133,27 @@ def _explore(kernel: Kernel, checks: list[Check], library_descriptions: dict, op
             pass
         else:
             watch.append((c, how))
+    can_grow = slots < min(opts.slots, kernel.config.max_procs + 1)
     cut = ""
     complete = False
+    beyond = False
     try:
         for k in range(opts.max_bound + 1):
             search.extend()
             figures.bound = k
-            if slots < min(opts.slots, kernel.config.max_procs + 1) and \
-                    search.find(enc.steps[k].events["slots_full"], limit_ms=PROBE_MS) is not None:
+            _probe(search, enc, chain, watch, results, k)
+            outcome, beyond = _round(search, enc, chain, watch, results, k, can_grow, beyond)
+            if outcome == "slots":
                 figures.slots_full = True  # more processes than slots: start again with more
                 return _finish([], chain, figures, start, "more processes than slots")
-            _probe(search, enc, chain, watch, results, k)
-            if search.find(enc.steps[k].enabled) is None:
+            if outcome == "done":
                 figures.threshold = k
                 complete = True
                 break
         if not complete:
             cut = f"bound {figures.bound} reached: some execution is longer (no completeness threshold yet)"
-        else:
-            figures.slots_full = search.find(z3.Or([st.events["slots_full"] for st in enc.steps])) is not None
-            if figures.slots_full and slots < min(opts.slots, kernel.config.max_procs + 1):
-                return _finish([], chain, figures, start, "more processes than slots")
-            _settle(search, enc, chain, watch, results, figures.threshold)
-            if search.find(enc.frames[figures.threshold][("oob",)]) is not None:
-                complete, cut = False, "some execution goes " + _beyond_reason(enc)
+        elif beyond:
+            complete, cut = False, "some execution goes " + _beyond_reason(enc)
         if complete and (finals or outcomes):
             _decide_finals(search, enc, chain, finals, results, figures)
         if max_alive and complete:
@@ -159,6 +177,38 @@ def _explore(kernel: Kernel, checks: list[Check], library_descriptions: dict, op
         out.append(r)
     figures.statistics.update(search.statistics())
     return _finish(out, chain, figures, start, cut)
+
+
+def _round(search, enc, chain, watch, results, k: int, can_grow: bool, beyond: bool) -> tuple[str, bool]:
+    """One query for everything still open at depth k: can a process still move at step k,
+    is a pending check violated at some step up to k, does an execution need more slots or
+    go beyond the encoding? Each answer a model gives is acted on and the question asked
+    again without it; unsatisfiable settles every part at once (one refutation instead of
+    one per check). Returns "deeper", "done" or "slots", and whether some execution is
+    known to go beyond the encoding (then a `holds` is out of reach)."""
+    while True:
+        goals = {"enabled": enc.steps[k].enabled}
+        if can_grow:
+            goals["slots"] = z3.Or([st.events["slots_full"] for st in enc.steps[:k + 1]])
+        if not beyond:
+            goals["beyond"] = enc.frames[k][("oob",)]
+        pending = [(c, how) for c, how in watch if c.name not in results]
+        terms = {c.name: [_term(enc, how, j) for j in range(k + 1)] for c, how in pending}
+        for c, _ in pending:
+            goals[c.name] = z3.Or(terms[c.name])
+        model = search.find(z3.Or(list(goals.values())))
+        if model is None:
+            return "done", beyond
+        true = {g for g, t in goals.items() if z3.is_true(model.eval(t, model_completion=True))}
+        if "slots" in true:
+            return "slots", beyond
+        beyond = beyond or "beyond" in true
+        for c, how in pending:
+            if c.name in true:
+                j = next(j for j, t in enumerate(terms[c.name]) if z3.is_true(model.eval(t, model_completion=True)))
+                results[c.name] = chain.violation(c, enc, model, j + 1 if how != "deadlock" else j, how)
+        if "enabled" in true:
+            return "deeper", beyond
 
 
 def _how(c: Check, library_descriptions: dict) -> str | None:
@@ -193,18 +243,6 @@ def _probe(search, enc, chain, watch, results, k: int) -> None:
             results[c.name] = chain.violation(c, enc, model, k + 1 if how != "deadlock" else k, how)
 
 
-def _settle(search, enc, chain, watch, results, threshold: int) -> None:
-    """Every check not yet violated, over every step up to the threshold: one query each."""
-    for c, how in watch:
-        if c.name in results:
-            continue
-        terms = [_term(enc, how, k) for k in range(threshold + 1)]
-        model = search.find(z3.Or(terms))
-        if model is not None:
-            k = next(k for k, t in enumerate(terms) if z3.is_true(model.eval(t, model_completion=True)))
-            results[c.name] = chain.violation(c, enc, model, k + 1 if how != "deadlock" else k, how)
-
-
 def _term(enc: Encoder, how: str, k: int):
     if how == "deadlock":
         return enc.deadlocked(k)
@@ -223,7 +261,7 @@ class _Search:
 
     def __init__(self, enc: Encoder, opts: Options, figures: Figures):
         self.enc = enc
-        self.solver = z3.Solver()
+        self.solver = z3.Then('simplify','solve-eqs','bit-blast','sat').solver()
         self.solver.set("timeout", opts.timeout_ms)
         self.figures = figures
         self.timeout_ms = opts.timeout_ms

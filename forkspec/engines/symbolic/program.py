@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from forkspec import ir
+from forkspec.frontend.lower import eval_binop, wrap
 
 MAX_DEPTH = 12
 MAX_LOCATIONS = 4000
@@ -69,6 +70,7 @@ class Layout:
     temp_keys: set = field(default_factory=set)  # (depth, index)
     handlers: tuple = ()  # function indices whose address is taken (atexit handlers, pointers)
     atexit_sites: int = 0
+    children_fork: bool = True  # can a process created by fork() fork in turn (see `children_fork`)
 
     def id(self, key) -> int:
         return self.ids[key]
@@ -133,9 +135,101 @@ def layout(program: ir.Program) -> Layout:
     for slot in range(max(len(program.globals_init), 1)):
         lay.mem_keys.add(("g", slot))
     lay.locations.sort()
+    lay.children_fork = children_fork(lay)
     lay.ids = {k: i for i, k in enumerate(lay.locations)}
     lay.starts = sorted(starts)
     return lay
+
+
+FORKS = frozenset({"fork", "vfork"})
+
+
+def children_fork(lay: Layout) -> bool:
+    """Whether a child can reach a fork: the locations reachable from each fork's
+    continuation, knowing only that fork() returned 0 there (the child's value, kept in a
+    temp or a local variable until overwritten; a call forgets it). A branch whose
+    condition that knowledge decides is followed one way only. When no child can fork,
+    every process but the first is childless: its exit reparents no one and its wait
+    finds no child, and the encoding leaves those cases out (which is also what makes
+    most steps of different children independent)."""
+    todo = []
+    for key in lay.locations:
+        ins = lay.instr(key)
+        if isinstance(ins, ir.Builtin) and ins.name in FORKS:
+            f, pc = key[-1]
+            known = {("t", ins.dst): 0} if ins.dst is not None else {}
+            todo.append((key[:-1] + ((f, pc + 1),), tuple(sorted(known.items()))))
+    seen = set(todo)
+    while todo:
+        key, known = todo.pop()
+        ins = lay.instr(key)
+        if isinstance(ins, ir.Builtin) and ins.name in FORKS:
+            return True
+        facts = dict(known)
+        nxt = successors(lay, key, ins)
+        if isinstance(ins, ir.Branch):
+            c = _known_value(ins.cond, facts)
+            if c is not None:
+                nxt = [nxt[0] if c else nxt[1]]
+        elif isinstance(ins, ir.SetTemp):
+            facts.pop(("t", ins.dst), None)
+            v = _known_value(ins.value, dict(known))
+            if v is not None:
+                facts[("t", ins.dst)] = v
+        elif isinstance(ins, ir.Store):
+            if isinstance(ins.target, ir.Cell) and ins.target.region == "local":
+                facts.pop(("c", ins.target.slot), None)
+                v = _known_value(ins.value, dict(known))
+                if v is not None:
+                    facts[("c", ins.target.slot)] = v
+            else:
+                facts = {k: v for k, v in facts.items() if k[0] == "t"}  # a store elsewhere may alias a local
+        elif isinstance(ins, ir.Builtin):
+            if ins.dst is not None:
+                facts.pop(("t", ins.dst), None)
+            if any(_takes_address(a) for a in ins.args):
+                facts = {k: v for k, v in facts.items() if k[0] == "t"}
+        else:
+            facts = {}  # a call or a return changes the frame: forget everything
+        for k in nxt:
+            item = (k, tuple(sorted(facts.items())))
+            if item not in seen:
+                seen.add(item)
+                todo.append(item)
+    return False
+
+
+def _takes_address(e) -> bool:
+    return isinstance(e, ir.AddrOf) or any(_takes_address(getattr(e, n)) for n in ("left", "right", "operand")
+                                           if getattr(e, n, None) is not None and not isinstance(getattr(e, n), (int, str)))
+
+
+def _known_value(e, facts: dict):
+    """The value of a side-effect-free expression over known temps and locals, or None."""
+    if isinstance(e, ir.Const):
+        return e.value if isinstance(e.value, int) else None
+    if isinstance(e, ir.Temp):
+        return facts.get(("t", e.index))
+    if isinstance(e, ir.Cell):
+        return facts.get(("c", e.slot)) if e.region == "local" else None
+    if isinstance(e, ir.Wrap):
+        v = _known_value(e.operand, facts)
+        return None if v is None else wrap(v, e.bits, e.signed)
+    if isinstance(e, ir.UnOp) and e.op in ("-", "!", "!!", "~"):
+        v = _known_value(e.operand, facts)
+        if v is None:
+            return None
+        return {"-": -v, "!": int(not v), "!!": int(bool(v)), "~": ~v}[e.op]
+    if isinstance(e, ir.BinOp) and e.op in ("==", "!=", "<", "<=", ">", ">=", "&&", "||"):
+        a, b = _known_value(e.left, facts), _known_value(e.right, facts)
+        if e.op == "&&" and (a == 0 or b == 0):
+            return 0
+        if e.op == "||" and ((a is not None and a != 0) or (b is not None and b != 0)):
+            return 1
+        if a is None or b is None:
+            return None
+        return int(eval_binop(e.op, a, b)) if e.op not in ("&&", "||") else int(bool(a) and bool(b) if e.op == "&&" else bool(a) or bool(b))
+    return None
 
 
 def successors(lay: Layout, key: tuple, ins) -> list[tuple]:
