@@ -6,7 +6,7 @@ rules over Z3 terms), `unroll` (frames and the transition relation), `replay` (a
 model as a schedule, followed in the concrete kernel), `bmc` (bounded model checking,
 the completeness threshold, outcomes by blocking clauses).
 """
-from forkspec.engines.symbolic.bmc import Figures, Options, explore
-from forkspec.engines.symbolic.program import NotEncoded
+from forkspec.engines.symbolic.bmc import Figures, Options, explore, precheck
+from forkspec.engines.symbolic.program import SUPPORTED, NotEncoded
 
-__all__ = ["explore", "Options", "Figures", "NotEncoded"]
+__all__ = ["explore", "precheck", "Options", "Figures", "NotEncoded", "SUPPORTED"]

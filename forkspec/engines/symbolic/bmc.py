@@ -31,6 +31,7 @@ from forkspec.engines.result import (
     HOLDS, INCONCLUSIVE, VIOLATED, Check, CheckResult, Exploration, Stats, Witness,
 )
 from forkspec.engines.symbolic import replay as rp
+from forkspec.engines.symbolic.condition import translate
 from forkspec.engines.symbolic.program import NotEncoded
 from forkspec.engines.symbolic.unroll import Encoder
 from forkspec.kernel import Kernel
@@ -46,6 +47,7 @@ STRUCTURAL = frozenset({"pid-unique", "cow-isolation", "no-shared-writable-page"
 MAX_OUTCOMES = 5000
 FIRST_SLOTS = 2
 PROBE_MS = 50
+EXISTS_MS = 2000
 
 
 @dataclass
@@ -113,8 +115,10 @@ def _explore(kernel: Kernel, checks: list[Check], library_descriptions: dict, op
     replay_kernel = Kernel(kernel.program, kernel.config._replace(merge_local=False))
     chain = _Chains(replay_kernel)
     try:
-        enc = Encoder(kernel.program, kernel.config, slots)
+        enc = precheck(kernel, checks, library_descriptions, slots)
     except NotEncoded as e:
+        if not e.limit:
+            raise
         why = f"{e.message} (use --engine bfs)"
         return _finish([CheckResult(c, INCONCLUSIVE, None, why) for c in checks], chain, figures, start, why)
     figures.slots = enc.slots
@@ -124,10 +128,7 @@ def _explore(kernel: Kernel, checks: list[Check], library_descriptions: dict, op
     finals = []
     for c in checks:
         how = _how(c, library_descriptions)
-        if how is None:
-            results[c.name] = CheckResult(c, INCONCLUSIVE, None,
-                                          f"not encoded for z3: property {c.name} (use --engine bfs)")
-        elif how == "final":
+        if how == "final":
             finals.append(c)
         elif how == "structural":
             pass
@@ -154,14 +155,18 @@ def _explore(kernel: Kernel, checks: list[Check], library_descriptions: dict, op
             cut = f"bound {figures.bound} reached: some execution is longer (no completeness threshold yet)"
         elif beyond:
             complete, cut = False, "some execution goes " + _beyond_reason(enc)
+        if complete:
+            finals = _decide_by_queries(search, enc, chain, finals, results, figures.threshold)
         if complete and (finals or outcomes):
-            _decide_finals(search, enc, chain, finals, results, figures)
+            _decide_finals(search, enc, chain, finals, results, figures, witnesses=outcomes)
         if max_alive and complete:
             figures.statistics["max_alive"] = search.maximise_alive()
     except Unknown as e:
         cut = f"the solver answered unknown ({e}) at bound {figures.bound}"
         complete = False
     except NotEncoded as e:
+        if not e.limit:
+            raise  # a construct the encoding lacks: bad input for this engine, never a verdict
         cut = f"{e.message} (use --engine bfs)"
         complete = False
     out = []
@@ -209,6 +214,16 @@ def _round(search, enc, chain, watch, results, k: int, can_grow: bool, beyond: b
                 results[c.name] = chain.violation(c, enc, model, j + 1 if how != "deadlock" else j, how)
         if "enabled" in true:
             return "deeper", beyond
+
+
+def precheck(kernel: Kernel, checks: list[Check], library_descriptions: dict, slots: int = FIRST_SLOTS) -> Encoder:
+    """The encoder for this program and configuration; NotEncoded names what it lacks
+    (a call, a configuration, a property) before any search starts."""
+    for c in checks:
+        if _how(c, library_descriptions) is None:
+            source = "from a property file" if c.name not in library_descriptions else "of the library"
+            raise NotEncoded(f"the property {c.name} ({source})", header=c.name)
+    return Encoder(kernel.program, kernel.config, slots)
 
 
 def _how(c: Check, library_descriptions: dict) -> str | None:
@@ -265,6 +280,7 @@ class _Search:
         self.solver.set("timeout", opts.timeout_ms)
         self.figures = figures
         self.timeout_ms = opts.timeout_ms
+        self._general = None
 
     def extend(self) -> None:
         for c in self.enc.unroll():
@@ -292,6 +308,47 @@ class _Search:
                 self.solver.set("timeout", self.timeout_ms)
             self.solver.pop()
 
+    def incremental(self, *facts) -> z3.Solver:
+        """A solver of its own holding the unrolling and `facts`, for a series of queries that
+        only add constraints (an enumeration): Z3's incremental bit-vector solver keeps what
+        it learnt from one query to the next, where the tactic re-solves from scratch."""
+        s = z3.SolverFor("QF_BV")
+        s.set("timeout", self.timeout_ms)
+        s.add(*self.solver.assertions())
+        s.add(*facts)
+        return s
+
+    def find_in(self, s: z3.Solver) -> z3.ModelRef | None:
+        t = time.perf_counter()
+        answer = s.check()
+        self.figures.solver_seconds += time.perf_counter() - t
+        self.figures.queries += 1
+        if answer == z3.unknown:
+            raise Unknown(s.reason_unknown())
+        return s.model() if answer == z3.sat else None
+
+    def find_general(self, *goal, limit_ms: int | None = None) -> z3.ModelRef | None:
+        """As `find`, with Z3's general solver (the unrolling is bit-vectors; an outcome's
+        text is a string, which the bit-vector tactic does not reason about)."""
+        if self._general is None:
+            self._general = z3.Solver()
+            self._general.set("timeout", self.timeout_ms)
+            self._general.add(*self.solver.assertions())
+        s = self._general
+        s.push()
+        s.set("timeout", limit_ms or self.timeout_ms)
+        try:
+            s.add(*goal)
+            t = time.perf_counter()
+            answer = s.check()
+            self.figures.solver_seconds += time.perf_counter() - t
+            self.figures.queries += 1
+            if answer == z3.unknown:
+                raise Unknown(s.reason_unknown())
+            return s.model() if answer == z3.sat else None
+        finally:
+            s.pop()
+
     def maximise_alive(self) -> int:
         """The largest number of processes in the table at once, over every execution (Z3's optimiser)."""
         opt = z3.Optimize()
@@ -313,39 +370,75 @@ class _Search:
         return out
 
 
+def _decide_by_queries(search: "_Search", enc: Encoder, chain: "_Chains", finals: list[Check], results: dict,
+                       k: int) -> list[Check]:
+    """Each `exists`/`~exists` expectation whose condition translates (`condition.translate`)
+    as one question over the terminated executions ("can the output ever be X?"); a model
+    is replayed into the witness or counterexample. The question has a short time limit
+    (string reasoning over interleaved output can be slow to refute); an unanswered one,
+    and every `forall` (all of them decided at once by one enumeration), are returned
+    to be decided on the enumerated outcomes."""
+    f = enc.frames[k]
+    env = {"stdout": f[("out",)], "stderr": f[("err",)], "processes": enc.processes(k),
+           "exit_status": z3.BV2Int(enc.exit_status(k), is_signed=True)}
+    rest = []
+    for c in finals:
+        cond = translate(c.condition.tree, env) if c.condition is not None and c.kind != "forall" else None
+        if cond is None or c.name in results:
+            rest.append(c)
+            continue
+        try:
+            model = search.find_general(enc.terminated(k), cond, limit_ms=EXISTS_MS)
+        except Unknown:
+            rest.append(c)
+            continue
+        if model is not None:
+            results[c.name] = chain.final(c, enc, model, k)
+    search.figures.statistics["expectations_by_query"] = len(finals) - len(rest)
+    return rest
+
+
 def _decide_finals(search: _Search, enc: Encoder, chain: "_Chains", finals: list[Check], results: dict,
-                   figures: Figures) -> None:
+                   figures: Figures, witnesses: bool = False) -> None:
     """Every outcome at the threshold, and the expectations evaluated on each.
 
-    Models are blocked on what decides an outcome without string reasoning: which
-    process wrote at each step, the numbers printed, the exit status and the process
-    count. Two blocked models may still print the same text; outcomes are compared as
-    the kernel's `Outcome` values, so each is counted once."""
+    Each model is blocked by its schedule: which slot moved at each step and the
+    choices it made (a failing fork, an input value), which fix the whole execution
+    and so its outcome, and are bit-vectors the solver blocks cheaply. Blocking on
+    less (which process wrote at each step, say) is not sound: two executions can
+    agree on that and print different text. Steps that commute are taken in one
+    canonical order (`Encoder.canonical_order`), so executions differing only in the
+    order of independent steps are not enumerated twice; distinct schedules may still
+    reach one outcome, and outcomes are compared as the kernel's `Outcome` values,
+    so each is counted once."""
     k = figures.threshold
     f = enc.frames[k]
-    out, err, status, procs = f[("out",)], f[("err",)], enc.exit_status(k), enc.processes(k)
-    trail = [status, procs] + [x for st in enc.steps[:k] for x in st.trail]
-    blocked = [enc.terminated(k)]
+    out, err, procs = f[("out",)], f[("err",)], enc.processes(k)
+    trail = [x for st in enc.steps[:k] for x in (st.who, st.fail, st.nondet) if x is not None]
+    solver = search.incremental(enc.terminated(k))
     seen: set = set()
     models = 0
     while True:
-        model = search.find(*blocked)
+        model = search.find_in(solver)
         if model is None:
             break
         models += 1
         if models > MAX_OUTCOMES:
-            raise NotEncoded(f"more than {MAX_OUTCOMES} outcomes to enumerate")
+            raise NotEncoded(f"more than {MAX_OUTCOMES} executions to enumerate", limit=True)
         word = model.eval(f[("first",)], model_completion=True).as_signed_long()
         n = model.eval(procs, model_completion=True).as_long()
         stdout = model.eval(out, model_completion=True).as_string()
         stderr = model.eval(err, model_completion=True).as_string()
         outcome = State((), (), stdout, stderr, FIRST_PID + n, word)
         key = Kernel.outcome(outcome)
-        blocked.append(z3.Not(z3.And([x == model.eval(x, model_completion=True) for x in trail])))
+        solver.add(z3.Not(z3.And([x == model.eval(x, model_completion=True) for x in trail])))
         if key in seen:
             continue
         seen.add(key)
         figures.outcome_set.append(key)
+        if witnesses:  # the outcome's execution, replayed, as BFS leaves a final state per outcome
+            ids, _ = chain._add(enc, model, k)
+            chain.finals.append(ids[-1])
         for c in finals:
             if c.name in results:
                 continue

@@ -22,6 +22,11 @@ from forkspec.frontend.lower import eval_binop, wrap
 MAX_DEPTH = 12
 MAX_LOCATIONS = 4000
 
+SUPPORTED = ("fork, wait, waitpid, exit, _exit, abort, atexit, stdio and write(2) to stdout or stderr, fflush, "
+             "getpid, getppid, nondet_int with `input:`, assert; stdout to a file, a pipe or a terminal; the properties "
+             "all-reaped, atexit-reverse-order, no-deadlock, orphans-reparented, pid-unique, cow-isolation, "
+             "no-shared-writable-page")
+
 # builtins that are steps of their own (as in the kernel, where they may be visible)
 BOUNDARY = frozenset({"fork", "wait", "waitpid", "_exit", "_Exit", "abort", "printf", "fprintf", "puts",
                       "putchar", "fputs", "fputc", "putc", "fflush", "__flush_all", "getppid", "write",
@@ -34,29 +39,38 @@ STDOUT_BUFFERED = frozenset({"printf", "puts", "putchar"})
 STREAM_CALLS = {"fprintf": 0, "fputs": 1, "fputc": 1, "putc": 1}  # name -> index of the FILE* argument
 
 
-def is_boundary(ins: ir.Builtin) -> bool:
-    """A step of its own: visible to, or affected by, another process. Output into stdout's
-    buffer is not (stdout is fully buffered here: the encoding refuses a terminal)."""
+def is_boundary(ins: ir.Builtin, line_buffered: bool = False) -> bool:
+    """A step of its own: visible to, or affected by, another process. Output into a fully
+    buffered stdout's buffer is not; on a terminal (line buffered) it may write."""
     if ins.name in STDOUT_BUFFERED:
-        return False
+        return line_buffered
     if ins.name in STREAM_CALLS:
         arg = ins.args[STREAM_CALLS[ins.name]]
-        return not (isinstance(arg, ir.Const) and arg.value == ir.STREAM_BASE + 1)
+        return line_buffered or not (isinstance(arg, ir.Const) and arg.value == ir.STREAM_BASE + 1)
     return ins.name in BOUNDARY
 ENDS = frozenset({"_exit", "_Exit", "abort"})
 
 
 class NotEncoded(Exception):
-    """Something the program does that the symbolic encoding does not model (yet)."""
+    """Something the program does that the symbolic encoding does not model (yet).
 
-    def __init__(self, what: str, line: int = 0):
+    `where` is the instruction's source position (an `ir.Loc`, or a line number).
+    A construct (a call, an expression form, a configuration) is bad input for the Z3
+    engine; a `limit` (more paths, locations or outcomes than the encoder enumerates)
+    only cuts its search short, as a bound does."""
+
+    def __init__(self, what: str, where=None, limit: bool = False, header: str = ""):
         self.what = what
-        self.line = line
+        self.header = header  # the spec header entry it comes from (a property's name), if any
+        self.line = getattr(where, "line", where) or 0
+        self.col = getattr(where, "col", 1) or 1
+        self.limit = limit
         super().__init__(self.message)
 
     @property
     def message(self) -> str:
-        return f"not encoded for z3: {self.what}" + (f" at line {self.line}" if self.line else "")
+        head = "a limit of the z3 encoding" if self.limit else "not encoded for z3"
+        return f"{head}: {self.what}" + (f" at line {self.line}" if self.line else "")
 
 
 @dataclass
@@ -104,7 +118,7 @@ def initial_key(program: ir.Program) -> tuple:
     return ((program.main, 0),)
 
 
-def layout(program: ir.Program) -> Layout:
+def layout(program: ir.Program, line_buffered: bool = False) -> Layout:
     lay = Layout(program)
     lay.handlers = tuple(sorted(_address_taken(program)))
     start = initial_key(program)
@@ -114,14 +128,14 @@ def layout(program: ir.Program) -> Layout:
     while todo:
         key = todo.pop()
         if len(key) > MAX_DEPTH:
-            raise NotEncoded(f"calls nested deeper than {MAX_DEPTH} (recursion?)", lay.instr(key[:-1]).loc.line)
+            raise NotEncoded(f"calls nested deeper than {MAX_DEPTH} (recursion?)", lay.instr(key[:-1]).loc, limit=True)
         lay.locations.append(key)
         ins = lay.instr(key)
         _collect(lay, key, ins)
         if isinstance(ins, ir.Builtin):
             if ins.name not in BOUNDARY and ins.name not in LOCAL:
-                raise NotEncoded(f"{ins.name}()", ins.loc.line)
-            if is_boundary(ins):
+                raise NotEncoded(f"{ins.name}()", ins.loc)
+            if is_boundary(ins, line_buffered):
                 lay.boundaries.add(key)
                 starts.add(key)
             if ins.name == "atexit":
@@ -129,7 +143,7 @@ def layout(program: ir.Program) -> Layout:
         for nxt in successors(lay, key, ins):
             if nxt not in seen:
                 if len(seen) >= MAX_LOCATIONS:
-                    raise NotEncoded(f"more than {MAX_LOCATIONS} program locations")
+                    raise NotEncoded(f"more than {MAX_LOCATIONS} program locations", limit=True)
                 seen.add(nxt)
                 todo.append(nxt)
     for slot in range(max(len(program.globals_init), 1)):
@@ -254,7 +268,7 @@ def successors(lay: Layout, key: tuple, ins) -> list[tuple]:
                 return []
             return [((prog.exit_routine, 0),)]
         return [here]
-    raise NotEncoded(f"the instruction {type(ins).__name__}", ins.loc.line)
+    raise NotEncoded(f"the instruction {type(ins).__name__}", ins.loc)
 
 
 def _temps_read(e) -> set[int]:

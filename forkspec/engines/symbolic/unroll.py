@@ -19,6 +19,7 @@ from forkspec.engines.symbolic.expr import bv
 from forkspec.engines.symbolic.program import Layout, NotEncoded, initial_key, layout
 from forkspec.frontend.lower import wrap
 from forkspec.kernel.state import FIRST_PID, INIT_PID
+from forkspec.kernel.stdio import FILE_BUFFER, TTY_BUFFER
 
 EVENTS = ("assert_failed", "reparent", "atexit_bad", "slots_full")
 CONTROL = frozenset({"st", "loc", "n"})  # finite control: bit-vectors, which Z3 bit-blasts
@@ -48,10 +49,10 @@ class Encoder:
 
     def __init__(self, program: ir.Program, config, slots: int):
         if config.inject:
-            raise NotEncoded(f"an injected kernel fault ({', '.join(sorted(config.inject))})")
-        if config.stdout == "tty":
-            raise NotEncoded("stdout on a terminal (line buffering)")
-        self.layout: Layout = layout(program)
+            raise NotEncoded(f"an injected kernel fault ({', '.join(sorted(config.inject))})", header="inject")
+        self.line_buffered = config.stdout == "tty"
+        self.buffer_size = TTY_BUFFER if self.line_buffered else FILE_BUFFER
+        self.layout: Layout = layout(program, self.line_buffered)
         self.config = config
         self.slots = max(1, min(slots, config.max_procs + 1))
         self.max_procs = config.max_procs
@@ -113,7 +114,7 @@ class Encoder:
         nondet = z3.BitVec(f"nondet@{t}", 64) if self.config.nondet is not None else None
         step = Step(self, old, fail, nondet)
         updates: dict = {}
-        fulls, datas = [], []
+        fulls, datas, forking, reading = [], [], [], []
         events: dict = {e: [] for e in EVENTS}
         wrote_out, wrote_err, shown = [], [], []
         for s in range(self.slots):
@@ -131,6 +132,10 @@ class Encoder:
                     full = z3.And(who == s, data, *([p.choice] if p.choice is not None else []))
                     fulls.append(full)
                     datas.append(data)
+                    if p.choice is not None:
+                        forking.append(full)
+                    if p.reads_input:
+                        reading.append(full)
                     if p.alive and not p.beyond:
                         p.view[("loc", s)] = control(self.layout.id(p.key))
                         self.kill_dead(p, s)
@@ -152,6 +157,10 @@ class Encoder:
         if nondet is not None:
             lo, hi = self.config.nondet
             cons.append(z3.And(nondet >= lo, nondet <= hi))
+            # a choice no path of the step uses is fixed: one schedule, one model
+            cons.append(z3.Or(z3.Or(reading) if reading else z3.BoolVal(False), nondet == lo))
+        if fail is not None:
+            cons.append(z3.Or(z3.Or(forking) if forking else z3.BoolVal(False), z3.Not(fail)))
         new = dict(old)
         for name, ups in updates.items():
             prev = old[name]
