@@ -362,7 +362,8 @@ def render_z3_stats(s) -> str:
 
 def z3_json(s) -> dict:
     f = s.solver
-    return {"bound": f.bound, "threshold": f.threshold, "proof": s.complete, "slots": f.slots,
+    return {"bound": f.bound, "threshold": f.threshold, "proof": s.complete,
+            "proved_by": f.proof if s.complete else None, "slots": f.slots,
             "outcomes": f.outcomes, "queries": f.queries, "solver_seconds": round(f.solver_seconds, 4),
             "max_alive": f.statistics.get("max_alive"),
             "statistics": {k: v for k, v in f.statistics.items() if k != "max_alive"}}

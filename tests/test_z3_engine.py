@@ -396,7 +396,8 @@ def test_check_json_says_which_engine_the_bound_and_whether_it_is_a_proof():
     run_ = json.loads(done.stdout)["runs"][0]
     assert run_["engine"] == "z3"
     z = run_["z3"]
-    assert z["proof"] is True and z["bound"] == z["threshold"] == 7 and z["max_alive"] == 2
+    assert z["proof"] is True and z["proved_by"] == "threshold" and z["bound"] == z["threshold"] == 7
+    assert z["max_alive"] == 2
     assert z["statistics"]["queries"] > 0
 
 

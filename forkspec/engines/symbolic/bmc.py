@@ -69,6 +69,7 @@ class Figures:
     slots: int = 0
     slots_full: bool = False  # some execution creates more processes than there are slots
     outcome_set: list = field(default_factory=list)  # kernel Outcomes at the threshold
+    proof: str | None = None  # what proves the checks that hold: "threshold" (the only proof so far)
     statistics: dict = field(default_factory=dict)
 
 
@@ -149,6 +150,7 @@ def _explore(kernel: Kernel, checks: list[Check], library_descriptions: dict, op
                 return _finish([], chain, figures, start, "more processes than slots")
             if outcome == "done":
                 figures.threshold = k
+                figures.proof = "threshold"
                 complete = True
                 break
         if not complete:
@@ -201,7 +203,9 @@ def _round(search, enc, chain, watch, results, k: int, can_grow: bool, beyond: b
         terms = {c.name: [_term(enc, how, j) for j in range(k + 1)] for c, how in pending}
         for c, _ in pending:
             goals[c.name] = z3.Or(terms[c.name])
+        t = time.perf_counter()
         model = search.find(z3.Or(list(goals.values())))
+        search.last_round_ms = int((time.perf_counter() - t) * 1000)
         if model is None:
             return "done", beyond
         true = {g for g, t in goals.items() if z3.is_true(model.eval(t, model_completion=True))}
@@ -250,7 +254,7 @@ def _probe(search, enc, chain, watch, results, k: int) -> None:
     if not pending:
         return
     terms = {c.name: _term(enc, how, k) for c, how in pending}
-    model = search.find(z3.Or(list(terms.values())), limit_ms=PROBE_MS)
+    model = search.find(z3.Or(list(terms.values())), limit_ms=max(PROBE_MS, search.last_round_ms))
     if model is None:
         return
     for c, how in pending:
@@ -281,6 +285,7 @@ class _Search:
         self.figures = figures
         self.timeout_ms = opts.timeout_ms
         self._general = None
+        self.last_round_ms = 0  # how long the last depth's main question took: a probe may take as long
 
     def extend(self) -> None:
         for c in self.enc.unroll():
