@@ -1,23 +1,27 @@
 """Bounded model checking with a completeness threshold: the Z3 engine's search.
 
 One solver holds one unrolling, extended a step at a time (earlier steps are never
-re-encoded). At each depth k it asks, under push/pop:
+re-encoded); it is Z3's bit-vector tactic (simplify, solve-eqs, bit-blast, SAT), which
+refutes these unrollings faster than the incremental solver. At each depth k:
 
-* a probe, with a short time limit: is a check violated at step k (an assert failing,
-  a reparenting, a stuck state...)? A model is a counterexample: it is replayed in
-  the concrete kernel before it is reported. A probe that runs out of time decides
+* a probe, with a short time limit (at most as long as the last depth's question):
+  is a check violated at step k? A model is a counterexample, replayed in the
+  concrete kernel before it is reported. A probe that runs out of time decides
   nothing;
-* can any process still move at step k? If not, no execution is longer than k steps:
-  k is the completeness threshold and the unrolling covers every execution. Each
-  check not yet violated is then asked once over all k steps, without a short
-  limit: unsatisfiable means it holds — a proof, not a sample.
+* one question for everything still open (`_round`): can a process still move at
+  step k, is an open check violated at some step up to k, does an execution need
+  more slots or go beyond the encoding? A model's answers are acted on and the
+  question asked again without them. Unsatisfiable means no execution is longer
+  than k steps (k is the completeness threshold: the unrolling covers every
+  execution) and every open check holds: one refutation settles them all.
 
 Expectations on outcomes are then decided over the terminated states at the
-threshold: Z3 enumerates every distinct outcome (stdout, stderr, exit status,
-processes) with blocking clauses, and each expectation is evaluated on them. A
-solver `unknown`, a bound reached first, or a path beyond the encoding (more
-processes than slots, a full stdio buffer) leaves the verdict inconclusive, with
-the reason.
+threshold: `exists`/`~exists` by one satisfiability question each where the
+condition translates (`condition`), the rest on every outcome, enumerated by
+blocking schedules on an incremental solver. A solver `unknown`, a bound reached
+first, or a path beyond the encoding (more processes than slots, a full stdio
+buffer) leaves the verdict inconclusive, with the reason; a construct the encoding
+lacks raises NotEncoded before any verdict.
 """
 from __future__ import annotations
 
@@ -249,7 +253,7 @@ def _how(c: Check, library_descriptions: dict) -> str | None:
 
 def _probe(search, enc, chain, watch, results, k: int) -> None:
     """Cheap questions at depth k (a short time limit): a shallow violation is found early,
-    with a short counterexample; an unanswered probe is left to `_settle`."""
+    with a short counterexample; an unanswered probe is left to `_round`."""
     pending = [(c, how) for c, how in watch if c.name not in results]
     if not pending:
         return
