@@ -463,11 +463,14 @@ class _Chains:
 
     def __init__(self, kernel: Kernel):
         self.kernel = kernel
+        self.decided_at: dict = {}  # check name -> when its counterexample or witness was replayed
         self.states = [kernel.initial_state()]
         self.parents = [-1]
         self.finals: list[int] = []
 
-    def _add(self, enc: Encoder, model, upto: int) -> tuple[list[int], list]:
+    def _add(self, enc: Encoder, model, upto: int, name: str = "") -> tuple[list[int], list]:
+        if name:
+            self.decided_at.setdefault(name, time.perf_counter())
         moves = rp.schedule(enc, model, upto)
         steps = rp.replay(self.kernel, enc.layout.boundaries, moves)
         ids = [0]
@@ -479,7 +482,7 @@ class _Chains:
 
     def violation(self, c: Check, enc: Encoder, model, upto: int, how: str) -> CheckResult:
         try:
-            ids, steps = self._add(enc, model, upto)
+            ids, steps = self._add(enc, model, upto, c.name)
             if how == "deadlock":
                 last = self.states[ids[-1]]
                 if self.kernel.successors(last) or self.kernel.is_terminated(last):
@@ -503,7 +506,7 @@ class _Chains:
 
     def final(self, c: Check, enc: Encoder, model, k: int) -> CheckResult:
         try:
-            ids, _ = self._add(enc, model, k)
+            ids, _ = self._add(enc, model, k, c.name)
             last = self.states[ids[-1]]
             if not self.kernel.is_terminated(last):
                 raise ReplayError("the replayed execution does not terminate")
@@ -523,5 +526,6 @@ def _finish(results, chain: _Chains, figures: Figures, start: float, cut: str) -
                   seconds=time.perf_counter() - start, terminated=figures.outcomes or 0,
                   complete=complete, cut=cut)
     stats.engine = "z3"
+    figures.statistics["decided_at"] = {n: round(t - start, 4) for n, t in chain.decided_at.items()}
     stats.solver = figures
     return Exploration(results, stats, chain.states, chain.parents, chain.finals)
