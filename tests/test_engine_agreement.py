@@ -27,7 +27,8 @@ from forkspec.trace import rebuild
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = int(os.environ.get("FORKSPEC_Z3_EXAMPLES", "6"))
 Z3 = SymOptions(timeout_ms=5_000, max_bound=40)
-QUICK_SPECS = ["specs/symbolic/exists_output.c", "specs/puzzles/item03_child_copy.c", "specs/puzzles/hello_bye.c",
+QUICK_SPECS = ["specs/symbolic/exists_output.c", "specs/symbolic/tty_line_buffered.c",
+               "specs/puzzles/item03_child_copy.c", "specs/puzzles/hello_bye.c",
                "specs/violations/all_reaped_parent_never_waits.c"]
 
 

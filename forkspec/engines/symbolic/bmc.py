@@ -51,7 +51,7 @@ STRUCTURAL = frozenset({"pid-unique", "cow-isolation", "no-shared-writable-page"
 MAX_OUTCOMES = 5000
 FIRST_SLOTS = 2
 PROBE_MS = 50
-EXISTS_MS = 2000
+EXISTS_MS = 500
 
 
 @dataclass
