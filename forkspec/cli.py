@@ -23,7 +23,8 @@ from forkspec.report import c_repro, dot, itf, junit, sarif
 from forkspec.report import json as jreport
 from forkspec.report import text as treport
 from forkspec.engines.symbolic import Options as SymbolicOptions
-from forkspec.session import Options, Run, modes_for, run, run_z3, unknown_violates
+from forkspec.errors import UnsupportedError
+from forkspec.session import Options, Run, modes_for, run, run_z3, unknown_violates, z3_precheck
 from forkspec.trace import ReplayError, rebuild
 
 EXIT_OK, EXIT_VIOLATION, EXIT_BAD_INPUT, EXIT_INCONCLUSIVE = 0, 1, 2, 3
@@ -227,19 +228,26 @@ def check(specs, properties, engine, mode, max_states, max_depth, prop_files, no
     opts = Options(properties=tuple(properties), property_files=tuple(Path(p) for p in prop_files),
                    max_states=max_states, max_depth=max_depth, fork_can_fail=fork_can_fail, max_procs=max_procs,
                    **reductions(no_merge, no_symmetry, fingerprints, workers))
-    runs, reports, failed, inconclusive = [], [], False, False
+    runs, reports, failed, inconclusive, errors = [], [], False, False, []
     with progress_for(progress) as show:
         for spec in loaded:
             for m in modes_for(spec, mode):
                 show.label = f" {spec.path} [{m}]"
                 these = []
-                if engine in ("bfs", "both"):
-                    r = run(spec, m, opts, props, progress=show)
-                    show.done(r.exploration.stats)
-                    these.append(r)
-                if engine in ("z3", "both"):
-                    these.append(run_z3(spec, m, opts, props, SymbolicOptions(max_bound=bound,
-                                        timeout_ms=int(z3_timeout * 1000)), max_alive=max_alive))
+                try:  # a construct the Z3 engine lacks is bad input for it: an error, never a verdict
+                    if engine == "both":
+                        z3_precheck(spec, m, opts, props)
+                    if engine in ("bfs", "both"):
+                        r = run(spec, m, opts, props, progress=show)
+                        show.done(r.exploration.stats)
+                        these.append(r)
+                    if engine in ("z3", "both"):
+                        these.append(run_z3(spec, m, opts, props, SymbolicOptions(max_bound=bound,
+                                            timeout_ms=int(z3_timeout * 1000)), max_alive=max_alive))
+                except UnsupportedError as e:
+                    click.echo(e.render(), err=True)
+                    errors.append(e.render())
+                    break  # the other modes of this spec would say the same
                 for r in these:
                     runs.append(r)
                     bad = [x for x in r.exploration.results if x.verdict != INCONCLUSIVE and not x.passed]
@@ -268,11 +276,16 @@ def check(specs, properties, engine, mode, max_states, max_depth, prop_files, no
 
         _write(sarif_file, json.dumps(sarif.render(runs, trace_for, __version__), indent=2) + "\n")
     if as_json:
-        click.echo(json.dumps({"passed": not failed and not inconclusive and not interrupted,
-                               "interrupted": interrupted, "runs": reports}, indent=2))
+        out = {"passed": not failed and not inconclusive and not interrupted and not errors,
+               "interrupted": interrupted, "runs": reports}
+        if errors:
+            out["errors"] = errors
+        click.echo(json.dumps(out, indent=2))
     else:
-        click.echo(summary_line(runs, len(loaded), failed, inconclusive, interrupted))
-    raise Fail(EXIT_VIOLATION if failed else EXIT_INCONCLUSIVE if inconclusive or interrupted else EXIT_OK)
+        click.echo(summary_line(runs, len(loaded), failed, inconclusive, interrupted)
+                   + (f"\n{len(errors)} spec(s) not checked: unsupported by --engine {engine}" if errors else ""))
+    raise Fail(EXIT_BAD_INPUT if errors else EXIT_VIOLATION if failed
+               else EXIT_INCONCLUSIVE if inconclusive or interrupted else EXIT_OK)
 
 
 def disagreements(pair: list[Run]) -> list[str]:
@@ -355,7 +368,8 @@ def render_z3_stats(s) -> str:
 
 def z3_json(s) -> dict:
     f = s.solver
-    return {"bound": f.bound, "threshold": f.threshold, "proof": s.complete, "slots": f.slots,
+    return {"bound": f.bound, "threshold": f.threshold, "proof": s.complete,
+            "proved_by": f.proof if s.complete else None, "slots": f.slots,
             "outcomes": f.outcomes, "queries": f.queries, "solver_seconds": round(f.solver_seconds, 4),
             "max_alive": f.statistics.get("max_alive"),
             "statistics": {k: v for k, v in f.statistics.items() if k != "max_alive"}}
@@ -384,18 +398,28 @@ def run_json(r: Run) -> dict:
 @limits_option
 @click.option("--witness", type=click.IntRange(1), default=None, metavar="N", help="Print a trace reaching outcome N.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON report.")
+@click.option("--engine", type=click.Choice(["bfs", "z3"]), default="bfs", show_default=True,
+              help="z3: every outcome enumerated by blocking clauses (no path counts).")
+@click.option("--bound", type=click.IntRange(1), default=200, show_default=True,
+              help="z3: the most steps to unroll while looking for the completeness threshold.")
+@click.option("--z3-timeout", type=click.FloatRange(0.1), default=120.0, show_default=True, metavar="SECONDS",
+              help="z3: time limit of one solver query (an unknown answer is inconclusive).")
 @progress_option
 def outcomes(spec, mode, max_states, max_depth, no_merge, no_symmetry, fingerprints, workers, fork_can_fail,
-             max_procs, witness, as_json, progress):
+             max_procs, witness, as_json, engine, bound, z3_timeout, progress):
     """List every reachable final outcome, with how many paths reach it."""
     props = library()
     s = load_spec(spec)
     m = mode or s.header.modes[0]
+    opts = Options(max_states=max_states, max_depth=max_depth, count_paths=True, fork_can_fail=fork_can_fail,
+                   max_procs=max_procs, **reductions(no_merge, no_symmetry, fingerprints, workers))
     with progress_for(progress) as show:
-        r = run(s, m, Options(max_states=max_states, max_depth=max_depth, count_paths=True,
-                              fork_can_fail=fork_can_fail, max_procs=max_procs,
-                              **reductions(no_merge, no_symmetry, fingerprints, workers)), props, progress=show)
-        show.done(r.exploration.stats)
+        if engine == "z3":
+            r = run_z3(s, m, opts, props, SymbolicOptions(max_bound=bound, timeout_ms=int(z3_timeout * 1000)),
+                       outcomes=True)
+        else:
+            r = run(s, m, opts, props, progress=show)
+            show.done(r.exploration.stats)
     table = outcome_table(r)
     complete = r.exploration.stats.complete
     if witness is not None and witness > len(table):
@@ -403,8 +427,9 @@ def outcomes(spec, mode, max_states, max_depth, no_merge, no_symmetry, fingerpri
     if as_json:
         rows = []
         for i, (o, n, sid) in enumerate(table, start=1):
-            row = {"stdout": o.stdout, "stderr": o.stderr, "exit_status": o.exit_status,
-                   "processes": o.processes, "paths": n, "paths_exact": r.exploration.paths_exact}
+            row = {"stdout": o.stdout, "stderr": o.stderr, "exit_status": o.exit_status, "processes": o.processes}
+            if engine == "bfs":
+                row.update(paths=n, paths_exact=r.exploration.paths_exact)
             if witness == i:
                 row["witness"] = jreport.trace_json(rebuild(r.kernel, r.exploration, Witness(sid)))
             rows.append(row)
@@ -416,6 +441,7 @@ def outcomes(spec, mode, max_states, max_depth, no_merge, no_symmetry, fingerpri
                              if x.check.origin == "spec"],
             "stuck": r.exploration.stats.deadlocks,
             "stats": jreport.stats_json(r.exploration.stats),
+            **({"engine": "z3", "z3": z3_json(r.exploration.stats)} if engine == "z3" else {}),
         }, indent=2))
     else:
         click.echo(render_outcomes(r, table))
@@ -442,11 +468,13 @@ def outcome_table(r: Run) -> list:
 
 def render_outcomes(r: Run, table) -> str:
     ex = r.exploration
-    lines = [f"Test {r.spec.name} (stdout={r.mode})", f"Outcomes {len(table)}"]
+    z3 = getattr(ex.stats, "engine", "bfs") == "z3"
+    lines = [f"Test {r.spec.name} (stdout={r.mode})" + (" (engine z3)" if z3 else ""), f"Outcomes {len(table)}"]
     approx = "" if ex.paths_exact else " (at least)"
     for i, (o, n, _) in enumerate(table, start=1):
         extra = f" stderr={treport.c_string(o.stderr)};" if o.stderr else ""
-        lines.append(f"  {i:>3}: {n}{approx} path{'s' if n != 1 else ''}  stdout={treport.c_string(o.stdout)};"
+        count = "" if z3 else f"{n}{approx} path{'s' if n != 1 else ''}  "
+        lines.append(f"  {i:>3}: {count}stdout={treport.c_string(o.stdout)};"
                      f"{extra} exit={o.exit_status}; processes={o.processes};")
     specs = [x for x in ex.results if x.check.origin == "spec"]
     if specs:
@@ -464,7 +492,7 @@ def render_outcomes(r: Run, table) -> str:
             lines.append(f"  {x.check.name}: {word}")
     if ex.stats.deadlocks:
         lines.append(f"Stuck states: {ex.stats.deadlocks} (see `forkspec check`)")
-    lines.append(treport.render_stats(ex.stats))
+    lines.append(render_z3_stats(ex.stats) if z3 else treport.render_stats(ex.stats))
     return "\n".join(lines)
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from forkspec.engines import bfs, parallel, por, symmetry
 from forkspec.engines.result import Check, Exploration
-from forkspec.errors import SpecError
+from forkspec.errors import Span, SpecError, UnsupportedError
 from forkspec.frontend import Spec
 from forkspec.kernel import Config, Diverged, Kernel, Outcome
 from forkspec.props import Property, library, resolve
@@ -79,7 +79,7 @@ def build_checks(spec: Spec, mode: str, opts: Options, props: dict[str, Property
         cond = e.condition
         checks.append(Check(e.name, e.quantifier, f"{e.quantifier} over terminated executions",
                             final=lambda s, cond=cond: cond.evaluate(outcome_env(kernel_outcome(s))),
-                            origin="spec", span=e.span))
+                            origin="spec", span=e.span, condition=cond))
     wanted: dict[str, bool] = {}  # name -> expect violation
     for n in h.properties:
         wanted[n] = False
@@ -171,13 +171,44 @@ def run_z3(spec: Spec, mode: str, opts: Options = Options(), props: dict[str, Pr
     from forkspec.engines import symbolic
 
     props = library(opts.property_files) if props is None else props
-    # the encoding has init reap its zombies at once, as the kernel's eager_reap does
-    kernel = Kernel(spec.program, config_for(spec, mode, opts)._replace(eager_reap=True))
-    checks = build_checks(spec, mode, opts, props)
-    exploration = symbolic.explore(kernel, checks, bundled_descriptions(props), z3_opts or symbolic.Options(),
-                                   max_alive=max_alive, outcomes=outcomes)
+    kernel, checks = _z3_setup(spec, mode, opts, props)
+    try:
+        exploration = symbolic.explore(kernel, checks, bundled_descriptions(props), z3_opts or symbolic.Options(),
+                                       max_alive=max_alive, outcomes=outcomes)
+    except symbolic.NotEncoded as e:
+        raise unsupported_by_z3(spec, e) from None
     replay_kernel = Kernel(spec.program, kernel.config._replace(merge_local=False))
     return Run(spec, mode, replay_kernel, checks, exploration)
+
+
+def _z3_setup(spec: Spec, mode: str, opts: Options, props: dict[str, Property]):
+    # the encoding has init reap its zombies at once, as the kernel's eager_reap does
+    kernel = Kernel(spec.program, config_for(spec, mode, opts)._replace(eager_reap=True))
+    return kernel, build_checks(spec, mode, opts, props)
+
+
+def z3_precheck(spec: Spec, mode: str, opts: Options = Options(), props: dict[str, Property] | None = None) -> None:
+    """Raise UnsupportedError if the Z3 engine cannot encode this spec (before any search:
+    `--engine both` then writes nothing for it)."""
+    from forkspec.engines import symbolic
+
+    props = library(opts.property_files) if props is None else props
+    kernel, checks = _z3_setup(spec, mode, opts, props)
+    try:
+        symbolic.precheck(kernel, checks, bundled_descriptions(props))
+    except symbolic.NotEncoded as e:
+        raise unsupported_by_z3(spec, e) from None
+
+
+def unsupported_by_z3(spec: Spec, e) -> UnsupportedError:
+    """What the encoding lacks, where the spec uses it, and what to do instead."""
+    from forkspec.engines.symbolic import SUPPORTED
+
+    span = spec.header.spans.get(e.header) if e.header else None
+    if span is None:
+        span = Span(spec.path, e.line or 1, e.col if e.line else 1)
+    return UnsupportedError(f"{e.what} is not encoded for --engine z3", span,
+                            (f"supported: {SUPPORTED}", "use --engine bfs"))
 
 
 def bundled_descriptions(props: dict[str, Property]) -> dict[str, str]:
@@ -214,4 +245,4 @@ def unknown_violates(spec: Spec, props: dict[str, Property]) -> None:
             raise SpecError(f"'violates: {n}' names no property or 'assert'", spec.header.spans.get("violates:" + n))
 
 
-__all__ = ["Options", "Run", "run", "run_z3", "build_checks", "modes_for", "replace"]
+__all__ = ["Options", "Run", "run", "run_z3", "z3_precheck", "unsupported_by_z3", "build_checks", "modes_for", "replace"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 import z3
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -16,6 +17,7 @@ from forkspec import ir
 from forkspec.engines.result import HOLDS, INCONCLUSIVE, VIOLATED
 from forkspec.engines.symbolic import Options as SymOptions
 from forkspec.engines.symbolic.expr import Evaluator
+from forkspec.errors import UnsupportedError
 from forkspec.frontend import parse_spec
 from forkspec.kernel.evaluate import compiled
 from forkspec.session import Options, run, run_z3
@@ -123,8 +125,7 @@ int main(void) {
     assert r.kernel.successors(trace.final) == [] and not r.kernel.is_terminated(trace.final)
 
 
-def test_what_the_encoding_does_not_cover_is_inconclusive_and_named():
-    source = """/*@forkspec
+SETVBUF = """/*@forkspec
 forall stdout == "x"
 */
 #include <stdio.h>
@@ -134,16 +135,81 @@ int main(void) {
     return 0;
 }
 """
-    results, _ = verdicts(source)
-    assert all(x.verdict == INCONCLUSIVE for x in results.values())
-    assert "not encoded for z3: setvbuf() at line 6" in results['forall stdout == "x"'].reason
-    assert "--engine bfs" in results['forall stdout == "x"'].reason
 
 
-def test_a_terminal_stdout_is_not_encoded():
-    r = run_z3(parse_spec(WAIT_FOR_CHILD, "t.c"), "tty", z3_opts=FAST)
-    assert {x.verdict for x in r.exploration.results} == {INCONCLUSIVE}
-    assert "stdout on a terminal" in r.exploration.results[0].reason
+def test_a_construct_the_encoding_lacks_is_an_error_naming_it_and_where_never_a_verdict():
+    with pytest.raises(UnsupportedError) as e:
+        verdicts(SETVBUF)
+    text = e.value.render()
+    assert text.startswith("t.c:6:5: unsupported: setvbuf() is not encoded for --engine z3; supported: fork")
+    assert "use --engine bfs" in text
+
+
+def test_a_property_from_a_property_file_is_an_error_for_z3(tmp_path):
+    props = tmp_path / "mine.toml"
+    props.write_text('[one-process]\ndescription = "at most one process"\nkind = "invariant"\n'
+                     'holds = "len(processes) <= 1"\n')
+    spec = parse_spec(WAIT_FOR_CHILD, "t.c")
+    with pytest.raises(UnsupportedError, match="the property one-process .from a property file. is not encoded"):
+        run_z3(spec, "file", Options(properties=("one-process",), property_files=(props,)), z3_opts=FAST)
+
+
+def test_unsupported_specs_exit_2_with_both_engines_and_over_a_directory(tmp_path):
+    from conftest import forkspec_cli
+
+    (tmp_path / "bad.c").write_text(SETVBUF)
+    (tmp_path / "good.c").write_text(WAIT_FOR_CHILD)
+    done = forkspec_cli("check", str(tmp_path / "bad.c"), "--engine", "both")
+    assert done.returncode == 2
+    assert "bad.c:6:5: unsupported: setvbuf()" in done.stderr and "holds" not in done.stdout  # nothing half-written
+    done = forkspec_cli("check", str(tmp_path), "--engine", "z3")
+    assert done.returncode == 2
+    assert "bad.c:6:5: unsupported: setvbuf()" in done.stderr and "good.c [stdout=file] (engine z3)" in done.stdout
+
+
+def test_a_terminal_stdout_is_line_buffered_as_in_the_kernel():
+    source = """/*@forkspec
+modes: tty file
+*/
+#include <stdio.h>
+#include <unistd.h>
+#include <sys/wait.h>
+int main(void) {
+    int n = 7;
+    printf("a%d\\nb", n);
+    if (fork() == 0) { puts("c"); return 0; }
+    wait(NULL);
+    putchar('\\n');
+    return 0;
+}
+"""
+    spec = parse_spec(source, "t.c")
+    for mode in ("tty", "file"):
+        b = run(spec, mode, Options())
+        z = run_z3(spec, mode, z3_opts=FAST, outcomes=True)
+        assert set(z.exploration.stats.solver.outcome_set) == {b.kernel.outcome(b.exploration.states[i])
+                                                               for i in b.exploration.finals}
+    assert {o.stdout for o in z.exploration.stats.solver.outcome_set} == {"a7\nbc\na7\nb\n"}  # file: copied buffer
+
+
+def test_commuting_steps_in_canonical_order_keep_every_outcome():
+    source = """/*@forkspec
+exists stdout == "bpa"
+*/
+#include <unistd.h>
+#include <sys/wait.h>
+int main(void) {
+    if (fork() == 0) { write(1, "a", 1); _exit(0); }
+    if (fork() == 0) { write(1, "b", 1); _exit(0); }
+    write(1, "p", 1);
+    while (wait(NULL) > 0)
+        ;
+    return 0;
+}
+"""
+    results, r = verdicts(source, outcomes=True)
+    assert results['exists stdout == "bpa"'].verdict == HOLDS
+    assert {o.stdout for o in r.exploration.stats.solver.outcome_set} == {"abp", "apb", "bap", "bpa", "pab", "pba"}
 
 
 def test_an_execution_longer_than_the_bound_leaves_holds_inconclusive():
@@ -330,7 +396,8 @@ def test_check_json_says_which_engine_the_bound_and_whether_it_is_a_proof():
     run_ = json.loads(done.stdout)["runs"][0]
     assert run_["engine"] == "z3"
     z = run_["z3"]
-    assert z["proof"] is True and z["bound"] == z["threshold"] == 7 and z["max_alive"] == 2
+    assert z["proof"] is True and z["proved_by"] == "threshold" and z["bound"] == z["threshold"] == 7
+    assert z["max_alive"] == 2
     assert z["statistics"]["queries"] > 0
 
 

@@ -32,6 +32,7 @@ class Check:
     expect_violation: bool = False  # the spec says the program violates it
     origin: str = ""  # spec | property | assert
     span: Any = None
+    condition: Any = None  # an expectation's parsed condition (the Z3 engine translates it)
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,13 @@
 """The Z3 engine: the kernel's rules encoded symbolically over a fixed number of process slots.
 
-Modules in reading order: `program` (locations: call stacks inlined; boundaries),
-`expr` (IR expressions over ints or Z3 terms), `block` (one slot's step, the kernel's
-rules over Z3 terms), `unroll` (frames and the transition relation), `replay` (a
-model as a schedule, followed in the concrete kernel), `bmc` (bounded model checking,
-the completeness threshold, outcomes by blocking clauses).
+Modules in reading order: `program` (locations: call stacks inlined; boundaries;
+whether children can fork), `expr` (IR expressions over ints or Z3 terms), `block`
+(one slot's step, the kernel's rules over Z3 terms), `unroll` (frames, the transition
+relation, the canonical order of commuting steps), `condition` (an expectation as a
+Z3 formula), `replay` (a model as a schedule, followed in the concrete kernel), `bmc`
+(bounded model checking, the completeness threshold, outcomes by blocking schedules).
 """
-from forkspec.engines.symbolic.bmc import Figures, Options, explore
-from forkspec.engines.symbolic.program import NotEncoded
+from forkspec.engines.symbolic.bmc import Figures, Options, explore, precheck
+from forkspec.engines.symbolic.program import SUPPORTED, NotEncoded
 
-__all__ = ["explore", "Options", "Figures", "NotEncoded"]
+__all__ = ["explore", "precheck", "Options", "Figures", "NotEncoded", "SUPPORTED"]

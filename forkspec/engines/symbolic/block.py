@@ -23,13 +23,12 @@ from forkspec.kernel.step import EAGAIN, ECHILD, EINVAL, EBADF, SIGABRT, WNOHANG
 UNUSED, RUNNING, ZOMBIE, GONE, HALTED = 0, 1, 2, 3, 4  # slot states; HALTED: beyond the encoding
 MAX_BLOCK_STEPS = 400
 MAX_PATHS = 512
-FILE_BUFFER = 4096
 
 
 class Path:
     """One way through a block: a guard, the choice it needs, and what it changed."""
 
-    __slots__ = ("view", "guard", "choice", "key", "alive", "events", "steps", "beyond")
+    __slots__ = ("view", "guard", "choice", "key", "alive", "events", "steps", "beyond", "reads_input")
 
     def __init__(self, key):
         self.view: dict = {}
@@ -40,11 +39,12 @@ class Path:
         self.events: dict = {}
         self.steps = 0
         self.beyond: str = ""
+        self.reads_input = False  # the path calls nondet_int()
 
     def clone(self) -> "Path":
         p = Path(self.key)
         p.view, p.guard, p.choice, p.alive = dict(self.view), list(self.guard), self.choice, self.alive
-        p.events, p.steps, p.beyond = dict(self.events), self.steps, self.beyond
+        p.events, p.steps, p.beyond, p.reads_input = dict(self.events), self.steps, self.beyond, self.reads_input
         return p
 
     def event(self, name: str, cond) -> None:
@@ -81,14 +81,22 @@ class Step:
         self.fail = fail  # Z3 Bool: this step's fork fails (fork-can-fail), or None
         self.nondet = nondet  # Z3 Int: this step's nondet_int() value, or None
         self.printed: list = []  # symbolic numbers the current block prints (for outcome enumeration)
+        self.touched: set = set()  # the current block's footprint: (name, written, on a fresh slot)
+        self.fresh = None  # the slot a fork is filling in, while it does
+
+    def note(self, name, written: bool) -> None:
+        fresh = len(name) > 1 and name[1] == self.fresh
+        self.touched.add((name, written, fresh))
 
     # ---------------------------------------------------------------- state access
 
     def get(self, p: Path, name):
+        self.note(name, False)
         v = p.view.get(name)
         return self.frame[name] if v is None else v
 
     def set(self, p: Path, name, value) -> None:
+        self.note(name, True)
         p.view[name] = value
 
     def pid(self, s: int) -> int:
@@ -117,7 +125,7 @@ class Step:
                 p = results[0] if results else None  # no result: the instruction blocks for ever
                 work.extend((q, n) for q in results[1:])
                 if len(work) + len(done) > MAX_PATHS:
-                    raise NotEncoded(f"more than {MAX_PATHS} paths through one step", ins.loc.line)
+                    raise NotEncoded(f"more than {MAX_PATHS} paths through one step", ins.loc, limit=True)
             if p is not None:
                 done.append(p)
         return done
@@ -127,11 +135,15 @@ class Step:
         parent_key = p.key
         p.key = key
         out = []
-        for q in self.run(p, c, first=False):
-            if not q.beyond:
-                self.set(q, ("loc", c), z3.BitVecVal(self.lay.id(q.key), 16))
-            q.key = parent_key
-            out.append(q)
+        self.fresh = c
+        try:
+            for q in self.run(p, c, first=False):
+                if not q.beyond:
+                    self.set(q, ("loc", c), z3.BitVecVal(self.lay.id(q.key), 16))
+                q.key = parent_key
+                out.append(q)
+        finally:
+            self.fresh = None
         return out
 
     def beyond(self, p: Path, s: int, why: str) -> None:
@@ -143,7 +155,7 @@ class Step:
         return Evaluator(_Ctx(self, p, s), line)
 
     def execute(self, p: Path, s: int, ins) -> list[Path]:
-        ev = self.ctx(p, s, ins.loc.line)
+        ev = self.ctx(p, s, ins.loc)
         f, pc = p.key[-1]
         here = p.key[:-1]
         if isinstance(ins, ir.SetTemp):
@@ -152,7 +164,7 @@ class Step:
             return [p]
         if isinstance(ins, ir.Store):
             value = ev.eval(ins.value)
-            self.store(p, s, self.target_key(ev, p, s, ins.target), value, ins.loc.line)
+            self.store(p, s, self.target_key(ev, p, s, ins.target), value, ins.loc)
             p.key = here + ((f, pc + 1),)
             return [p]
         if isinstance(ins, ir.Jump):
@@ -173,7 +185,7 @@ class Step:
         if isinstance(ins, ir.Builtin):
             handler = getattr(self, "b_" + ins.name, None)
             if handler is None:
-                raise NotEncoded(f"{ins.name}()", ins.loc.line)
+                raise NotEncoded(f"{ins.name}()", ins.loc)
             out = []
             for q, result in handler(p, s, ins, ev):
                 if q.alive and not q.beyond:
@@ -182,7 +194,7 @@ class Step:
                     q.key = q.key[:-1] + ((f, pc + 1),)
                 out.append(q)
             return out
-        raise NotEncoded(f"the instruction {type(ins).__name__}", ins.loc.line)
+        raise NotEncoded(f"the instruction {type(ins).__name__}", ins.loc)
 
     # ---------------------------------------------------------------- memory and frames
 
@@ -276,6 +288,12 @@ class Step:
 
     # ---------------------------------------------------------------- processes
 
+    def children(self, s: int) -> range:
+        """The slots that can hold a child of slot s (none but the first's when children never fork)."""
+        if s > 0 and not self.lay.children_fork:
+            return range(0)
+        return range(s + 1, self.enc.slots)
+
     def live(self, p: Path):
         return z3.Sum([z3.If(z3.Or(self.get(p, ("st", c)) == RUNNING, self.get(p, ("st", c)) == ZOMBIE),
                              z3.BitVecVal(1, 16), z3.BitVecVal(0, 16)) for c in range(self.enc.slots)])
@@ -293,7 +311,7 @@ class Step:
             self.set(p, ("st", s), z3.If(orphan, z3.BitVecVal(GONE, 16), z3.BitVecVal(ZOMBIE, 16)))
         self.set(p, ("status", s), as_int(word))
         reparented = []
-        for c in range(s + 1, self.enc.slots):
+        for c in self.children(s):
             st_c = self.get(p, ("st", c))
             child = z3.And(self.get(p, ("ppid", c)) == me, z3.Or(st_c == RUNNING, st_c == ZOMBIE))
             reparented.append(child)
@@ -306,7 +324,8 @@ class Step:
     def b_fork(self, p: Path, s: int, ins, ev):
         """kernel: Exec.do_fork (no vfork): the child is the next free slot, its pid the next pid."""
         out = []
-        limit = self.live(p) >= self.enc.max_procs
+        # fewer slots than the process limit: the limit is never what stops a fork
+        limit = self.live(p) >= self.enc.max_procs if self.enc.slots >= self.enc.max_procs else False
         if self.fail is not None:
             q = p.clone()
             q.choice = self.fail
@@ -339,6 +358,13 @@ class Step:
         self.store(p, s, ("g", ir.ERRNO_SLOT), EAGAIN)
 
     def copy_process(self, p: Path, s: int, c: int, dst, key) -> None:
+        self.fresh = c
+        try:
+            return self._copy_process(p, s, c, dst, key)
+        finally:
+            self.fresh = None
+
+    def _copy_process(self, p: Path, s: int, c: int, dst, key) -> None:
         g = self.get
         self.set(p, ("st", c), RUNNING)
         self.set(p, ("ppid", c), self.pid(s))
@@ -367,7 +393,8 @@ class Step:
 
     def b_nondet_int(self, p, s, ins, ev):
         if self.nondet is None:
-            raise NotEncoded("nondet_int() without a declared `input:` range", ins.loc.line)
+            raise NotEncoded("nondet_int() without a declared `input:` range", ins.loc)
+        p.reads_input = True
         return [(p, self.nondet)]
 
     def b__exit(self, p, s, ins, ev):
@@ -416,10 +443,11 @@ class Step:
     def do_wait(self, p: Path, s: int, ins, pid_arg, status_ptr, options):
         """kernel: Exec.enabled (blocking) and Exec.do_wait: the lowest-pid zombie child that matches."""
         if is_sym(options) or is_sym(status_ptr):
-            raise NotEncoded("wait with symbolic options or status pointer", ins.loc.line)
+            raise NotEncoded("wait with symbolic options or status pointer", ins.loc)
         me = self.pid(s)
         match, zombie = [], []
-        for c in range(s + 1, self.enc.slots):
+        kids = self.children(s)
+        for c in kids:
             st_c = self.get(p, ("st", c))
             m = z3.And(self.get(p, ("ppid", c)) == me, z3.Or(st_c == RUNNING, st_c == ZOMBIE),
                        _pid_matches(pid_arg, FIRST_PID + c))
@@ -438,7 +466,7 @@ class Step:
                 out.append((q, -1))
                 continue
             rest = q
-            for i, c in enumerate(range(s + 1, self.enc.slots)):
+            for i, c in enumerate(kids):
                 if rest is None:
                     break
                 rest = self.pick(rest, zombie[i], lambda r, c=c: out.append((self.reap(r, s, c, status_ptr), FIRST_PID + c)))
@@ -452,7 +480,7 @@ class Step:
         addr = ev.eval(ins.args[0])
         index = (addr - ir.FUNC_BASE) // ir.FUNC_STRIDE if isinstance(addr, int) else -1
         if is_sym(addr) or not 0 <= index < len(self.lay.program.functions):
-            raise NotEncoded("atexit() of something that is not a known function", ins.loc.line)
+            raise NotEncoded("atexit() of something that is not a known function", ins.loc)
         n = self.get(p, ("natx", s))
         out = []
         for q, full in cases(p, n >= self.enc.atexit_cap):
@@ -520,21 +548,35 @@ class Step:
         self.set(p, ("blen", s), 0)
 
     def put(self, p: Path, s: int, fd: int, data) -> list[Path]:
-        """stdio into a fully buffered stdout (or the unbuffered stderr: one write per call).
-        A buffer that would fill up is beyond the encoding (glibc would write part of it).
-        The buffer's length is an integer of its own, so no guard needs string reasoning."""
-        text, length = data
+        """stdio into stdout's buffer (or the unbuffered stderr: one write per call).
+
+        `data` is the call's text as pieces, `(term, length, known text or None)`.
+        Fully buffered (a file or a pipe), the text joins the buffer. Line buffered (a
+        terminal), glibc writes the buffer and the text up to the text's last newline
+        and keeps the rest (`kernel/stdio.py`: whether the stream's write area is set up
+        yet or not, while the buffer does not fill, each path through `xsputn` or
+        `__overflow` comes to that); a symbolic number never holds a newline, so where
+        the last one falls is known. A buffer that would fill up is beyond the
+        encoding (glibc would write part of it). The buffer's length is an integer of
+        its own, so no guard needs string reasoning."""
+        pieces, length = data
         if fd == 2:
-            self.write(p, 2, text)
+            self.write(p, 2, _cat([t for t, _, _ in pieces]))
             return [p]
+        size = self.enc.buffer_size
         new_len = self.get(p, ("blen", s)) + length
+        head, tail = _split_after_last_newline(pieces) if self.enc.line_buffered else (None, pieces)
         out = []
-        for q, fits in cases(p, new_len <= FILE_BUFFER):
-            if fits:
-                self.set(q, ("buf", s), z3.Concat(self.get(q, ("buf", s)), text))
+        for q, fits in cases(p, new_len <= size):
+            if not fits:
+                self.beyond(q, s, f"stdout's buffer fills ({size} bytes)")
+            elif head is None:
+                self.set(q, ("buf", s), z3.Concat(self.get(q, ("buf", s)), _cat([t for t, _, _ in tail])))
                 self.set(q, ("blen", s), new_len)
             else:
-                self.beyond(q, s, f"stdout's buffer fills ({FILE_BUFFER} bytes)")
+                self.write(q, 1, z3.Concat(self.get(q, ("buf", s)), _cat([t for t, _, _ in head])))
+                self.set(q, ("buf", s), _cat([t for t, _, _ in tail]))
+                self.set(q, ("blen", s), sum((n for _, n, _ in tail), bv(0)))
             out.append(q)
         return out
 
@@ -548,15 +590,15 @@ class Step:
         """printf's text as a Z3 string and its length: known pieces formatted by the kernel's
         printf, plain %d/%i/%u of a symbolic int as decimal digits."""
         if not isinstance(fmt, str):
-            raise NotEncoded("a printf format that is not a constant string", ins.loc.line)
+            raise NotEncoded("a printf format that is not a constant string", ins.loc)
         try:
             pieces = _parse(fmt)
         except PrintfError as e:
-            raise NotEncoded(f"printf: {e}", ins.loc.line) from None
+            raise NotEncoded(f"printf: {e}", ins.loc) from None
         parts, size, i = [], 0, 0
         for piece in pieces:
             if isinstance(piece, str):
-                parts.append(z3.StringVal(piece))
+                parts.append(_piece(piece))
                 size += len(piece)
                 continue
             vals = list(args[i:i + piece.nargs])
@@ -564,47 +606,47 @@ class Step:
             if not any(is_sym(v) for v in vals):
                 try:
                     known = format_printf(piece.text, vals)
-                    parts.append(z3.StringVal(known))
+                    parts.append(_piece(known))
                     size += len(known)
                 except PrintfError as e:
-                    raise NotEncoded(f"printf: {e}", ins.loc.line) from None
+                    raise NotEncoded(f"printf: {e}", ins.loc) from None
                 continue
             if piece.conv not in "diu" or piece.flags or piece.width is not None or piece.precision is not None \
                     or piece.length not in ("", "l", "ll", "z", "j", "t"):
-                raise NotEncoded(f"printf {piece.text} of a symbolic value", ins.loc.line)
+                raise NotEncoded(f"printf {piece.text} of a symbolic value", ins.loc)
             bits = 32 if piece.length == "" else 64
             v = wrap_sym(as_int(vals[0]), bits, piece.conv != "u")
             self.printed.append(v)
             iv = z3.BV2Int(v, is_signed=True)
-            parts.append(z3.If(iv >= 0, z3.IntToStr(iv), z3.Concat(z3.StringVal("-"), z3.IntToStr(-iv))))
-            size = size + _decimal_length(v)
-        text = parts[0] if len(parts) == 1 else (z3.Concat(*parts) if parts else z3.StringVal(""))
-        return text, size
+            digits = _decimal_length(v)
+            parts.append((z3.If(iv >= 0, z3.IntToStr(iv), z3.Concat(z3.StringVal("-"), z3.IntToStr(-iv))), digits, None))
+            size = size + digits
+        return parts, size
 
     def b_printf(self, p, s, ins, ev):
         data = self.text(ins, ev.eval(ins.args[0]), [ev.eval(a) for a in ins.args[1:]])
         return [(q, data[1]) for q in self.put(p, s, 1, data)]
 
     def b_fprintf(self, p, s, ins, ev):
-        fd = self.stream_fd(ev.eval(ins.args[0]), ins.loc.line)
+        fd = self.stream_fd(ev.eval(ins.args[0]), ins.loc)
         data = self.text(ins, ev.eval(ins.args[1]), [ev.eval(a) for a in ins.args[2:]])
         return [(q, data[1]) for q in self.put(p, s, fd, data)]
 
     def const_string(self, v, ins) -> str:
         if not isinstance(v, str):
-            raise NotEncoded(f"{ins.name}() of a string that is not a constant", ins.loc.line)
+            raise NotEncoded(f"{ins.name}() of a string that is not a constant", ins.loc)
         return v.split("\0", 1)[0]
 
     def b_puts(self, p, s, ins, ev):
         return [(q, 1) for q in self.put(p, s, 1, _known(self.const_string(ev.eval(ins.args[0]), ins) + "\n"))]
 
     def b_fputs(self, p, s, ins, ev):
-        fd = self.stream_fd(ev.eval(ins.args[1]), ins.loc.line)
+        fd = self.stream_fd(ev.eval(ins.args[1]), ins.loc)
         return [(q, 1) for q in self.put(p, s, fd, _known(self.const_string(ev.eval(ins.args[0]), ins)))]
 
     def char(self, v, ins):
         if is_sym(v):
-            raise NotEncoded(f"{ins.name}() of a symbolic character", ins.loc.line)
+            raise NotEncoded(f"{ins.name}() of a symbolic character", ins.loc)
         return v & 0xFF
 
     def b_putchar(self, p, s, ins, ev):
@@ -613,7 +655,7 @@ class Step:
 
     def b_fputc(self, p, s, ins, ev):
         c = self.char(ev.eval(ins.args[0]), ins)
-        fd = self.stream_fd(ev.eval(ins.args[1]), ins.loc.line)
+        fd = self.stream_fd(ev.eval(ins.args[1]), ins.loc)
         return [(q, c) for q in self.put(p, s, fd, _known(chr(c)))]
 
     b_putc = b_fputc
@@ -621,20 +663,20 @@ class Step:
     def b_fflush(self, p, s, ins, ev):
         v = ev.eval(ins.args[0])
         if is_sym(v):
-            raise NotEncoded("fflush of a symbolic stream", ins.loc.line)
-        if v == 0 or self.stream_fd(v, ins.loc.line) == 1:
+            raise NotEncoded("fflush of a symbolic stream", ins.loc)
+        if v == 0 or self.stream_fd(v, ins.loc) == 1:
             self.flush(p, s)
         return [(p, 0)]
 
     def b_write(self, p, s, ins, ev):
         fd, buf, n = (ev.eval(a) for a in ins.args)
         if is_sym(fd) or is_sym(n) or not isinstance(buf, str):
-            raise NotEncoded("write() of anything but a constant string to a known fd", ins.loc.line)
+            raise NotEncoded("write() of anything but a constant string to a known fd", ins.loc)
         if fd not in (1, 2):
             self.store(p, s, ("g", ir.ERRNO_SLOT), EBADF)
             return [(p, -1)]
         if n > len(buf) + 1:
-            raise NotEncoded("write() past the end of its buffer", ins.loc.line)
+            raise NotEncoded("write() past the end of its buffer", ins.loc)
         data = (buf + "\0")[:n]
         if data:
             self.write(p, fd, z3.StringVal(data))
@@ -642,7 +684,26 @@ class Step:
 
 
 def _known(text: str) -> tuple:
-    return z3.StringVal(text), len(text)
+    return [_piece(text)], len(text)
+
+
+def _piece(text: str) -> tuple:
+    return z3.StringVal(text), len(text), text
+
+
+def _cat(terms: list):
+    return terms[0] if len(terms) == 1 else (z3.Concat(*terms) if terms else z3.StringVal(""))
+
+
+def _split_after_last_newline(pieces: list) -> tuple:
+    """(pieces up to and with the last newline, pieces after it); (None, pieces) without one."""
+    for i in range(len(pieces) - 1, -1, -1):
+        known = pieces[i][2]
+        if known is not None and "\n" in known:
+            cut = known.rfind("\n") + 1
+            head, rest = known[:cut], known[cut:]
+            return pieces[:i] + [_piece(head)], ([_piece(rest)] if rest else []) + pieces[i + 1:]
+    return None, pieces
 
 
 def _decimal_length(v):

@@ -1,26 +1,31 @@
 """Bounded model checking with a completeness threshold: the Z3 engine's search.
 
 One solver holds one unrolling, extended a step at a time (earlier steps are never
-re-encoded). At each depth k it asks, under push/pop:
+re-encoded); it is Z3's bit-vector tactic (simplify, solve-eqs, bit-blast, SAT), which
+refutes these unrollings faster than the incremental solver. At each depth k:
 
-* a probe, with a short time limit: is a check violated at step k (an assert failing,
-  a reparenting, a stuck state...)? A model is a counterexample: it is replayed in
-  the concrete kernel before it is reported. A probe that runs out of time decides
+* a probe, with a short time limit (at most as long as the last depth's question):
+  is a check violated at step k? A model is a counterexample, replayed in the
+  concrete kernel before it is reported. A probe that runs out of time decides
   nothing;
-* can any process still move at step k? If not, no execution is longer than k steps:
-  k is the completeness threshold and the unrolling covers every execution. Each
-  check not yet violated is then asked once over all k steps, without a short
-  limit: unsatisfiable means it holds — a proof, not a sample.
+* one question for everything still open (`_round`): can a process still move at
+  step k, is an open check violated at some step up to k, does an execution need
+  more slots or go beyond the encoding? A model's answers are acted on and the
+  question asked again without them. Unsatisfiable means no execution is longer
+  than k steps (k is the completeness threshold: the unrolling covers every
+  execution) and every open check holds: one refutation settles them all.
 
 Expectations on outcomes are then decided over the terminated states at the
-threshold: Z3 enumerates every distinct outcome (stdout, stderr, exit status,
-processes) with blocking clauses, and each expectation is evaluated on them. A
-solver `unknown`, a bound reached first, or a path beyond the encoding (more
-processes than slots, a full stdio buffer) leaves the verdict inconclusive, with
-the reason.
+threshold: `exists`/`~exists` by one satisfiability question each where the
+condition translates (`condition`), the rest on every outcome, enumerated by
+blocking schedules on an incremental solver. A solver `unknown`, a bound reached
+first, or a path beyond the encoding (more processes than slots, a full stdio
+buffer) leaves the verdict inconclusive, with the reason; a construct the encoding
+lacks raises NotEncoded before any verdict.
 """
 from __future__ import annotations
 
+import random
 import time
 from dataclasses import dataclass, field
 
@@ -30,6 +35,7 @@ from forkspec.engines.result import (
     HOLDS, INCONCLUSIVE, VIOLATED, Check, CheckResult, Exploration, Stats, Witness,
 )
 from forkspec.engines.symbolic import replay as rp
+from forkspec.engines.symbolic.condition import translate
 from forkspec.engines.symbolic.program import NotEncoded
 from forkspec.engines.symbolic.unroll import Encoder
 from forkspec.kernel import Kernel
@@ -45,6 +51,7 @@ STRUCTURAL = frozenset({"pid-unique", "cow-isolation", "no-shared-writable-page"
 MAX_OUTCOMES = 5000
 FIRST_SLOTS = 2
 PROBE_MS = 50
+EXISTS_MS = 500
 
 
 @dataclass
@@ -66,6 +73,7 @@ class Figures:
     slots: int = 0
     slots_full: bool = False  # some execution creates more processes than there are slots
     outcome_set: list = field(default_factory=list)  # kernel Outcomes at the threshold
+    proof: str | None = None  # what proves the checks that hold: "threshold" (the only proof so far)
     statistics: dict = field(default_factory=dict)
 
 
@@ -75,15 +83,35 @@ class Unknown(Exception):
 
 def explore(kernel: Kernel, checks: list[Check], library_descriptions: dict, opts: Options = Options(),
             max_alive: bool = False, outcomes: bool = False) -> Exploration:
-    """Decide every check; process slots start few and double while an execution needs more."""
+    """Decide every check. Process slots start at the most processes a few concrete runs
+    create (so a program that always creates N gets N slots at once) and double while an
+    execution needs more."""
     start = time.perf_counter()
-    slots = min(FIRST_SLOTS, opts.slots)
+    cap = min(opts.slots, kernel.config.max_procs + 1)
+    slots = min(max(FIRST_SLOTS, _sampled_processes(kernel)), cap)
     while True:
         ex = _explore(kernel, checks, library_descriptions, opts, max_alive, outcomes, slots, start)
         figures = ex.stats.solver
-        if not figures.slots_full or slots >= min(opts.slots, kernel.config.max_procs + 1):
+        if not figures.slots_full or slots >= cap:
             return ex
-        slots = min(slots * 2, opts.slots, kernel.config.max_procs + 1)
+        slots = min(slots * 2, cap)
+
+
+def _sampled_processes(kernel: Kernel, runs: int = 4, steps: int = 2000) -> int:
+    """The most processes any of a few random concrete executions creates (a lower bound on
+    the slots every proof needs; forks that may fail are taken as succeeding)."""
+    rng = random.Random(0)
+    best = 1
+    for _ in range(runs):
+        state = kernel.initial_state()
+        for _ in range(steps):
+            succ = kernel.successors(state)
+            if not succ:
+                break
+            ok = [x for x in succ if x[0].choice != "fail"] or succ
+            state = rng.choice(ok)[1]
+        best = max(best, state.next_pid - FIRST_PID)
+    return best
 
 
 def _explore(kernel: Kernel, checks: list[Check], library_descriptions: dict, opts: Options, max_alive: bool,
@@ -92,8 +120,10 @@ def _explore(kernel: Kernel, checks: list[Check], library_descriptions: dict, op
     replay_kernel = Kernel(kernel.program, kernel.config._replace(merge_local=False))
     chain = _Chains(replay_kernel)
     try:
-        enc = Encoder(kernel.program, kernel.config, slots)
+        enc = precheck(kernel, checks, library_descriptions, slots)
     except NotEncoded as e:
+        if not e.limit:
+            raise
         why = f"{e.message} (use --engine bfs)"
         return _finish([CheckResult(c, INCONCLUSIVE, None, why) for c in checks], chain, figures, start, why)
     figures.slots = enc.slots
@@ -103,47 +133,46 @@ def _explore(kernel: Kernel, checks: list[Check], library_descriptions: dict, op
     finals = []
     for c in checks:
         how = _how(c, library_descriptions)
-        if how is None:
-            results[c.name] = CheckResult(c, INCONCLUSIVE, None,
-                                          f"not encoded for z3: property {c.name} (use --engine bfs)")
-        elif how == "final":
+        if how == "final":
             finals.append(c)
         elif how == "structural":
             pass
         else:
             watch.append((c, how))
+    can_grow = slots < min(opts.slots, kernel.config.max_procs + 1)
     cut = ""
     complete = False
+    beyond = False
     try:
         for k in range(opts.max_bound + 1):
             search.extend()
             figures.bound = k
-            if slots < min(opts.slots, kernel.config.max_procs + 1) and \
-                    search.find(enc.steps[k].events["slots_full"], limit_ms=PROBE_MS) is not None:
+            _probe(search, enc, chain, watch, results, k)
+            outcome, beyond = _round(search, enc, chain, watch, results, k, can_grow, beyond)
+            if outcome == "slots":
                 figures.slots_full = True  # more processes than slots: start again with more
                 return _finish([], chain, figures, start, "more processes than slots")
-            _probe(search, enc, chain, watch, results, k)
-            if search.find(enc.steps[k].enabled) is None:
+            if outcome == "done":
                 figures.threshold = k
+                figures.proof = "threshold"
                 complete = True
                 break
         if not complete:
             cut = f"bound {figures.bound} reached: some execution is longer (no completeness threshold yet)"
-        else:
-            figures.slots_full = search.find(z3.Or([st.events["slots_full"] for st in enc.steps])) is not None
-            if figures.slots_full and slots < min(opts.slots, kernel.config.max_procs + 1):
-                return _finish([], chain, figures, start, "more processes than slots")
-            _settle(search, enc, chain, watch, results, figures.threshold)
-            if search.find(enc.frames[figures.threshold][("oob",)]) is not None:
-                complete, cut = False, "some execution goes " + _beyond_reason(enc)
+        elif beyond:
+            complete, cut = False, "some execution goes " + _beyond_reason(enc)
+        if complete:
+            finals = _decide_by_queries(search, enc, chain, finals, results, figures.threshold)
         if complete and (finals or outcomes):
-            _decide_finals(search, enc, chain, finals, results, figures)
+            _decide_finals(search, enc, chain, finals, results, figures, witnesses=outcomes)
         if max_alive and complete:
             figures.statistics["max_alive"] = search.maximise_alive()
     except Unknown as e:
         cut = f"the solver answered unknown ({e}) at bound {figures.bound}"
         complete = False
     except NotEncoded as e:
+        if not e.limit:
+            raise  # a construct the encoding lacks: bad input for this engine, never a verdict
         cut = f"{e.message} (use --engine bfs)"
         complete = False
     out = []
@@ -159,6 +188,50 @@ def _explore(kernel: Kernel, checks: list[Check], library_descriptions: dict, op
         out.append(r)
     figures.statistics.update(search.statistics())
     return _finish(out, chain, figures, start, cut)
+
+
+def _round(search, enc, chain, watch, results, k: int, can_grow: bool, beyond: bool) -> tuple[str, bool]:
+    """One query for everything still open at depth k: can a process still move at step k,
+    is a pending check violated at some step up to k, does an execution need more slots or
+    go beyond the encoding? Each answer a model gives is acted on and the question asked
+    again without it; unsatisfiable settles every part at once (one refutation instead of
+    one per check). Returns "deeper", "done" or "slots", and whether some execution is
+    known to go beyond the encoding (then a `holds` is out of reach)."""
+    while True:
+        goals = {"enabled": enc.steps[k].enabled}
+        if can_grow:
+            goals["slots"] = z3.Or([st.events["slots_full"] for st in enc.steps[:k + 1]])
+        if not beyond:
+            goals["beyond"] = enc.frames[k][("oob",)]
+        pending = [(c, how) for c, how in watch if c.name not in results]
+        terms = {c.name: [_term(enc, how, j) for j in range(k + 1)] for c, how in pending}
+        for c, _ in pending:
+            goals[c.name] = z3.Or(terms[c.name])
+        t = time.perf_counter()
+        model = search.find(z3.Or(list(goals.values())))
+        search.last_round_ms = int((time.perf_counter() - t) * 1000)
+        if model is None:
+            return "done", beyond
+        true = {g for g, t in goals.items() if z3.is_true(model.eval(t, model_completion=True))}
+        if "slots" in true:
+            return "slots", beyond
+        beyond = beyond or "beyond" in true
+        for c, how in pending:
+            if c.name in true:
+                j = next(j for j, t in enumerate(terms[c.name]) if z3.is_true(model.eval(t, model_completion=True)))
+                results[c.name] = chain.violation(c, enc, model, j + 1 if how != "deadlock" else j, how)
+        if "enabled" in true:
+            return "deeper", beyond
+
+
+def precheck(kernel: Kernel, checks: list[Check], library_descriptions: dict, slots: int = FIRST_SLOTS) -> Encoder:
+    """The encoder for this program and configuration; NotEncoded names what it lacks
+    (a call, a configuration, a property) before any search starts."""
+    for c in checks:
+        if _how(c, library_descriptions) is None:
+            source = "from a property file" if c.name not in library_descriptions else "of the library"
+            raise NotEncoded(f"the property {c.name} ({source})", header=c.name)
+    return Encoder(kernel.program, kernel.config, slots)
 
 
 def _how(c: Check, library_descriptions: dict) -> str | None:
@@ -180,28 +253,16 @@ def _how(c: Check, library_descriptions: dict) -> str | None:
 
 def _probe(search, enc, chain, watch, results, k: int) -> None:
     """Cheap questions at depth k (a short time limit): a shallow violation is found early,
-    with a short counterexample; an unanswered probe is left to `_settle`."""
+    with a short counterexample; an unanswered probe is left to `_round`."""
     pending = [(c, how) for c, how in watch if c.name not in results]
     if not pending:
         return
     terms = {c.name: _term(enc, how, k) for c, how in pending}
-    model = search.find(z3.Or(list(terms.values())), limit_ms=PROBE_MS)
+    model = search.find(z3.Or(list(terms.values())), limit_ms=max(PROBE_MS, search.last_round_ms))
     if model is None:
         return
     for c, how in pending:
         if z3.is_true(model.eval(terms[c.name], model_completion=True)):
-            results[c.name] = chain.violation(c, enc, model, k + 1 if how != "deadlock" else k, how)
-
-
-def _settle(search, enc, chain, watch, results, threshold: int) -> None:
-    """Every check not yet violated, over every step up to the threshold: one query each."""
-    for c, how in watch:
-        if c.name in results:
-            continue
-        terms = [_term(enc, how, k) for k in range(threshold + 1)]
-        model = search.find(z3.Or(terms))
-        if model is not None:
-            k = next(k for k, t in enumerate(terms) if z3.is_true(model.eval(t, model_completion=True)))
             results[c.name] = chain.violation(c, enc, model, k + 1 if how != "deadlock" else k, how)
 
 
@@ -223,10 +284,12 @@ class _Search:
 
     def __init__(self, enc: Encoder, opts: Options, figures: Figures):
         self.enc = enc
-        self.solver = z3.Solver()
+        self.solver = z3.Then('simplify','solve-eqs','bit-blast','sat').solver()
         self.solver.set("timeout", opts.timeout_ms)
         self.figures = figures
         self.timeout_ms = opts.timeout_ms
+        self._general = None
+        self.last_round_ms = 0  # how long the last depth's main question took: a probe may take as long
 
     def extend(self) -> None:
         for c in self.enc.unroll():
@@ -254,6 +317,47 @@ class _Search:
                 self.solver.set("timeout", self.timeout_ms)
             self.solver.pop()
 
+    def incremental(self, *facts) -> z3.Solver:
+        """A solver of its own holding the unrolling and `facts`, for a series of queries that
+        only add constraints (an enumeration): Z3's incremental bit-vector solver keeps what
+        it learnt from one query to the next, where the tactic re-solves from scratch."""
+        s = z3.SolverFor("QF_BV")
+        s.set("timeout", self.timeout_ms)
+        s.add(*self.solver.assertions())
+        s.add(*facts)
+        return s
+
+    def find_in(self, s: z3.Solver) -> z3.ModelRef | None:
+        t = time.perf_counter()
+        answer = s.check()
+        self.figures.solver_seconds += time.perf_counter() - t
+        self.figures.queries += 1
+        if answer == z3.unknown:
+            raise Unknown(s.reason_unknown())
+        return s.model() if answer == z3.sat else None
+
+    def find_general(self, *goal, limit_ms: int | None = None) -> z3.ModelRef | None:
+        """As `find`, with Z3's general solver (the unrolling is bit-vectors; an outcome's
+        text is a string, which the bit-vector tactic does not reason about)."""
+        if self._general is None:
+            self._general = z3.Solver()
+            self._general.set("timeout", self.timeout_ms)
+            self._general.add(*self.solver.assertions())
+        s = self._general
+        s.push()
+        s.set("timeout", limit_ms or self.timeout_ms)
+        try:
+            s.add(*goal)
+            t = time.perf_counter()
+            answer = s.check()
+            self.figures.solver_seconds += time.perf_counter() - t
+            self.figures.queries += 1
+            if answer == z3.unknown:
+                raise Unknown(s.reason_unknown())
+            return s.model() if answer == z3.sat else None
+        finally:
+            s.pop()
+
     def maximise_alive(self) -> int:
         """The largest number of processes in the table at once, over every execution (Z3's optimiser)."""
         opt = z3.Optimize()
@@ -275,39 +379,75 @@ class _Search:
         return out
 
 
+def _decide_by_queries(search: "_Search", enc: Encoder, chain: "_Chains", finals: list[Check], results: dict,
+                       k: int) -> list[Check]:
+    """Each `exists`/`~exists` expectation whose condition translates (`condition.translate`)
+    as one question over the terminated executions ("can the output ever be X?"); a model
+    is replayed into the witness or counterexample. The question has a short time limit
+    (string reasoning over interleaved output can be slow to refute); an unanswered one,
+    and every `forall` (all of them decided at once by one enumeration), are returned
+    to be decided on the enumerated outcomes."""
+    f = enc.frames[k]
+    env = {"stdout": f[("out",)], "stderr": f[("err",)], "processes": enc.processes(k),
+           "exit_status": z3.BV2Int(enc.exit_status(k), is_signed=True)}
+    rest = []
+    for c in finals:
+        cond = translate(c.condition.tree, env) if c.condition is not None and c.kind != "forall" else None
+        if cond is None or c.name in results:
+            rest.append(c)
+            continue
+        try:
+            model = search.find_general(enc.terminated(k), cond, limit_ms=EXISTS_MS)
+        except Unknown:
+            rest.append(c)
+            continue
+        if model is not None:
+            results[c.name] = chain.final(c, enc, model, k)
+    search.figures.statistics["expectations_by_query"] = len(finals) - len(rest)
+    return rest
+
+
 def _decide_finals(search: _Search, enc: Encoder, chain: "_Chains", finals: list[Check], results: dict,
-                   figures: Figures) -> None:
+                   figures: Figures, witnesses: bool = False) -> None:
     """Every outcome at the threshold, and the expectations evaluated on each.
 
-    Models are blocked on what decides an outcome without string reasoning: which
-    process wrote at each step, the numbers printed, the exit status and the process
-    count. Two blocked models may still print the same text; outcomes are compared as
-    the kernel's `Outcome` values, so each is counted once."""
+    Each model is blocked by its schedule: which slot moved at each step and the
+    choices it made (a failing fork, an input value), which fix the whole execution
+    and so its outcome, and are bit-vectors the solver blocks cheaply. Blocking on
+    less (which process wrote at each step, say) is not sound: two executions can
+    agree on that and print different text. Steps that commute are taken in one
+    canonical order (`Encoder.canonical_order`), so executions differing only in the
+    order of independent steps are not enumerated twice; distinct schedules may still
+    reach one outcome, and outcomes are compared as the kernel's `Outcome` values,
+    so each is counted once."""
     k = figures.threshold
     f = enc.frames[k]
-    out, err, status, procs = f[("out",)], f[("err",)], enc.exit_status(k), enc.processes(k)
-    trail = [status, procs] + [x for st in enc.steps[:k] for x in st.trail]
-    blocked = [enc.terminated(k)]
+    out, err, procs = f[("out",)], f[("err",)], enc.processes(k)
+    trail = [x for st in enc.steps[:k] for x in (st.who, st.fail, st.nondet) if x is not None]
+    solver = search.incremental(enc.terminated(k))
     seen: set = set()
     models = 0
     while True:
-        model = search.find(*blocked)
+        model = search.find_in(solver)
         if model is None:
             break
         models += 1
         if models > MAX_OUTCOMES:
-            raise NotEncoded(f"more than {MAX_OUTCOMES} outcomes to enumerate")
+            raise NotEncoded(f"more than {MAX_OUTCOMES} executions to enumerate", limit=True)
         word = model.eval(f[("first",)], model_completion=True).as_signed_long()
         n = model.eval(procs, model_completion=True).as_long()
         stdout = model.eval(out, model_completion=True).as_string()
         stderr = model.eval(err, model_completion=True).as_string()
         outcome = State((), (), stdout, stderr, FIRST_PID + n, word)
         key = Kernel.outcome(outcome)
-        blocked.append(z3.Not(z3.And([x == model.eval(x, model_completion=True) for x in trail])))
+        solver.add(z3.Not(z3.And([x == model.eval(x, model_completion=True) for x in trail])))
         if key in seen:
             continue
         seen.add(key)
         figures.outcome_set.append(key)
+        if witnesses:  # the outcome's execution, replayed, as BFS leaves a final state per outcome
+            ids, _ = chain._add(enc, model, k)
+            chain.finals.append(ids[-1])
         for c in finals:
             if c.name in results:
                 continue
@@ -323,11 +463,14 @@ class _Chains:
 
     def __init__(self, kernel: Kernel):
         self.kernel = kernel
+        self.decided_at: dict = {}  # check name -> when its counterexample or witness was replayed
         self.states = [kernel.initial_state()]
         self.parents = [-1]
         self.finals: list[int] = []
 
-    def _add(self, enc: Encoder, model, upto: int) -> tuple[list[int], list]:
+    def _add(self, enc: Encoder, model, upto: int, name: str = "") -> tuple[list[int], list]:
+        if name:
+            self.decided_at.setdefault(name, time.perf_counter())
         moves = rp.schedule(enc, model, upto)
         steps = rp.replay(self.kernel, enc.layout.boundaries, moves)
         ids = [0]
@@ -339,7 +482,7 @@ class _Chains:
 
     def violation(self, c: Check, enc: Encoder, model, upto: int, how: str) -> CheckResult:
         try:
-            ids, steps = self._add(enc, model, upto)
+            ids, steps = self._add(enc, model, upto, c.name)
             if how == "deadlock":
                 last = self.states[ids[-1]]
                 if self.kernel.successors(last) or self.kernel.is_terminated(last):
@@ -363,7 +506,7 @@ class _Chains:
 
     def final(self, c: Check, enc: Encoder, model, k: int) -> CheckResult:
         try:
-            ids, _ = self._add(enc, model, k)
+            ids, _ = self._add(enc, model, k, c.name)
             last = self.states[ids[-1]]
             if not self.kernel.is_terminated(last):
                 raise ReplayError("the replayed execution does not terminate")
@@ -383,5 +526,6 @@ def _finish(results, chain: _Chains, figures: Figures, start: float, cut: str) -
                   seconds=time.perf_counter() - start, terminated=figures.outcomes or 0,
                   complete=complete, cut=cut)
     stats.engine = "z3"
+    figures.statistics["decided_at"] = {n: round(t - start, 4) for n, t in chain.decided_at.items()}
     stats.solver = figures
     return Exploration(results, stats, chain.states, chain.parents, chain.finals)

@@ -62,9 +62,9 @@ class Evaluator:
     """Evaluates IR expressions in one activation: `temp(i)`, `load(key)` and `address_key(addr)`
     come from the caller (the symbolic process), so memory is the encoding's."""
 
-    def __init__(self, ctx, line: int = 0):
+    def __init__(self, ctx, where=None):
         self.ctx = ctx
-        self.line = line
+        self.line = where  # the instruction's source position, for refusals
 
     def refuse(self, what: str):
         raise NotEncoded(what, self.line)

@@ -17,9 +17,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from forkspec import ir
+from forkspec.frontend.lower import eval_binop, wrap
 
 MAX_DEPTH = 12
 MAX_LOCATIONS = 4000
+
+SUPPORTED = ("fork, wait, waitpid, exit, _exit, abort, atexit, stdio and write(2) to stdout or stderr, fflush, "
+             "getpid, getppid, nondet_int with `input:`, assert; stdout to a file, a pipe or a terminal; the properties "
+             "all-reaped, atexit-reverse-order, no-deadlock, orphans-reparented, pid-unique, cow-isolation, "
+             "no-shared-writable-page")
 
 # builtins that are steps of their own (as in the kernel, where they may be visible)
 BOUNDARY = frozenset({"fork", "wait", "waitpid", "_exit", "_Exit", "abort", "printf", "fprintf", "puts",
@@ -33,29 +39,38 @@ STDOUT_BUFFERED = frozenset({"printf", "puts", "putchar"})
 STREAM_CALLS = {"fprintf": 0, "fputs": 1, "fputc": 1, "putc": 1}  # name -> index of the FILE* argument
 
 
-def is_boundary(ins: ir.Builtin) -> bool:
-    """A step of its own: visible to, or affected by, another process. Output into stdout's
-    buffer is not (stdout is fully buffered here: the encoding refuses a terminal)."""
+def is_boundary(ins: ir.Builtin, line_buffered: bool = False) -> bool:
+    """A step of its own: visible to, or affected by, another process. Output into a fully
+    buffered stdout's buffer is not; on a terminal (line buffered) it may write."""
     if ins.name in STDOUT_BUFFERED:
-        return False
+        return line_buffered
     if ins.name in STREAM_CALLS:
         arg = ins.args[STREAM_CALLS[ins.name]]
-        return not (isinstance(arg, ir.Const) and arg.value == ir.STREAM_BASE + 1)
+        return line_buffered or not (isinstance(arg, ir.Const) and arg.value == ir.STREAM_BASE + 1)
     return ins.name in BOUNDARY
 ENDS = frozenset({"_exit", "_Exit", "abort"})
 
 
 class NotEncoded(Exception):
-    """Something the program does that the symbolic encoding does not model (yet)."""
+    """Something the program does that the symbolic encoding does not model (yet).
 
-    def __init__(self, what: str, line: int = 0):
+    `where` is the instruction's source position (an `ir.Loc`, or a line number).
+    A construct (a call, an expression form, a configuration) is bad input for the Z3
+    engine; a `limit` (more paths, locations or outcomes than the encoder enumerates)
+    only cuts its search short, as a bound does."""
+
+    def __init__(self, what: str, where=None, limit: bool = False, header: str = ""):
         self.what = what
-        self.line = line
+        self.header = header  # the spec header entry it comes from (a property's name), if any
+        self.line = getattr(where, "line", where) or 0
+        self.col = getattr(where, "col", 1) or 1
+        self.limit = limit
         super().__init__(self.message)
 
     @property
     def message(self) -> str:
-        return f"not encoded for z3: {self.what}" + (f" at line {self.line}" if self.line else "")
+        head = "a limit of the z3 encoding" if self.limit else "not encoded for z3"
+        return f"{head}: {self.what}" + (f" at line {self.line}" if self.line else "")
 
 
 @dataclass
@@ -69,6 +84,7 @@ class Layout:
     temp_keys: set = field(default_factory=set)  # (depth, index)
     handlers: tuple = ()  # function indices whose address is taken (atexit handlers, pointers)
     atexit_sites: int = 0
+    children_fork: bool = True  # can a process created by fork() fork in turn (see `children_fork`)
 
     def id(self, key) -> int:
         return self.ids[key]
@@ -102,7 +118,7 @@ def initial_key(program: ir.Program) -> tuple:
     return ((program.main, 0),)
 
 
-def layout(program: ir.Program) -> Layout:
+def layout(program: ir.Program, line_buffered: bool = False) -> Layout:
     lay = Layout(program)
     lay.handlers = tuple(sorted(_address_taken(program)))
     start = initial_key(program)
@@ -112,14 +128,14 @@ def layout(program: ir.Program) -> Layout:
     while todo:
         key = todo.pop()
         if len(key) > MAX_DEPTH:
-            raise NotEncoded(f"calls nested deeper than {MAX_DEPTH} (recursion?)", lay.instr(key[:-1]).loc.line)
+            raise NotEncoded(f"calls nested deeper than {MAX_DEPTH} (recursion?)", lay.instr(key[:-1]).loc, limit=True)
         lay.locations.append(key)
         ins = lay.instr(key)
         _collect(lay, key, ins)
         if isinstance(ins, ir.Builtin):
             if ins.name not in BOUNDARY and ins.name not in LOCAL:
-                raise NotEncoded(f"{ins.name}()", ins.loc.line)
-            if is_boundary(ins):
+                raise NotEncoded(f"{ins.name}()", ins.loc)
+            if is_boundary(ins, line_buffered):
                 lay.boundaries.add(key)
                 starts.add(key)
             if ins.name == "atexit":
@@ -127,15 +143,107 @@ def layout(program: ir.Program) -> Layout:
         for nxt in successors(lay, key, ins):
             if nxt not in seen:
                 if len(seen) >= MAX_LOCATIONS:
-                    raise NotEncoded(f"more than {MAX_LOCATIONS} program locations")
+                    raise NotEncoded(f"more than {MAX_LOCATIONS} program locations", limit=True)
                 seen.add(nxt)
                 todo.append(nxt)
     for slot in range(max(len(program.globals_init), 1)):
         lay.mem_keys.add(("g", slot))
     lay.locations.sort()
+    lay.children_fork = children_fork(lay)
     lay.ids = {k: i for i, k in enumerate(lay.locations)}
     lay.starts = sorted(starts)
     return lay
+
+
+FORKS = frozenset({"fork", "vfork"})
+
+
+def children_fork(lay: Layout) -> bool:
+    """Whether a child can reach a fork: the locations reachable from each fork's
+    continuation, knowing only that fork() returned 0 there (the child's value, kept in a
+    temp or a local variable until overwritten; a call forgets it). A branch whose
+    condition that knowledge decides is followed one way only. When no child can fork,
+    every process but the first is childless: its exit reparents no one and its wait
+    finds no child, and the encoding leaves those cases out (which is also what makes
+    most steps of different children independent)."""
+    todo = []
+    for key in lay.locations:
+        ins = lay.instr(key)
+        if isinstance(ins, ir.Builtin) and ins.name in FORKS:
+            f, pc = key[-1]
+            known = {("t", ins.dst): 0} if ins.dst is not None else {}
+            todo.append((key[:-1] + ((f, pc + 1),), tuple(sorted(known.items()))))
+    seen = set(todo)
+    while todo:
+        key, known = todo.pop()
+        ins = lay.instr(key)
+        if isinstance(ins, ir.Builtin) and ins.name in FORKS:
+            return True
+        facts = dict(known)
+        nxt = successors(lay, key, ins)
+        if isinstance(ins, ir.Branch):
+            c = _known_value(ins.cond, facts)
+            if c is not None:
+                nxt = [nxt[0] if c else nxt[1]]
+        elif isinstance(ins, ir.SetTemp):
+            facts.pop(("t", ins.dst), None)
+            v = _known_value(ins.value, dict(known))
+            if v is not None:
+                facts[("t", ins.dst)] = v
+        elif isinstance(ins, ir.Store):
+            if isinstance(ins.target, ir.Cell) and ins.target.region == "local":
+                facts.pop(("c", ins.target.slot), None)
+                v = _known_value(ins.value, dict(known))
+                if v is not None:
+                    facts[("c", ins.target.slot)] = v
+            else:
+                facts = {k: v for k, v in facts.items() if k[0] == "t"}  # a store elsewhere may alias a local
+        elif isinstance(ins, ir.Builtin):
+            if ins.dst is not None:
+                facts.pop(("t", ins.dst), None)
+            if any(_takes_address(a) for a in ins.args):
+                facts = {k: v for k, v in facts.items() if k[0] == "t"}
+        else:
+            facts = {}  # a call or a return changes the frame: forget everything
+        for k in nxt:
+            item = (k, tuple(sorted(facts.items())))
+            if item not in seen:
+                seen.add(item)
+                todo.append(item)
+    return False
+
+
+def _takes_address(e) -> bool:
+    return isinstance(e, ir.AddrOf) or any(_takes_address(getattr(e, n)) for n in ("left", "right", "operand")
+                                           if getattr(e, n, None) is not None and not isinstance(getattr(e, n), (int, str)))
+
+
+def _known_value(e, facts: dict):
+    """The value of a side-effect-free expression over known temps and locals, or None."""
+    if isinstance(e, ir.Const):
+        return e.value if isinstance(e.value, int) else None
+    if isinstance(e, ir.Temp):
+        return facts.get(("t", e.index))
+    if isinstance(e, ir.Cell):
+        return facts.get(("c", e.slot)) if e.region == "local" else None
+    if isinstance(e, ir.Wrap):
+        v = _known_value(e.operand, facts)
+        return None if v is None else wrap(v, e.bits, e.signed)
+    if isinstance(e, ir.UnOp) and e.op in ("-", "!", "!!", "~"):
+        v = _known_value(e.operand, facts)
+        if v is None:
+            return None
+        return {"-": -v, "!": int(not v), "!!": int(bool(v)), "~": ~v}[e.op]
+    if isinstance(e, ir.BinOp) and e.op in ("==", "!=", "<", "<=", ">", ">=", "&&", "||"):
+        a, b = _known_value(e.left, facts), _known_value(e.right, facts)
+        if e.op == "&&" and (a == 0 or b == 0):
+            return 0
+        if e.op == "||" and ((a is not None and a != 0) or (b is not None and b != 0)):
+            return 1
+        if a is None or b is None:
+            return None
+        return int(eval_binop(e.op, a, b)) if e.op not in ("&&", "||") else int(bool(a) and bool(b) if e.op == "&&" else bool(a) or bool(b))
+    return None
 
 
 def successors(lay: Layout, key: tuple, ins) -> list[tuple]:
@@ -160,7 +268,7 @@ def successors(lay: Layout, key: tuple, ins) -> list[tuple]:
                 return []
             return [((prog.exit_routine, 0),)]
         return [here]
-    raise NotEncoded(f"the instruction {type(ins).__name__}", ins.loc.line)
+    raise NotEncoded(f"the instruction {type(ins).__name__}", ins.loc)
 
 
 def _temps_read(e) -> set[int]:

@@ -19,6 +19,7 @@ from forkspec.engines.symbolic.expr import bv
 from forkspec.engines.symbolic.program import Layout, NotEncoded, initial_key, layout
 from forkspec.frontend.lower import wrap
 from forkspec.kernel.state import FIRST_PID, INIT_PID
+from forkspec.kernel.stdio import FILE_BUFFER, TTY_BUFFER
 
 EVENTS = ("assert_failed", "reparent", "atexit_bad", "slots_full")
 CONTROL = frozenset({"st", "loc", "n"})  # finite control: bit-vectors, which Z3 bit-blasts
@@ -48,10 +49,10 @@ class Encoder:
 
     def __init__(self, program: ir.Program, config, slots: int):
         if config.inject:
-            raise NotEncoded(f"an injected kernel fault ({', '.join(sorted(config.inject))})")
-        if config.stdout == "tty":
-            raise NotEncoded("stdout on a terminal (line buffering)")
-        self.layout: Layout = layout(program)
+            raise NotEncoded(f"an injected kernel fault ({', '.join(sorted(config.inject))})", header="inject")
+        self.line_buffered = config.stdout == "tty"
+        self.buffer_size = TTY_BUFFER if self.line_buffered else FILE_BUFFER
+        self.layout: Layout = layout(program, self.line_buffered)
         self.config = config
         self.slots = max(1, min(slots, config.max_procs + 1))
         self.max_procs = config.max_procs
@@ -59,6 +60,8 @@ class Encoder:
         self.names = self._names()
         self.frames: list[dict] = [self._initial()]
         self.steps: list[StepTerms] = []
+        self.footprints: dict = {}  # (slot, start key) -> {(name, written, fresh)}, over every step so far
+        self._pairs: dict = {}
 
     def _names(self) -> list:
         out = [("n",), ("out",), ("err",), ("first",), ("oob",)]
@@ -111,7 +114,7 @@ class Encoder:
         nondet = z3.BitVec(f"nondet@{t}", 64) if self.config.nondet is not None else None
         step = Step(self, old, fail, nondet)
         updates: dict = {}
-        fulls, datas = [], []
+        fulls, datas, forking, reading = [], [], [], []
         events: dict = {e: [] for e in EVENTS}
         wrote_out, wrote_err, shown = [], [], []
         for s in range(self.slots):
@@ -120,16 +123,23 @@ class Encoder:
                     continue  # a child starts at a boundary (its fork ran its first local steps)
                 at = z3.And(old[("st", s)] == RUNNING, old[("loc", s)] == self.layout.id(key))
                 step.printed = []
+                step.touched = {(("st", s), False, False), (("loc", s), True, False)}
                 paths = step.run_block(s, key)
                 printed = step.printed
+                self.footprints.setdefault((s, key), set()).update(step.touched)
                 for p in paths:
                     data = z3.And(at, *p.guard) if p.guard else at
                     full = z3.And(who == s, data, *([p.choice] if p.choice is not None else []))
                     fulls.append(full)
                     datas.append(data)
+                    if p.choice is not None:
+                        forking.append(full)
+                    if p.reads_input:
+                        reading.append(full)
                     if p.alive and not p.beyond:
                         p.view[("loc", s)] = control(self.layout.id(p.key))
                         self.kill_dead(p, s)
+                    self.footprints[(s, key)].update((n, True, False) for n in p.view if len(n) > 1 and n[1] == s)
                     for name, value in p.view.items():
                         updates.setdefault(name, []).append((full, value))
                     if ("out",) in p.view:
@@ -142,9 +152,15 @@ class Encoder:
         moved = z3.Or(fulls) if fulls else z3.BoolVal(False)
         enabled = z3.Or(datas) if datas else z3.BoolVal(False)
         cons = [z3.Implies(enabled, moved), z3.Implies(z3.Not(moved), who == -1)]
+        if t > 0:
+            cons.extend(self.canonical_order(t, who))
         if nondet is not None:
             lo, hi = self.config.nondet
             cons.append(z3.And(nondet >= lo, nondet <= hi))
+            # a choice no path of the step uses is fixed: one schedule, one model
+            cons.append(z3.Or(z3.Or(reading) if reading else z3.BoolVal(False), nondet == lo))
+        if fail is not None:
+            cons.append(z3.Or(z3.Or(forking) if forking else z3.BoolVal(False), z3.Not(fail)))
         new = dict(old)
         for name, ups in updates.items():
             prev = old[name]
@@ -169,6 +185,53 @@ class Encoder:
                                     {e: (z3.Or(v) if v else z3.BoolVal(False)) for e, v in events.items()},
                                     [x for x in trail if x is not None]))
         return cons
+
+    # ---------------------------------------------------------------- partial order
+
+    def canonical_order(self, t: int, who) -> list:
+        """Independent adjacent steps in slot order: slot b > a moving at t-1 and slot a at t
+        is ruled out when the two steps commute.
+
+        Why this loses nothing: two steps of different slots commute when neither writes
+        what the other reads or writes (their footprints, `independent`); then in any state
+        where both can move, either order reaches the same state and neither enables or
+        disables the other. Swapping such a pair keeps an execution's length, its final
+        state and every step's effect and events (each depends only on what the step
+        reads, which the other step leaves alone), so repeated swaps (each removes one
+        inversion, hence they stop) turn any execution into one this constraint allows,
+        ending in the same state. Every reachable state is still reached, at the same
+        depth, and every event still happens: violations, deadlocks, outcomes, the
+        longest execution and the largest process count are those of the full relation."""
+        old, cur = self.frames[t - 1], self.steps[t - 1]
+        out = []
+        for a in range(self.slots):
+            for b in range(a + 1, self.slots):
+                groups: dict = {}  # the same partners: one disjunction
+                for kb, kas in self.independent_pairs(a, b).items():
+                    groups.setdefault(tuple(kas), []).append(kb)
+                if not groups:
+                    continue
+                commute = z3.Or([z3.And(self.at_any(old, b, kbs), self.at_any(old, a, kas)) for kas, kbs in groups.items()])
+                out.append(z3.Not(z3.And(cur.who == b, who == a, old[("st", a)] == RUNNING, commute)))
+        return out
+
+    def at_any(self, frame: dict, s: int, keys) -> z3.BoolRef:
+        loc = frame[("loc", s)]
+        return z3.Or([loc == self.layout.id(k) for k in keys])
+
+    def independent_pairs(self, a: int, b: int) -> dict:
+        """{start key of b: [start keys of a whose step commutes with it]}."""
+        sig = (a, b, sum(len(f) for f in self.footprints.values()))
+        if sig in self._pairs:
+            return self._pairs[sig]
+        table = self._pairs[sig] = {}
+        for (sb, kb), fb in self.footprints.items():
+            if sb != b:
+                continue
+            kas = [ka for (sa, ka), fa in self.footprints.items() if sa == a and independent(fa, a, fb, b)]
+            if kas:
+                table[kb] = kas
+        return table
 
     def kill_dead(self, p, s: int) -> None:
         """Temps no longer needed at the boundary a step ends at are zero (as the kernel's
@@ -211,6 +274,20 @@ class Encoder:
 
     def processes(self, t: int):
         return z3.BV2Int(self.frames[t][("n",)])
+
+
+def independent(fa: set, a: int, fb: set, b: int) -> bool:
+    """Two steps, of slots a and b, touch nothing in common that one of them writes.
+    A fork's writes into the slot it fills in (`fresh`) cannot meet the other step's
+    own variables: that step's slot is running, so it is not the one being filled in."""
+    touched_b = {n for n, w, f in fb if not (f and n[1] == a)}
+    writes_b = {n for n, w, f in fb if w and not (f and n[1] == a)}
+    for n, w, f in fa:
+        if f and n[1] == b:
+            continue
+        if n in writes_b or (w and n in touched_b):
+            return False
+    return True
 
 
 def _same(v, prev) -> bool:
