@@ -24,7 +24,7 @@ from forkspec.report import json as jreport
 from forkspec.report import text as treport
 from forkspec.engines.symbolic import Options as SymbolicOptions
 from forkspec.errors import UnsupportedError
-from forkspec.session import Options, Run, modes_for, run, run_z3, unknown_violates, z3_precheck
+from forkspec.session import NOT_SHORTEST, Options, Run, modes_for, run, run_z3, unknown_violates, z3_precheck
 from forkspec.trace import ReplayError, rebuild
 
 EXIT_OK, EXIT_VIOLATION, EXIT_BAD_INPUT, EXIT_INCONCLUSIVE = 0, 1, 2, 3
@@ -344,9 +344,17 @@ def render_run(r: Run) -> str:
     for x in r.exploration.results:
         if x.verdict == VIOLATED and not x.passed and x.witness is not None:
             t = trace_for(r, x)
-            lines.append(treport.render_trace(t, f"  counterexample to {x.check.name} ({treport.steps(len(t))}):",
+            lines.append(treport.render_trace(t, f"  counterexample to {x.check.name} ({treport.steps(len(t))}"
+                                                 f"{maybe_not_shortest(r)}):",
                                               treport.conclusion(x.check, t), r.spec.program))
     return "\n".join(lines)
+
+
+def maybe_not_shortest(r: Run) -> str:
+    """Said in a trace's title when it comes from a reduced search (see `session._shortest_traces`)."""
+    cut = any(n.startswith(NOT_SHORTEST) for n in r.exploration.reductions)
+    return "; a real path, perhaps not the shortest: the search without partial-order reduction ran out of time" \
+        if cut else ""
 
 
 def render_z3_stats(s) -> str:
@@ -556,7 +564,7 @@ def trace(spec, prop, fmt, output, mode, max_states, max_depth, no_merge, no_sym
             click.echo(msg)
         raise Fail(EXIT_INCONCLUSIVE if cut else EXIT_VIOLATION)
     r, m, t, x = found
-    title = f"{s.path} [stdout={m}]: counterexample to {x.check.name} ({treport.steps(len(t))})"
+    title = f"{s.path} [stdout={m}]: counterexample to {x.check.name} ({treport.steps(len(t))}{maybe_not_shortest(r)})"
     if fmt == "json":
         text = itf.dumps(itf.to_itf(t, spec=s, mode=m, config=r.kernel.config, check=x.check)) + "\n"
     elif fmt == "c":

@@ -142,19 +142,22 @@ def run(spec: Spec, mode: str, opts: Options = Options(), props: dict[str, Prope
             reduction = por.Reduction(kernel, forks_commute=canon is not None,
                                       siblings_alike=canon is not None and canon.free)
 
-    def search(reduction):
+    def search(reduction, seconds=None):
+        watch = progress
+        if seconds is not None:
+            def watch(*figures):
+                return figures[-1] > seconds or bool(progress and progress(*figures))
         return bfs.explore(
             kernel, checks, max_states=opts.max_states, max_depth=opts.max_depth,
             stop_at_first=opts.stop_at_first, count_paths=opts.count_paths, diverged=(Diverged,),
-            progress=progress, canon=canon, fingerprints=opts.fingerprints, por=reduction,
+            progress=watch, canon=canon, fingerprints=opts.fingerprints, por=reduction,
         )
 
     try:
         exploration = search(reduction)
         if reduction is not None and parallel.needs_trace(exploration):
-            # a reduced search finds the violation; the shortest trace to it needs every interleaving
-            exploration = search(None)
-            notes += ("a search without partial-order reduction for the shortest counterexample",)
+            exploration, note = _shortest_traces(exploration, search)
+            notes += (note,)
     except por.LimitReached as e:
         reduction, why = None, f"{e}; searched again without it"
         exploration = search(None)
@@ -162,6 +165,22 @@ def run(spec: Spec, mode: str, opts: Options = Options(), props: dict[str, Prope
               else f"partial-order reduction off: {why}",)
     exploration.reductions = notes
     return Run(spec, mode, kernel, checks, exploration)
+
+
+SHORTEST_TRACE_SECONDS = 5.0  # at least; or twice the reduced search's time
+NOT_SHORTEST = "counterexamples from the reduced search"
+
+
+def _shortest_traces(reduced: Exploration, search) -> tuple[Exploration, str]:
+    """A reduced search's counterexamples are real paths but not always the shortest: search
+    again without the reduction, for a bounded time, and keep that search only when it reaches
+    the very same verdicts (else the reduced one stands, its traces real if not shortest)."""
+    seconds = max(SHORTEST_TRACE_SECONDS, 2 * reduced.stats.seconds)
+    full = search(None, seconds)
+    if [r.verdict for r in full.results] == [r.verdict for r in reduced.results]:
+        return full, "a search without partial-order reduction for the shortest counterexample"
+    return reduced, (f"{NOT_SHORTEST}: real paths, perhaps not the shortest "
+                     f"(the search without the reduction was stopped after {seconds:.0f} s)")
 
 
 def run_z3(spec: Spec, mode: str, opts: Options = Options(), props: dict[str, Property] | None = None,

@@ -294,3 +294,52 @@ def test_siblings_are_interchangeable_only_when_no_status_is_read():
     assert symmetry.siblings_interchangeable(blind, {})
     assert not symmetry.siblings_interchangeable(reads, {})
     assert not symmetry.siblings_interchangeable(blind, {"mine": "all(p.status == 0 for p in processes)"})
+
+
+TREE_WRONG_COUNT = """/*@forkspec
+description: t
+modes: file
+forall stdout == "xxxxxxx"
+*/
+#include <stdio.h>
+#include <unistd.h>
+#include <sys/wait.h>
+int main(void)
+{
+    int i;
+    for (i = 0; i < 3; i++)
+        fork();
+    putchar('x');
+    while (wait(NULL) > 0)
+        ;
+    return 0;
+}
+"""
+
+
+def _violation_and_trace(opts):
+    from forkspec.cli import trace_for
+
+    r = run(parse_spec(TREE_WRONG_COUNT, "tree.c"), "file", opts)
+    (x,) = [x for x in r.exploration.results if x.check.kind == "forall"]
+    return r, x, trace_for(r, x)
+
+
+def test_a_violation_found_under_partial_order_reduction_gets_the_shortest_trace():
+    r, x, t = _violation_and_trace(Options())
+    _, x_off, t_off = _violation_and_trace(Options(por=False))
+    assert x.verdict == x_off.verdict == "violated"
+    assert len(t) == len(t_off)
+    assert any(n.startswith("a search without partial-order reduction") for n in r.exploration.reductions)
+
+
+def test_when_the_search_for_the_shortest_trace_runs_out_of_time_the_reduced_violation_stands(monkeypatch):
+    from forkspec import session
+    from forkspec.cli import maybe_not_shortest
+
+    monkeypatch.setattr(session, "SHORTEST_TRACE_SECONDS", 0.0)
+    monkeypatch.setattr(session.bfs, "PROGRESS_EVERY", 1)
+    r, x, t = _violation_and_trace(Options())
+    assert x.verdict == "violated"  # never inconclusive: the reduced search's path is real
+    assert len(t) and r.kernel.outcome(t.final).stdout == "x" * 8
+    assert "perhaps not the shortest" in maybe_not_shortest(r)
