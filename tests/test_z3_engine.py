@@ -125,12 +125,12 @@ int main(void) {
     assert r.kernel.successors(trace.final) == [] and not r.kernel.is_terminated(trace.final)
 
 
-SETVBUF = """/*@forkspec
+VFORK = """/*@forkspec
 forall stdout == "x"
 */
 #include <stdio.h>
 int main(void) {
-    setvbuf(stdout, NULL, _IONBF, 0);
+    vfork() || _exit(0);
     printf("x");
     return 0;
 }
@@ -139,9 +139,9 @@ int main(void) {
 
 def test_a_construct_the_encoding_lacks_is_an_error_naming_it_and_where_never_a_verdict():
     with pytest.raises(UnsupportedError) as e:
-        verdicts(SETVBUF)
+        verdicts(VFORK)
     text = e.value.render()
-    assert text.startswith("t.c:6:5: unsupported: setvbuf() is not encoded for --engine z3; supported: fork")
+    assert text.startswith("t.c:6:5: unsupported: vfork() is not encoded for --engine z3; supported: fork")
     assert "use --engine bfs" in text
 
 
@@ -157,14 +157,14 @@ def test_a_property_from_a_property_file_is_an_error_for_z3(tmp_path):
 def test_unsupported_specs_exit_2_with_both_engines_and_over_a_directory(tmp_path):
     from conftest import forkspec_cli
 
-    (tmp_path / "bad.c").write_text(SETVBUF)
+    (tmp_path / "bad.c").write_text(VFORK)
     (tmp_path / "good.c").write_text(WAIT_FOR_CHILD)
     done = forkspec_cli("check", str(tmp_path / "bad.c"), "--engine", "both")
     assert done.returncode == 2
-    assert "bad.c:6:5: unsupported: setvbuf()" in done.stderr and "holds" not in done.stdout  # nothing half-written
+    assert "bad.c:6:5: unsupported: vfork()" in done.stderr and "holds" not in done.stdout  # nothing half-written
     done = forkspec_cli("check", str(tmp_path), "--engine", "z3")
     assert done.returncode == 2
-    assert "bad.c:6:5: unsupported: setvbuf()" in done.stderr and "good.c [stdout=file] (engine z3)" in done.stdout
+    assert "bad.c:6:5: unsupported: vfork()" in done.stderr and "good.c [stdout=file] (engine z3)" in done.stdout
 
 
 def test_a_terminal_stdout_is_line_buffered_as_in_the_kernel():
@@ -408,3 +408,59 @@ def test_a_violation_found_by_z3_exits_1_with_a_trace(spec_file):
     done = forkspec_cli("check", str(path), "--engine", "z3")
     assert done.returncode == 1
     assert 'counterexample to forall stdout == "x"' in done.stdout
+
+
+STREAM_OPS = st.one_of(
+    st.tuples(st.just("put"), st.text("ab\n", min_size=1, max_size=6)),
+    st.tuples(st.just("putc"), st.sampled_from("a\n")),
+    st.tuples(st.just("puts"), st.text("ab\n", max_size=4)),
+    st.tuples(st.just("flush"), st.none()),
+    st.tuples(st.just("setvbuf"), st.tuples(st.booleans(), st.sampled_from([0, 1, 2]), st.sampled_from([0, 3, 200]))))
+
+
+@settings(max_examples=60, deadline=None)
+@given(kind=st.sampled_from([(0, 4096), (1, 1024), (2, 1), (0, 3), (1, 4), (0, 200)]), area=st.sampled_from([0, 1, 2]),
+       fill=st.integers(0, 200), ops=st.lists(STREAM_OPS, min_size=1, max_size=3))
+def test_the_symbolic_stdio_transcription_takes_exactly_the_kernels_path(kind, area, fill, ops):
+    """Over a buffer of unknown length, each run of the libio transcription is one path; for
+    any actual length exactly one path's guard holds, and it issues the kernel's writes
+    and leaves the kernel's stream."""
+    from forkspec.engines.symbolic import stdio as sio
+    from forkspec.kernel import stdio as kio
+    from forkspec.kernel.state import Stream
+
+    mode, size = kind
+    n = 0 if area == 0 or mode == 2 else fill % (size + 1)  # nothing buffered before the first output
+    buf, blen = z3.String("buf"), z3.BitVec("blen", 64)
+
+    def run_ops(f):
+        for op, arg in ops:
+            {"put": lambda: f.put(sio.known(arg)), "putc": lambda: f.putc(sio.known(arg)),
+             "puts": lambda: f.puts(arg), "flush": f.flush, "setvbuf": lambda: f.setvbuf(*arg)}[op]()
+        return f
+
+    stream, writes = Stream("y" * n, mode, size, area), []
+    for op, arg in ops:
+        if op == "puts":
+            stream, w1 = kio.put(stream, arg)
+            stream, w2 = kio.putc(stream, "\n")
+            w = w1 + w2
+        elif op == "setvbuf":
+            stream, w = kio.setvbuf(stream, *arg) if arg[1] in (0, 1, 2) else (stream, [])
+        else:
+            stream, w = {"put": kio.put, "putc": kio.putc, "flush": lambda s, _: kio.flush(s)}[op](stream, arg)
+        writes += w
+    fact = [(buf, z3.StringVal("y" * n)), (blen, z3.BitVecVal(n, 64))]
+    taken = [f for guard, f in sio.paths(lambda o: run_ops(sio.SymFile(o, buf, blen, mode, size, area)))
+             if z3.is_true(z3.simplify(z3.substitute(z3.And(*guard) if guard else z3.BoolVal(True), *fact)))]
+    assert len(taken) == 1
+    f = taken[0]
+
+    def concrete(t):
+        return z3.simplify(z3.substitute(t, *fact)) if isinstance(t, z3.ExprRef) else t
+
+    assert [concrete(w).as_string() for w in f.writes] == writes
+    assert concrete(f.buf).as_string() == stream.buf
+    blen_now = concrete(f.blen)
+    assert (blen_now if isinstance(blen_now, int) else blen_now.as_signed_long()) == len(stream.buf)
+    assert (f.mode, f.size, f.area) == (stream.mode, stream.size, stream.area)

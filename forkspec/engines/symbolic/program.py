@@ -23,6 +23,7 @@ MAX_DEPTH = 12
 MAX_LOCATIONS = 4000
 
 SUPPORTED = ("fork, wait, waitpid, exit, _exit, abort, atexit, stdio and write(2) to stdout or stderr, fflush, "
+             "setvbuf and setbuf of stdout with constant arguments, "
              "getpid, getppid, nondet_int with `input:`, assert; stdout to a file, a pipe or a terminal; the properties "
              "all-reaped, atexit-reverse-order, no-deadlock, orphans-reparented, pid-unique, cow-isolation, "
              "no-shared-writable-page")
