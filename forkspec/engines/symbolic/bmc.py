@@ -52,6 +52,8 @@ MAX_OUTCOMES = 5000
 FIRST_SLOTS = 2
 PROBE_MS = 50
 EXISTS_MS = 500
+SIM_RUNS = 4  # random concrete executions tried before solving
+SIM_STEPS = 1000
 
 
 @dataclass
@@ -139,6 +141,7 @@ def _explore(kernel: Kernel, checks: list[Check], library_descriptions: dict, op
             pass
         else:
             watch.append((c, how))
+    _simulate(replay_kernel, chain, watch, results)
     can_grow = slots < min(opts.slots, kernel.config.max_procs + 1)
     cut = ""
     complete = False
@@ -188,6 +191,41 @@ def _explore(kernel: Kernel, checks: list[Check], library_descriptions: dict, op
         out.append(r)
     figures.statistics.update(search.statistics())
     return _finish(out, chain, figures, start, cut)
+
+
+def _simulate(kernel: Kernel, chain: "_Chains", watch: list, results: dict, runs: int = SIM_RUNS,
+              steps: int = SIM_STEPS) -> None:
+    """A few random executions in the concrete kernel, before any solving: a check one of
+    them violates (an `assert` that fails in every execution, say) is reported with that
+    execution as its trace, a real one by construction; the solver then only looks for
+    the others. Finding nothing decides nothing."""
+    rng = random.Random(1)
+    for _ in range(runs):
+        open_checks = [(c, how) for c, how in watch if c.name not in results]
+        if not open_checks:
+            return
+        state, path = kernel.initial_state(), []  # path: [(state, successor index, next state)]
+        found = []  # (check, position in path, step check?)
+        for _ in range(steps):
+            succ = kernel.successors(state)
+            if not succ:
+                if not kernel.is_terminated(state):
+                    found += [(c, len(path), False) for c, how in open_checks if how == "deadlock"]
+                break
+            i = rng.randrange(len(succ))
+            action, nxt = succ[i]
+            for c, how in open_checks:
+                if how == "deadlock" or any(c is f[0] for f in found):
+                    continue
+                if c.kind == "invariant":
+                    if not c.state_ok(nxt):
+                        found.append((c, len(path) + 1, False))
+                elif not c.step_ok(state, action, nxt):
+                    found.append((c, len(path), True))
+            path.append((state, i, nxt))
+            state = nxt
+        if found:
+            chain.run(path, found, results)
 
 
 def _round(search, enc, chain, watch, results, k: int, can_grow: bool, beyond: bool) -> tuple[str, bool]:
@@ -479,6 +517,19 @@ class _Chains:
             self.parents.append(ids[-1])
             ids.append(len(self.states) - 1)
         return ids, steps
+
+    def run(self, path: list, found: list, results: dict) -> None:
+        """A concrete execution (`_simulate`) joins the chains; each violation found in it is
+        decided with its place in it as the witness."""
+        ids = [0]
+        for _, _, nxt in path:
+            self.states.append(nxt)
+            self.parents.append(ids[-1])
+            ids.append(len(self.states) - 1)
+        now = time.perf_counter()
+        for c, at, step in found:
+            self.decided_at.setdefault(c.name, now)
+            results[c.name] = CheckResult(c, VIOLATED, Witness(ids[at], path[at][1]) if step else Witness(ids[at]))
 
     def violation(self, c: Check, enc: Encoder, model, upto: int, how: str) -> CheckResult:
         try:
