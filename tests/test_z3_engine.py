@@ -24,6 +24,7 @@ from forkspec.session import Options, run, run_z3
 from forkspec.trace import rebuild
 
 FAST = SymOptions(timeout_ms=20_000, max_bound=60)
+SOLVER_ONLY = SymOptions(timeout_ms=20_000, max_bound=60, simulate=False)  # violations found by BMC, not random runs
 
 WAIT_FOR_CHILD = """/*@forkspec
 forall stdout == "child\\nparent\\n"
@@ -67,7 +68,8 @@ def test_a_violated_expectation_comes_with_a_trace_that_replays_in_the_kernel():
     assert r.kernel.is_terminated(trace.final) and trace.final.stdout == "child\nparent\n"
 
 
-def test_a_failing_assert_is_found_and_its_step_replays():
+@pytest.mark.parametrize("opts", [FAST, SOLVER_ONLY], ids=["random-runs", "bmc"])
+def test_a_failing_assert_is_found_and_its_step_replays(opts):
     source = """/*@forkspec
 violates: assert
 */
@@ -82,9 +84,10 @@ int main(void) {
     return 0;
 }
 """
-    results, r = verdicts(source)
+    results, r = verdicts(source, z3_opts=opts)
     a = results["assert"]
     assert a.verdict == VIOLATED and a.passed
+    assert ("assert" in r.exploration.stats.solver.statistics["found_by_random_run"]) == opts.simulate
     trace = rebuild(r.kernel, r.exploration, a.witness)
     assert any(e.kind == "assert_failed" for e in trace.steps[-1].action.events)
 
@@ -99,7 +102,7 @@ int main(void) {
     return 0;
 }
 """
-    results, r = verdicts(source)
+    results, r = verdicts(source, z3_opts=SOLVER_ONLY)
     x = results["all-reaped"]
     assert x.verdict == VIOLATED
     trace = rebuild(r.kernel, r.exploration, x.witness)
@@ -118,7 +121,7 @@ int main(void) {
     return 0;
 }
 """
-    results, r = verdicts(source)
+    results, r = verdicts(source, z3_opts=SOLVER_ONLY)
     x = results["no-deadlock"]
     assert x.verdict == VIOLATED
     trace = rebuild(r.kernel, r.exploration, x.witness)

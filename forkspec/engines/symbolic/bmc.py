@@ -1,5 +1,9 @@
 """Bounded model checking with a completeness threshold: the Z3 engine's search.
 
+First a few random executions in the concrete kernel (`_simulate`): a check one of them
+violates is decided with that execution as its trace (a bug that every execution hits
+costs no solving at all). Then:
+
 One solver holds one unrolling, extended a step at a time (earlier steps are never
 re-encoded); it is Z3's bit-vector tactic (simplify, solve-eqs, bit-blast, SAT), which
 refutes these unrollings faster than the incremental solver. At each depth k:
@@ -61,6 +65,7 @@ class Options:
     max_bound: int = 200
     slots: int = 16
     timeout_ms: int = 120_000
+    simulate: bool = True  # random concrete runs before solving (`_simulate`)
 
 
 @dataclass
@@ -141,7 +146,8 @@ def _explore(kernel: Kernel, checks: list[Check], library_descriptions: dict, op
             pass
         else:
             watch.append((c, how))
-    _simulate(replay_kernel, chain, watch, results)
+    if opts.simulate:
+        _simulate(replay_kernel, chain, watch, results)
     can_grow = slots < min(opts.slots, kernel.config.max_procs + 1)
     cut = ""
     complete = False
@@ -502,6 +508,7 @@ class _Chains:
     def __init__(self, kernel: Kernel):
         self.kernel = kernel
         self.decided_at: dict = {}  # check name -> when its counterexample or witness was replayed
+        self.by_random_run: list = []  # checks decided by `_simulate`
         self.states = [kernel.initial_state()]
         self.parents = [-1]
         self.finals: list[int] = []
@@ -529,6 +536,7 @@ class _Chains:
         now = time.perf_counter()
         for c, at, step in found:
             self.decided_at.setdefault(c.name, now)
+            self.by_random_run.append(c.name)
             results[c.name] = CheckResult(c, VIOLATED, Witness(ids[at], path[at][1]) if step else Witness(ids[at]))
 
     def violation(self, c: Check, enc: Encoder, model, upto: int, how: str) -> CheckResult:
@@ -578,5 +586,6 @@ def _finish(results, chain: _Chains, figures: Figures, start: float, cut: str) -
                   complete=complete, cut=cut)
     stats.engine = "z3"
     figures.statistics["decided_at"] = {n: round(t - start, 4) for n, t in chain.decided_at.items()}
+    figures.statistics["found_by_random_run"] = chain.by_random_run
     stats.solver = figures
     return Exploration(results, stats, chain.states, chain.parents, chain.finals)
