@@ -71,7 +71,7 @@ def assert_names_the_construct(spec, e: UnsupportedError) -> None:
     else:
         assert e.message.startswith(("the property ", "a ", "an ", "the ", "stdout", "output", "wait", "atexit",
                                      "write", "printf", "fflush", "nondet_int", "memory", "putchar", "fputc",
-                                     "putc", "puts", "fputs")), e.message
+                                     "putc", "puts", "fputs", "setvbuf", "setbuf")), e.message
 
 
 @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,

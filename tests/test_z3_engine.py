@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from forkspec import ir
-from forkspec.engines.result import HOLDS, INCONCLUSIVE, VIOLATED
+from forkspec.engines.result import HOLDS, INCONCLUSIVE, VIOLATED, Witness
 from forkspec.engines.symbolic import Options as SymOptions
 from forkspec.engines.symbolic.expr import Evaluator
 from forkspec.errors import UnsupportedError
@@ -467,3 +467,20 @@ def test_the_symbolic_stdio_transcription_takes_exactly_the_kernels_path(kind, a
     blen_now = concrete(f.blen)
     assert (blen_now if isinstance(blen_now, int) else blen_now.as_signed_long()) == len(stream.buf)
     assert (f.mode, f.size, f.area) == (stream.mode, stream.size, stream.area)
+
+
+def test_an_unbuffered_puts_is_two_writes_another_process_can_come_between():
+    """setvbuf(_IONBF): puts is write(2) of the text, then of the newline, each a step; Z3's
+    outcomes are the kernel's, the interleaved ones included, and each replays."""
+    from forkspec.frontend import load_spec
+
+    spec = load_spec("specs/regressions/printf_newline_unbuffered_is_puts.c")
+    z = run_z3(spec, "pipe", z3_opts=FAST, outcomes=True)
+    b = run(spec, "pipe", Options())
+    assert {x.check.name: x.verdict for x in z.exploration.results} == {
+        x.check.name: x.verdict for x in b.exploration.results}
+    outs = {b.kernel.outcome(b.exploration.states[i]) for i in b.exploration.finals}
+    assert set(z.exploration.stats.solver.outcome_set) == outs
+    assert {o.stdout for o in outs} >= {"ab\n\n", "ba\n\n"}
+    for i in z.exploration.finals:
+        assert z.kernel.is_terminated(rebuild(z.kernel, z.exploration, Witness(i)).final)
