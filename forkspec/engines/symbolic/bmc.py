@@ -58,6 +58,7 @@ PROBE_MS = 50
 EXISTS_MS = 500
 SIM_RUNS = 4  # random concrete executions tried before solving
 SIM_STEPS = 1000
+SIM_SECONDS = 0.25  # and no longer than this in all (a program that never ends runs the steps out)
 
 
 @dataclass
@@ -206,6 +207,7 @@ def _simulate(kernel: Kernel, chain: "_Chains", watch: list, results: dict, runs
     execution as its trace, a real one by construction; the solver then only looks for
     the others. Finding nothing decides nothing."""
     rng = random.Random(1)
+    stop = time.perf_counter() + SIM_SECONDS
     for _ in range(runs):
         open_checks = [(c, how) for c, how in watch if c.name not in results]
         if not open_checks:
@@ -213,7 +215,12 @@ def _simulate(kernel: Kernel, chain: "_Chains", watch: list, results: dict, runs
         state, path = kernel.initial_state(), []  # path: [(state, successor index, next state)]
         found = []  # (check, position in path, step check?)
         for _ in range(steps):
-            succ = kernel.successors(state)
+            if time.perf_counter() > stop:
+                break
+            try:
+                succ = kernel.successors(state)
+            except Exception:  # an error of the program's own (BFS reports it): the solver will meet it too
+                return
             if not succ:
                 if not kernel.is_terminated(state):
                     found += [(c, len(path), False) for c, how in open_checks if how == "deadlock"]
