@@ -35,7 +35,8 @@ RESULTS = ROOT / "benchmarks" / "results"
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from workloads import GENERATORS, workload  # noqa: E402
 
-SIZES = {"W1": [1, 2, 3, 4, 5], "W2": [4, 8, 14, 20, 30], "W3": [1, 2, 3, 4, 5], "W4": [4, 6, 8, 9, 10, 11]}
+SIZES = {"W1": [1, 2, 3, 4, 5, 6, 7], "W2": [4, 8, 14, 20, 30], "W3": [1, 2, 3, 4, 5, 6, 7],
+         "W4": [4, 6, 8, 9, 10, 11]}
 SPIN_MISSING = ("spin is not installed: `apt-get install spin` (Debian/Ubuntu) installs SPIN 6.5; "
                 "running forkspec alone")
 
@@ -115,6 +116,7 @@ def main() -> None:
     ap.add_argument("--timeout", type=float, default=60, help="seconds allowed per run (default 60)")
     ap.add_argument("--workers", type=int, default=1, help="forkspec --workers")
     ap.add_argument("--no-symmetry", action="store_true", help="forkspec without pid symmetry")
+    ap.add_argument("--no-por", action="store_true", help="forkspec without partial-order reduction")
     ap.add_argument("--fingerprints", action="store_true", help="forkspec with fingerprint storage")
     ap.add_argument("--specs", action="store_true", help="measure the bundled specs instead (forkspec only)")
     ap.add_argument("--out", type=Path, default=None, help="result file stem (default results/run-<time>)")
@@ -124,7 +126,8 @@ def main() -> None:
     spin = args.spin and shutil.which("spin") is not None and shutil.which("gcc") is not None
     if args.spin and not spin:
         print(SPIN_MISSING)
-    opts = {"symmetry": not args.no_symmetry, "fingerprints": args.fingerprints, "workers": args.workers}
+    opts = {"symmetry": not args.no_symmetry, "por": not args.no_por, "fingerprints": args.fingerprints,
+            "workers": args.workers}
     keys = [k for k in GENERATORS if not args.only or k in args.only.split(",")]
     rows = []
     head = (f"{'workload':16} {'fs states':>10} {'states/s':>9} {'peak MB':>8} {'B/state':>8} {'fs time':>8}"
@@ -209,7 +212,8 @@ def save(rows: list, stem: Path, opts: dict, spin: bool) -> None:
 
 def measure_specs(args) -> None:
     print(f"{'spec':52} {'distinct':>9} {'states/s':>9} {'seconds':>8} {'peak MB':>8}")
-    opts = {"symmetry": not args.no_symmetry, "fingerprints": args.fingerprints, "workers": args.workers}
+    opts = {"symmetry": not args.no_symmetry, "por": not args.no_por, "fingerprints": args.fingerprints,
+            "workers": args.workers}
     for p in sorted((ROOT / "specs").rglob("*.c")) + sorted((ROOT / "benchmarks" / "workloads").glob("*.c")):
         name = p.relative_to(ROOT).as_posix()
         if args.only and args.only not in name:

@@ -3,7 +3,9 @@
 Both sides model the same program: fork copies the locals (Promela: `run` of a
 proctype given copies of them), output is recorded in the order it is written,
 and an exited process stays a zombie until its parent reaps it (oldest first).
-The C side is the ground truth; the Promela side is what SPIN is timed on.
+The C side is the ground truth; the Promela side is what SPIN is timed on. Both
+have the same process table: the C spec's `max-procs` is the Promela `MAXP`, one
+more than the processes the program makes, so no fork fails on either side.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ def c_fork_tree(n: int) -> str:
     return f"""/*@forkspec
 description: W1 fork-tree-{n}: for (i < {n}) fork(); every process prints one character, waits for its children, exits
 modes: file
+max-procs: {2 ** n + 1}
 forall stdout == "{'x' * 2 ** n}"
 forall processes == {2 ** n} and exit_status == 0
 */
@@ -47,6 +50,7 @@ def c_fork_chain(n: int) -> str:
     return f"""/*@forkspec
 description: W2 fork-chain-{n}: each process forks one child down to depth {n}, prints, waits for its child, exits
 modes: file
+max-procs: {n + 2}
 forall stdout == "{'x' * (n + 1)}"
 forall processes == {n + 1} and exit_status == 0
 */
@@ -68,6 +72,7 @@ def c_dash_puzzle(n: int) -> str:
     return f"""/*@forkspec
 description: W3 dash-puzzle-{n}: for (i < {n}) {{ fork(); printf("-"); }} to a file prints {n}*2^{n} dashes (buffers are copied)
 modes: file
+max-procs: {2 ** n + 1}
 forall stdout.count("-") == {n * 2 ** n} and len(stdout) == {n * 2 ** n}
 forall processes == {2 ** n} and exit_status == 0
 */
@@ -90,6 +95,7 @@ def c_reap(n: int) -> str:
     return f"""/*@forkspec
 description: W4 reap-{n}: the parent forks {n} children, child i exits with status i, the parent sums WEXITSTATUS over {n} waitpid(-1) calls
 modes: file
+max-procs: {n + 2}
 forall processes == {n + 1} and exit_status == 0
 */
 {_C_HEAD}

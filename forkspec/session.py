@@ -10,7 +10,7 @@ import ast
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from forkspec.engines import bfs, parallel, symmetry
+from forkspec.engines import bfs, parallel, por, symmetry
 from forkspec.engines.result import Check, Exploration
 from forkspec.errors import Span, SpecError, UnsupportedError
 from forkspec.frontend import Spec
@@ -34,6 +34,7 @@ class Options:
     symmetry: bool = True  # pid symmetry, where it is sound (see forkspec.engines.symmetry)
     fingerprints: bool = False  # store 64-bit fingerprints instead of states (see forkspec.engines.visited)
     workers: int = 1  # processes exploring the state space (see forkspec.engines.parallel)
+    por: bool = True  # partial-order reduction, where it applies (see forkspec.engines.por)
 
 
 @dataclass
@@ -134,11 +135,31 @@ def run(spec: Spec, mode: str, opts: Options = Options(), props: dict[str, Prope
             exploration.reductions = notes + (f"{opts.workers} workers",)
             return Run(spec, mode, kernel, checks, exploration)
         notes += ("a sequential search for the shortest counterexample",)
-    exploration = bfs.explore(
-        kernel, checks, max_states=opts.max_states, max_depth=opts.max_depth,
-        stop_at_first=opts.stop_at_first, count_paths=opts.count_paths, diverged=(Diverged,),
-        progress=progress, canon=canon, fingerprints=opts.fingerprints,
-    )
+    reduction, why = None, "off"
+    if opts.por:
+        why = "counting paths needs every path" if opts.count_paths else por.refusal(kernel.program, checks, kernel.config)
+        if not why:
+            reduction = por.Reduction(kernel, forks_commute=canon is not None,
+                                      siblings_alike=canon is not None and canon.free)
+
+    def search(reduction):
+        return bfs.explore(
+            kernel, checks, max_states=opts.max_states, max_depth=opts.max_depth,
+            stop_at_first=opts.stop_at_first, count_paths=opts.count_paths, diverged=(Diverged,),
+            progress=progress, canon=canon, fingerprints=opts.fingerprints, por=reduction,
+        )
+
+    try:
+        exploration = search(reduction)
+        if reduction is not None and parallel.needs_trace(exploration):
+            # a reduced search finds the violation; the shortest trace to it needs every interleaving
+            exploration = search(None)
+            notes += ("a search without partial-order reduction for the shortest counterexample",)
+    except por.LimitReached as e:
+        reduction, why = None, f"{e}; searched again without it"
+        exploration = search(None)
+    notes += (f"partial-order reduction ({reduction.reduced} states with a persistent set)" if reduction
+              else f"partial-order reduction off: {why}",)
     exploration.reductions = notes
     return Run(spec, mode, kernel, checks, exploration)
 

@@ -47,6 +47,7 @@ def explore(
     canon=None,
     fingerprints: bool = False,
     intern: bool = True,
+    por=None,
 ) -> Exploration:
     """Explore every reachable state; decide every check.
 
@@ -54,7 +55,9 @@ def explore(
     reduction that keeps every check's verdict (pid symmetry): states are stored,
     checked and expanded as representatives; step checks see the real transition.
     `fingerprints` stores 64-bit hashes instead of states (see `visited`); `intern`
-    shares equal process records and pages between stored states.
+    keeps each stored state as the numbers of its interned parts (`visited.CompactTable`). `por`, when given,
+    chooses a persistent set of processes per state (`forkspec.engines.por`); a set one of
+    whose steps leads back to the current or an earlier BFS layer is expanded fully.
     """
     start = time.perf_counter()
     stats = Stats()
@@ -67,17 +70,22 @@ def explore(
     init = model.initial_state()
     if canon is not None:
         init = canon(init)
-    parents = array("l", [-1])
-    depth_of = array("l", [0])
-    states = visited.FingerprintTable(model, canon, parents) if fingerprints else visited.ExactTable()
+    parents = array("i", [-1])
+    depth_of = array("i", [0])
+    if fingerprints:
+        states = visited.FingerprintTable(model, canon, parents)
+    else:
+        states = visited.CompactTable(type(init)) if intern else visited.ExactTable()
     key = states.key
-    interned = visited.Interner() if intern and not fingerprints else None
-    ids = count_paths  # counting paths needs each state's id on every edge; otherwise membership is enough
+    ids = count_paths or por is not None  # counting paths needs each state's id on every edge; otherwise membership is enough
     index = {key(init): 0} if ids else {key(init)}
     states.add(init)
     edges: list[tuple[int, int]] | None = [] if count_paths else None
     final_ids: list[int] = []
-    queue = deque([(0, init)])
+    # With compact storage the queue holds ids and states are rebuilt from the table when
+    # expanded, so the frontier costs no more than the table does.
+    by_id = isinstance(states, visited.CompactTable)
+    queue = deque([0] if by_id else [(0, init)])
 
     def note(check: Check, witness: Witness) -> None:
         if check.name not in found:
@@ -104,7 +112,11 @@ def explore(
             stats.complete = False
             stats.cut = INTERRUPTED
             break
-        sid, state = queue.popleft()
+        if by_id:
+            sid = queue.popleft()
+            state = states[sid]
+        else:
+            sid, state = queue.popleft()
         d = depth_of[sid]
         stats.depth = max(stats.depth, d)
         if max_depth is not None and d >= max_depth:
@@ -116,7 +128,20 @@ def explore(
             stats.cut = f"depth bound {max_depth} reached"
             continue
         try:
-            succ = model.successors(state)
+            chosen = por.choose(state) if por is not None else None
+            succ = model.successors(state) if chosen is None else model.successors(state, chosen)
+            if chosen is not None and not succ:  # the chosen processes could not move after all
+                chosen, succ = None, model.successors(state)
+            reps = None  # the successors' representatives, when already computed
+            if chosen is not None:
+                reps = [canon(n) for _, n in succ] if canon is not None else [n for _, n in succ]
+                for n in reps:  # the cycle proviso
+                    nid = index.get(key(n))
+                    if nid is not None and depth_of[nid] <= d:
+                        succ, reps = model.successors(state), None
+                        break
+                else:
+                    por.reduced += 1
         except diverged as e:
             stats.complete = False
             stats.cut = str(e)
@@ -136,7 +161,9 @@ def explore(
                 if c.name not in found and not c.step_ok(state, action, nxt):
                     note(c, Witness(sid, k))
                     states.keep(sid, state)
-            if canon is not None:
+            if reps is not None:
+                nxt = reps[k]
+            elif canon is not None:
                 nxt = canon(nxt)
             k_nxt = key(nxt)
             nid = index.get(k_nxt) if ids else (-1 if k_nxt in index else None)
@@ -150,8 +177,6 @@ def explore(
                     index[k_nxt] = nid
                 else:
                     index.add(k_nxt)
-                if interned is not None:
-                    nxt = interned(nxt)
                 states.add(nxt)
                 parents.append(sid)
                 depth_of.append(d + 1)
@@ -159,7 +184,7 @@ def explore(
                     if c.name not in found and not c.state_ok(nxt):
                         note(c, Witness(nid))
                         states.keep(nid, nxt)
-                queue.append((nid, nxt))
+                queue.append(nid if by_id else (nid, nxt))
             if edges is not None:
                 edges.append((sid, nid))
 
@@ -169,6 +194,8 @@ def explore(
     if fingerprints:
         stats.fingerprint_collision = visited.collision_probability(len(states))
         stats.table_bytes = visited.table_bytes(index, parents, depth_of, states)
+    elif by_id:
+        stats.table_bytes = visited.table_bytes(index, parents, depth_of) + states.parts_bytes()
     results = [_verdict(c, found.get(c.name), stats) for c in checks]
     paths, exact = (None, True)
     if edges is not None:

@@ -73,7 +73,7 @@ class Stats:
     engine: str = "bfs"
     solver: Any = None  # the Z3 engine's figures (bound, threshold, queries, solver statistics)
     fingerprint_collision: float | None = None  # with fingerprint storage: chance that a state was missed
-    table_bytes: int | None = None  # with fingerprint storage: bytes of the visited table (set, parent links)
+    table_bytes: int | None = None  # bytes of the visited table (map, parent links) with fingerprint or compact storage
 
     @property
     def states_per_second(self) -> float:

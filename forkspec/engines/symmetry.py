@@ -44,6 +44,8 @@ transition, counts the same paths as the unreduced search.
 """
 from __future__ import annotations
 
+import zlib
+
 from forkspec import ir
 from forkspec.kernel.state import FIRST_PID, INIT_PID, ZOMBIE, Proc, State
 from forkspec.kernel.step import canonical_memory
@@ -220,16 +222,8 @@ class _Analysis:
         return f"an instruction this analysis does not know ({type(ins).__name__})"
 
     def address_taken(self) -> set[int]:
-        """Functions whose address appears as a constant (atexit handlers, function pointers)."""
         if not hasattr(self, "_taken"):
-            n = len(self.program.functions)
-            self._taken = set()
-            for fn in self.program.functions:
-                for ins in fn.body:
-                    for v in _constants(ins):
-                        k, r = divmod(v - ir.FUNC_BASE, ir.FUNC_STRIDE)
-                        if r == 0 and 0 <= k < n:
-                            self._taken.add(k)
+            self._taken = set(address_taken(self.program))
         return self._taken
 
     def run(self) -> str:
@@ -241,6 +235,18 @@ class _Analysis:
                     line = ins.loc.line
                     return f"{why} (line {line})" if line else why
         return ""
+
+
+def address_taken(program: ir.Program) -> list[int]:
+    """Functions whose address appears as a constant (atexit handlers, function pointers), in order."""
+    n, out = len(program.functions), set()
+    for fn in program.functions:
+        for ins in fn.body:
+            for v in _constants(ins):
+                k, r = divmod(v - ir.FUNC_BASE, ir.FUNC_STRIDE)
+                if r == 0 and 0 <= k < n:
+                    out.add(k)
+    return sorted(out)
 
 
 def statuses_read(program: ir.Program) -> bool:
@@ -336,6 +342,15 @@ class PidSymmetry:
         self.unknown_proc = tuple(f for f in proc_type._fields if f not in KNOWN_PROC_FIELDS)
         self.unknown_state = tuple(f for f in state_type._fields if f not in KNOWN_STATE_FIELDS)
         self.free = interchangeable_siblings
+        known = [f for f in proc_type._fields if f in KNOWN_PROC_FIELDS]
+        # the unknown fields as one slice of the record, when they all come after the known ones
+        self.tail = len(known) if proc_type._fields[:len(known)] == tuple(known) else None
+        self.default_tails = ()
+        if self.tail is not None:
+            defaults = tuple(proc_type._field_defaults.get(f) for f in proc_type._fields[self.tail:])
+            self.default_tails = (defaults, (((),) + defaults[1:]))  # a running process's, a zombie's (no fds)
+        self.tails_clear: dict = {}  # unknown-field values -> holds no integer that could be a renamed pid
+        self.content_ids: dict = {}  # subtree content -> its CRC (an order the same in every run and process)
         self.refused = 0  # states left as they were because a field this module does not know holds a pid-like value
 
     def __call__(self, state: State) -> State:
@@ -360,7 +375,7 @@ class PidSymmetry:
             else:
                 siblings.append(p[0])
         if self.free and any(len(v) > 1 for v in kids.values()):
-            _order_by_content(state, kids)
+            _order_by_content(state, kids, self.content_ids)
         order: list[int] = []
         todo = get(INIT_PID, [])[::-1]
         while todo:
@@ -383,9 +398,28 @@ class PidSymmetry:
 
     def _unknown_fields_clear(self, state: State) -> bool:
         lo, hi = FIRST_PID + 1, state.next_pid
-        if any(_holds_pid_like(getattr(state, f), lo, hi) for f in self.unknown_state):
+        extra = tuple(getattr(state, f) for f in self.unknown_state)
+        clear = self.tails_clear.get(extra)
+        if clear is None:
+            clear = self.tails_clear[extra] = not _holds_pid_like(extra, lo, 1 << 62)
+        if not clear and _holds_pid_like(extra, lo, hi):
             return False
-        return not any(_holds_pid_like(getattr(p, f), lo, hi) for p in state.procs for f in self.unknown_proc)
+        if self.tail is None:
+            return not any(_holds_pid_like(getattr(p, f), lo, hi) for p in state.procs for f in self.unknown_proc)
+        memo, k = self.tails_clear, self.tail
+        defaults = self.default_tails
+        for p in state.procs:
+            tail = p[k:]
+            if tail in defaults:  # compared item by item, identical objects first: no hashing
+                continue
+            clear = memo.get(tail)
+            if clear is None:  # records repeat a lot: decide each distinct tail once, for every bound
+                clear = memo[tail] = not _holds_pid_like(tail, lo, 1 << 62)
+                if len(memo) > 50_000:
+                    memo.clear()
+            if not clear and _holds_pid_like(tail, lo, hi):
+                return False
+        return True
 
 
 def _statuses_cleared(state: State) -> State:
@@ -396,10 +430,12 @@ def _statuses_cleared(state: State) -> State:
                                       else p for p in state.procs))
 
 
-def _order_by_content(state: State, kids: dict[int, list[int]]) -> None:
-    """Sort each parent's children (in place) by a hash of their subtree: content without pids, pages by content.
+def _order_by_content(state: State, kids: dict[int, list[int]], ids: dict) -> None:
+    """Sort each parent's children (in place) by their subtree: content without pids, pages by content.
 
-    The first process stays first among init's children: it is the shell's child."""
+    Subtrees are keyed by a CRC of their text (cached in `ids`), not by `hash`, whose value
+    for strings changes from run to run: the representatives, and so the figures, are the
+    same in every run and in every worker process. The first process stays first among init's children: it is the shell's child."""
     mem = state.mem
     by_pid = {p.pid: p for p in state.procs}
     memo: dict[int, int] = {}
@@ -410,7 +446,13 @@ def _order_by_content(state: State, kids: dict[int, list[int]]) -> None:
             p = by_pid[pid]
             content = p._replace(pid=0, ppid=0, vfork_child=bool(p.vfork_child), vfork_parent=bool(p.vfork_parent),
                                  ptes=tuple((vpn, fl, mem[pfn]) for vpn, pfn, fl in p.ptes))
-            h = memo[pid] = hash((content, tuple(sorted(subtree(c) for c in kids.get(pid, ())))))
+            key = (content, tuple(sorted(subtree(c) for c in kids.get(pid, ()))))
+            h = ids.get(key)
+            if h is None:
+                h = ids[key] = zlib.crc32(repr(key).encode())
+                if len(ids) > 200_000:
+                    ids.clear()
+            memo[pid] = h
         return h
 
     for parent, children in kids.items():
@@ -426,6 +468,9 @@ def rename(state: State, mapping: dict[int, int]) -> State:
     get = mapping.get
     renamed = [p._replace(pid=get(p.pid, p.pid), ppid=get(p.ppid, p.ppid), vfork_child=get(p.vfork_child, p.vfork_child),
                           vfork_parent=get(p.vfork_parent, p.vfork_parent)) for p in state.procs]
+    if all(a.pid < b.pid for a, b in zip(renamed, renamed[1:])):
+        # the order of the processes is kept, so the frames (numbered in order of first use) are too
+        return state._replace(procs=tuple(renamed))
     renamed.sort(key=_pid)
     procs, mem = canonical_memory(tuple(renamed), state.mem)
     return state._replace(procs=procs, mem=mem)

@@ -1,10 +1,9 @@
 """How the search remembers states: exactly, or as 64-bit fingerprints (as TLC does).
 
-Exact storage keeps every state, with its process records and page frames
-interned (hash-consed): states that share a process record or a page share the
-object, so a state costs its own tuple plus what is new in it. State values are
-NamedTuples, which already carry no per-instance `__dict__` (they are `__slots__ = ()`
-tuples).
+Exact storage keeps every state as one bytes value, the numbers of its interned
+(hash-consed) process records, page frames and other fields (`CompactTable`): a
+process record or a page shared by many states is kept once, and a state costs its
+bytes value (about 4 bytes a process and a page) and its entry in the visited map.
 
 Fingerprint storage keeps a 64-bit hash per state instead of the state: about 80
 bytes a state whatever its size, at the price of a small chance that two distinct
@@ -42,21 +41,6 @@ def table_bytes(index, *arrays) -> int:
     return size
 
 
-class Interner:
-    """Hash-consing: equal tuple elements of a state's tuple fields become one shared object."""
-
-    def __init__(self):
-        self.table: dict = {}
-
-    def __call__(self, state):
-        setdefault = self.table.setdefault
-        changes = {}
-        for name, value in zip(state._fields, state):
-            if type(value) is tuple and value:
-                changes[name] = tuple([setdefault(x, x) for x in value])
-        return state._replace(**changes) if changes else state
-
-
 class ExactTable(list):
     """States by id, kept whole."""
 
@@ -68,6 +52,96 @@ class ExactTable(list):
 
     def keep(self, sid: int, state) -> None:
         pass
+
+
+WIDE = 0xFFFF  # in a compact code, the mark of a number that takes two more 16-bit halves
+
+
+class CompactTable:
+    """States by id, each kept as one bytes value: the ids of its interned parts.
+
+    Process records, page frames and every other field are interned once (`parts`);
+    a state is the array of its parts' numbers (a process table and the frames are
+    one number per element), 2 bytes a process and a page while there are fewer than
+65,535 distinct parts (6 beyond). The bytes value is
+    also the state's key in the visited map, so a stored state costs that value and its
+    map entry. `table[sid]` rebuilds the state.
+    """
+
+    ELEMENTWISE = ("procs", "mem")
+
+    def __init__(self, state_type):
+        self.type = state_type
+        self.fields = state_type._fields
+        self.spread = tuple(f in self.ELEMENTWISE for f in self.fields)
+        self.ids: dict = {}  # part -> its number
+        self.parts: list = []  # number -> part
+        self.codes: list = []  # state id -> its bytes
+        self._last = (None, None)
+
+    def number(self, part) -> int:
+        n = self.ids.get(part)
+        if n is None:
+            n = self.ids[part] = len(self.parts)
+            self.parts.append(part)
+        return n
+
+    def key(self, state) -> bytes:
+        if self._last[0] is state:
+            return self._last[1]
+        nums = []
+        number = self.number
+        for value, spread in zip(state, self.spread):
+            if spread:
+                nums.append(len(value))
+                nums.extend([number(x) for x in value])
+            else:
+                nums.append(number(value))
+        if max(nums) >= WIDE:  # a number past 16 bits: an escape, then its two halves
+            nums = [h for n in nums for h in ((n,) if n < WIDE else (WIDE, n >> 16, n & 0xFFFF))]
+        code = array("H", nums).tobytes()
+        self._last = (state, code)
+        return code
+
+    def add(self, state) -> None:
+        self.codes.append(self.key(state))
+
+    def keep(self, sid: int, state) -> None:
+        pass
+
+    def parts_bytes(self) -> int:
+        """The interned parts' own tables (the codes are counted as the visited map's keys)."""
+        import sys
+
+        return sys.getsizeof(self.parts) + sys.getsizeof(self.ids) + sys.getsizeof(self.codes)
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def __getitem__(self, sid: int):
+        raw = array("H")
+        raw.frombytes(self.codes[sid])
+        nums, i = [], 0
+        while i < len(raw):
+            if raw[i] == WIDE:
+                nums.append(raw[i + 1] << 16 | raw[i + 2])
+                i += 3
+            else:
+                nums.append(raw[i])
+                i += 1
+        parts, values, i = self.parts, [], 0
+        for spread in self.spread:
+            if spread:
+                n = nums[i]
+                values.append(tuple(parts[j] for j in nums[i + 1 : i + 1 + n]))
+                i += 1 + n
+            else:
+                values.append(parts[nums[i]])
+                i += 1
+        return self.type(*values)
 
 
 class FingerprintTable:

@@ -55,13 +55,14 @@ class Kernel:
         # No local steps run here: the first step shows (and its events record) what main does first.
         return x.result()
 
-    def successors(self, state: State) -> list[tuple[Action, State]]:
+    def successors(self, state: State, only=None) -> list[tuple[Action, State]]:
+        """Every enabled step; with `only` (a set of pids), just the steps of those processes."""
         out: list[tuple[Action, State]] = []
-        init = init_step(state)
+        init = init_step(state) if only is None else None
         if init is not None:
             out.append(init)
         for p in state.procs:
-            if p.state == ZOMBIE or p.vfork_child:
+            if p.state == ZOMBIE or p.vfork_child or (only is not None and p.pid not in only):
                 continue
             if p.sigpending:
                 out.extend(self.signal_successors(state, p))

@@ -205,7 +205,9 @@ class SignalCalls:
         if not ignored(q, sig):
             pending |= bit(sig)
             self.events.append(Event("signal_sent", self.pid, target=pid, signal=sig))
-        self.put_proc(q._replace(sigpending=pending))
+        if pending != q.sigpending:
+            q = q._replace(sigpending=pending)
+        self.put_proc(q)
         if pid == self.pid:
             self.deliver_due = True
 

@@ -631,7 +631,8 @@ class Exec(FdCalls, ExecCalls, ThreadCalls, MemoryCalls, VforkRules, SignalCalls
             self.procs[parent_pid] = parent._replace(
                 vfork_child=0, out=self.out, err=self.err, atexit=tuple(self.atexit))
             self.events.append(Event("vfork_release", self.pid, parent=parent_pid))
-        self.p = self.p._replace(vfork_parent=0)
+        if parent_pid:
+            self.p = self.p._replace(vfork_parent=0)
 
     def terminate(self, word: int) -> None:
         """The process ends with wait status `word`: it becomes a zombie, its memory is freed,
@@ -647,8 +648,8 @@ class Exec(FdCalls, ExecCalls, ThreadCalls, MemoryCalls, VforkRules, SignalCalls
         self.refcounts = None
         self.procs[self.pid] = p._replace(
             state=ZOMBIE, status=word, stack=(), ptes=(), out=EMPTY_STREAM, err=EMPTY_STREAM,
-            atexit=(), exit_plan=None, pending=(), vfork_child=0, vfork_parent=0, fds=())
-        self.procs[self.pid] = self.procs[self.pid]._replace(threads=(), main_state="", atfork=(), heap=())
+            atexit=(), exit_plan=None, pending=(), vfork_child=0, vfork_parent=0, fds=(),
+            threads=(), main_state="", atfork=(), heap=())
         self.func = None
         self.events.append(Event("exit", self.pid, status=word))
         if "no-reparent" not in self.config.inject:
