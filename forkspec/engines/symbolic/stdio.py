@@ -193,8 +193,8 @@ class SymFile:
     def default_xsputn(self, s: list) -> None:
         s = self.concrete(s)
         n = length(s)
-        if n and self.area == AREA_OK or self.mode == IOFBF:
-            self.fits(n)  # one branch: the whole text fits, or where it stops fitting
+        if n and not isinstance(self.blen, int):
+            self.fits(n)  # one branch: the whole text fits (no test per byte), or it does not
         i = 0
         while i < n:
             room = self.room()
