@@ -62,7 +62,7 @@ class Kernel:
         if init is not None:
             out.append(init)
         for p in state.procs:
-            if p.state == ZOMBIE or p.vfork_child or (only is not None and p.pid not in only):
+            if p.state == ZOMBIE or (only is not None and p.pid not in only):
                 continue
             if p.sigpending:
                 out.extend(self.signal_successors(state, p))
@@ -70,7 +70,7 @@ class Kernel:
                 x = Exec(self.program, self.config, state, p.pid)
                 action = x.alarm_step()
                 out.append((action, x.result()))
-            if p.stopped:
+            if p.stopped or p.vfork_child:
                 continue
             for thread in schedulable(p):
                 if thread is None and not p.pending and _blocked_in_wait(self.program, state, p):

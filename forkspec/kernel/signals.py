@@ -124,15 +124,15 @@ def fatal_at_once(p: Proc, sig: int) -> bool:
 
 def next_signal(p: Proc) -> int:
     """The signal the process would take now: one that kills at once first, else the lowest unblocked pending
-    one; 0 if none. A stopped process takes only a signal that kills at once; a suspended vfork parent or a
-    dying process takes none."""
-    if p.state != RUNNING or p.vfork_child or not p.sigpending or not p.stack:
+    one; 0 if none. A stopped process, and a vfork parent (suspended in a killable sleep:
+    wait_for_vfork_done), take only a signal that kills at once; a dying process takes none."""
+    if p.state != RUNNING or not p.sigpending or not p.stack:
         return 0
     ready = p.sigpending & ~(p.sigmask & BLOCKABLE)
     fatal = [s for s in range(1, NSIG_MODELLED + 1) if ready & bit(s) and fatal_at_once(p, s)]
     if fatal:
         return SIGKILL if SIGKILL in fatal else fatal[0]
-    if p.stopped or not ready:
+    if p.stopped or p.vfork_child or not ready:
         return 0
     return (ready & -ready).bit_length() - 1
 

@@ -624,9 +624,10 @@ class Exec(FdCalls, ExecCalls, ThreadCalls, MemoryCalls, VforkRules, SignalCalls
         return pid
 
     def release_vfork_parent(self) -> None:
-        """A vfork parent resumes with the stdio buffers and atexit list its child left (they were shared)."""
+        """A vfork parent resumes with the stdio buffers and atexit list its child left (they were shared);
+        one killed while suspended is left as it died."""
         parent_pid = self.p.vfork_parent
-        if parent_pid and parent_pid in self.procs:
+        if parent_pid and parent_pid in self.procs and self.procs[parent_pid].state == RUNNING:
             parent = self.procs[parent_pid]
             self.procs[parent_pid] = parent._replace(
                 vfork_child=0, out=self.out, err=self.err, atexit=tuple(self.atexit))

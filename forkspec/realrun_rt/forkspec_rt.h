@@ -14,7 +14,9 @@
  * its own), so a child is recorded even if its parent dies before logging.
  * vfork() cannot be wrapped in a function (the child would return from a frame
  * the parent still needs), so it is a statement expression that calls vfork in
- * the caller's own frame and logs only in the parent, after it resumes.
+ * the caller's own frame; the child logs itself too (open/write/close only, errno
+ * kept, as the spec's own write() in the child does), since a parent killed while
+ * suspended never resumes to log it.
  *
  *   3. getppid() answers 1 where the real answer is the launcher, which plays init
  *      (and the shell) for the run: the model's convention, so that a program
@@ -219,6 +221,8 @@ __attribute__((unused)) static unsigned int __forkspec_sleep(unsigned int second
         pid_t __forkspec_vpid = vfork();                          \
         if (__forkspec_vpid > 0)                                  \
             __forkspec_note(__forkspec_vpid);                     \
+        else if (__forkspec_vpid == 0)                            \
+            __forkspec_note(getpid());                            \
         __forkspec_vpid;                                          \
     })
 
