@@ -103,10 +103,13 @@ def main() -> None:
     ap.add_argument("--max-n", type=int, default=8)
     ap.add_argument("--timeout", type=float, default=60.0, help="seconds per verdict")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "z3_vs_bfs.md")
+    ap.add_argument("--only", default="", help="the families whose name contains this text")
     args = ap.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for family, make in FAMILIES.items():
+            if args.only not in family:
+                continue
             gave_up = set()
             for n in range(args.min_n, args.max_n + 1):
                 path = Path(tmp) / f"{family.split()[0]}_{n}.c"

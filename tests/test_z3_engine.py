@@ -10,11 +10,11 @@ import re
 
 import pytest
 import z3
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from forkspec import ir
-from forkspec.engines.result import HOLDS, INCONCLUSIVE, VIOLATED
+from forkspec.engines.result import HOLDS, INCONCLUSIVE, VIOLATED, Witness
 from forkspec.engines.symbolic import Options as SymOptions
 from forkspec.engines.symbolic.expr import Evaluator
 from forkspec.errors import UnsupportedError
@@ -24,6 +24,7 @@ from forkspec.session import Options, run, run_z3
 from forkspec.trace import rebuild
 
 FAST = SymOptions(timeout_ms=20_000, max_bound=60)
+SOLVER_ONLY = SymOptions(timeout_ms=20_000, max_bound=60, simulate=False)  # violations found by BMC, not random runs
 
 WAIT_FOR_CHILD = """/*@forkspec
 forall stdout == "child\\nparent\\n"
@@ -67,7 +68,8 @@ def test_a_violated_expectation_comes_with_a_trace_that_replays_in_the_kernel():
     assert r.kernel.is_terminated(trace.final) and trace.final.stdout == "child\nparent\n"
 
 
-def test_a_failing_assert_is_found_and_its_step_replays():
+@pytest.mark.parametrize("opts", [FAST, SOLVER_ONLY], ids=["random-runs", "bmc"])
+def test_a_failing_assert_is_found_and_its_step_replays(opts):
     source = """/*@forkspec
 violates: assert
 */
@@ -82,9 +84,10 @@ int main(void) {
     return 0;
 }
 """
-    results, r = verdicts(source)
+    results, r = verdicts(source, z3_opts=opts)
     a = results["assert"]
     assert a.verdict == VIOLATED and a.passed
+    assert ("assert" in r.exploration.stats.solver.statistics["found_by_random_run"]) == opts.simulate
     trace = rebuild(r.kernel, r.exploration, a.witness)
     assert any(e.kind == "assert_failed" for e in trace.steps[-1].action.events)
 
@@ -99,7 +102,7 @@ int main(void) {
     return 0;
 }
 """
-    results, r = verdicts(source)
+    results, r = verdicts(source, z3_opts=SOLVER_ONLY)
     x = results["all-reaped"]
     assert x.verdict == VIOLATED
     trace = rebuild(r.kernel, r.exploration, x.witness)
@@ -118,19 +121,19 @@ int main(void) {
     return 0;
 }
 """
-    results, r = verdicts(source)
+    results, r = verdicts(source, z3_opts=SOLVER_ONLY)
     x = results["no-deadlock"]
     assert x.verdict == VIOLATED
     trace = rebuild(r.kernel, r.exploration, x.witness)
     assert r.kernel.successors(trace.final) == [] and not r.kernel.is_terminated(trace.final)
 
 
-SETVBUF = """/*@forkspec
+VFORK = """/*@forkspec
 forall stdout == "x"
 */
 #include <stdio.h>
 int main(void) {
-    setvbuf(stdout, NULL, _IONBF, 0);
+    vfork() || _exit(0);
     printf("x");
     return 0;
 }
@@ -139,9 +142,9 @@ int main(void) {
 
 def test_a_construct_the_encoding_lacks_is_an_error_naming_it_and_where_never_a_verdict():
     with pytest.raises(UnsupportedError) as e:
-        verdicts(SETVBUF)
+        verdicts(VFORK)
     text = e.value.render()
-    assert text.startswith("t.c:6:5: unsupported: setvbuf() is not encoded for --engine z3; supported: fork")
+    assert text.startswith("t.c:6:5: unsupported: vfork() is not encoded for --engine z3; supported: fork")
     assert "use --engine bfs" in text
 
 
@@ -157,14 +160,14 @@ def test_a_property_from_a_property_file_is_an_error_for_z3(tmp_path):
 def test_unsupported_specs_exit_2_with_both_engines_and_over_a_directory(tmp_path):
     from conftest import forkspec_cli
 
-    (tmp_path / "bad.c").write_text(SETVBUF)
+    (tmp_path / "bad.c").write_text(VFORK)
     (tmp_path / "good.c").write_text(WAIT_FOR_CHILD)
     done = forkspec_cli("check", str(tmp_path / "bad.c"), "--engine", "both")
     assert done.returncode == 2
-    assert "bad.c:6:5: unsupported: setvbuf()" in done.stderr and "holds" not in done.stdout  # nothing half-written
+    assert "bad.c:6:5: unsupported: vfork()" in done.stderr and "holds" not in done.stdout  # nothing half-written
     done = forkspec_cli("check", str(tmp_path), "--engine", "z3")
     assert done.returncode == 2
-    assert "bad.c:6:5: unsupported: setvbuf()" in done.stderr and "good.c [stdout=file] (engine z3)" in done.stdout
+    assert "bad.c:6:5: unsupported: vfork()" in done.stderr and "good.c [stdout=file] (engine z3)" in done.stdout
 
 
 def test_a_terminal_stdout_is_line_buffered_as_in_the_kernel():
@@ -408,3 +411,90 @@ def test_a_violation_found_by_z3_exits_1_with_a_trace(spec_file):
     done = forkspec_cli("check", str(path), "--engine", "z3")
     assert done.returncode == 1
     assert 'counterexample to forall stdout == "x"' in done.stdout
+
+
+STREAM_OPS = st.one_of(
+    st.tuples(st.just("put"), st.text("ab\n", min_size=1, max_size=6)),
+    st.tuples(st.just("putc"), st.sampled_from("a\n")),
+    st.tuples(st.just("puts"), st.text("ab\n", max_size=4)),
+    st.tuples(st.just("flush"), st.none()),
+    st.tuples(st.just("number"), st.integers(-120, 12345)),
+    st.tuples(st.just("setvbuf"), st.tuples(st.booleans(), st.sampled_from([0, 1, 2]), st.sampled_from([0, 3, 200]))))
+
+
+@settings(max_examples=50, deadline=None)
+@given(kind=st.sampled_from([(0, 4096), (1, 1024), (2, 1), (0, 3), (1, 4), (0, 200)]), area=st.sampled_from([0, 1, 2]),
+       fill=st.integers(0, 200), ops=st.lists(STREAM_OPS, min_size=1, max_size=3))
+def test_the_symbolic_stdio_transcription_takes_exactly_the_kernels_path(kind, area, fill, ops):
+    """Over a buffer of unknown length, each run of the libio transcription is one path; for
+    any actual length exactly one path's guard holds, and it issues the kernel's writes
+    and leaves the kernel's stream."""
+    from forkspec.engines.symbolic import stdio as sio
+    from forkspec.engines.symbolic.block import _decimal_length
+    from forkspec.kernel import stdio as kio
+    from forkspec.kernel.state import Stream
+
+    assume(sum(op == "number" for op, _ in ops) <= 1)  # each number splits over its 20 lengths where cut
+    mode, size = kind
+    n = 0 if area == 0 or mode == 2 else fill % (size + 1)  # nothing buffered before the first output
+    buf, blen = z3.String("buf"), z3.BitVec("blen", 64)
+
+    numbers = {j: z3.BitVec(f"v{j}", 64) for j, (op, _) in enumerate(ops) if op == "number"}
+
+    def number(j):  # printf's %d of an unknown value (its text and length as Step.text makes them)
+        v = numbers[j]
+        iv = z3.BV2Int(v, is_signed=True)
+        return [(z3.If(iv >= 0, z3.IntToStr(iv), z3.Concat(z3.StringVal("-"), z3.IntToStr(-iv))), _decimal_length(v), None)]
+
+    def run_ops(f):
+        for j, (op, arg) in enumerate(ops):
+            {"put": lambda: f.put(sio.known(arg)), "number": lambda: f.printf(number(j)),
+             "putc": lambda: f.putc(sio.known(arg)),
+             "puts": lambda: f.puts(arg), "flush": f.flush, "setvbuf": lambda: f.setvbuf(*arg)}[op]()
+        return f
+
+    stream, writes = Stream("y" * n, mode, size, area), []
+    for op, arg in ops:
+        if op == "puts":
+            stream, w1 = kio.put(stream, arg)
+            stream, w2 = kio.putc(stream, "\n")
+            w = w1 + w2
+        elif op == "number":
+            stream, w = kio.put(stream, str(arg))
+        elif op == "setvbuf":
+            stream, w = kio.setvbuf(stream, *arg) if arg[1] in (0, 1, 2) else (stream, [])
+        else:
+            stream, w = {"put": kio.put, "putc": kio.putc, "flush": lambda s, _: kio.flush(s)}[op](stream, arg)
+        writes += w
+    fact = [(buf, z3.StringVal("y" * n)), (blen, z3.BitVecVal(n, 64))] + [
+        (numbers[j], z3.BitVecVal(arg, 64)) for j, (op, arg) in enumerate(ops) if op == "number"]
+    taken = [f for guard, f in sio.paths(lambda o: run_ops(sio.SymFile(o, buf, blen, mode, size, area)))
+             if z3.is_true(z3.simplify(z3.substitute(z3.And(*guard) if guard else z3.BoolVal(True), *fact)))]
+    assert len(taken) == 1
+    f = taken[0]
+
+    def concrete(t):
+        return z3.simplify(z3.substitute(t, *fact)) if isinstance(t, z3.ExprRef) else t
+
+    assert [concrete(w).as_string() for w in f.writes] == writes
+    assert concrete(f.buf).as_string() == stream.buf
+    blen_now = concrete(f.blen)
+    assert (blen_now if isinstance(blen_now, int) else blen_now.as_signed_long()) == len(stream.buf)
+    assert (f.mode, f.size, f.area) == (stream.mode, stream.size, stream.area)
+
+
+def test_an_unbuffered_puts_is_two_writes_another_process_can_come_between():
+    """setvbuf(_IONBF): puts is write(2) of the text, then of the newline, each a step; Z3's
+    outcomes are the kernel's, the interleaved ones included, and each replays."""
+    from forkspec.frontend import load_spec
+
+    spec = load_spec("specs/regressions/printf_newline_unbuffered_is_puts.c")
+    z = run_z3(spec, "pipe", z3_opts=FAST, outcomes=True)
+    b = run(spec, "pipe", Options())
+    assert {x.check.name: x.verdict for x in z.exploration.results} == {
+        x.check.name: x.verdict for x in b.exploration.results}
+    outs = {b.kernel.outcome(b.exploration.states[i]) for i in b.exploration.finals}
+    assert set(z.exploration.stats.solver.outcome_set) == outs
+    assert {o.stdout for o in outs} >= {"ab\n\n", "ba\n\n"}
+    for i in z.exploration.finals:
+        assert z.kernel.is_terminated(rebuild(z.kernel, z.exploration, Witness(i)).final)

@@ -14,10 +14,12 @@ import z3
 
 from forkspec import ir
 from forkspec.engines.symbolic.expr import Evaluator, as_int, bv, is_sym, truth, wrap_sym
+from forkspec.engines.symbolic import stdio as sio
 from forkspec.engines.symbolic.program import Layout, NotEncoded
 from forkspec.frontend import ctypes as ct
 from forkspec.kernel.printf import PrintfError, _parse, format_printf
-from forkspec.kernel.state import FIRST_PID, INIT_PID
+from forkspec.kernel.state import FIRST_PID, INIT_PID, IOFBF, IOLBF, IONBF
+from forkspec.kernel.stdio import BUFSIZ
 from forkspec.kernel.step import EAGAIN, ECHILD, EINVAL, EBADF, SIGABRT, WNOHANG
 
 UNUSED, RUNNING, ZOMBIE, GONE, HALTED = 0, 1, 2, 3, 4  # slot states; HALTED: beyond the encoding
@@ -28,7 +30,7 @@ MAX_PATHS = 512
 class Path:
     """One way through a block: a guard, the choice it needs, and what it changed."""
 
-    __slots__ = ("view", "guard", "choice", "key", "alive", "events", "steps", "beyond", "reads_input")
+    __slots__ = ("view", "guard", "choice", "key", "alive", "events", "steps", "beyond", "reads_input", "held")
 
     def __init__(self, key):
         self.view: dict = {}
@@ -40,11 +42,13 @@ class Path:
         self.steps = 0
         self.beyond: str = ""
         self.reads_input = False  # the path calls nondet_int()
+        self.held = False  # a stdio call left write(2)s pending: the step ends after it
 
     def clone(self) -> "Path":
         p = Path(self.key)
         p.view, p.guard, p.choice, p.alive = dict(self.view), list(self.guard), self.choice, self.alive
         p.events, p.steps, p.beyond, p.reads_input = dict(self.events), self.steps, self.beyond, self.reads_input
+        p.held = self.held
         return p
 
     def event(self, name: str, cond) -> None:
@@ -113,7 +117,7 @@ class Step:
         done: list[Path] = []
         while work:
             p, n = work.pop()
-            while p is not None and p.alive and not p.beyond:
+            while p is not None and p.alive and not p.beyond and not p.held:
                 if (n > 0 or not first) and p.key in self.lay.boundaries:
                     break
                 if n >= MAX_BLOCK_STEPS:
@@ -129,6 +133,62 @@ class Step:
             if p is not None:
                 done.append(p)
         return done
+
+    def run_pending(self, s: int, key) -> list[Path]:
+        """Slot s, stopped after a stdio call with write(2)s left, issues the next one (kernel:
+        Exec.step's pending writes, one per step); after the last it runs on to its next boundary."""
+        p = Path(key)
+        n = self.get(p, ("np", s))
+        out = []
+        for j in range(1, self.enc.pending_cap + 1):
+            if p is None:
+                break
+            p = self.pick(p, n == j, lambda q, j=j: out.extend(self.pop_pending(q, s, j)))
+        return out
+
+    def pop_pending(self, p: Path, s: int, j: int) -> list[Path]:
+        self.write(p, 1, self.get(p, ("pw", s, 0)))
+        cap = self.enc.pending_cap
+        for i in range(cap):
+            self.set(p, ("pw", s, i), self.get(p, ("pw", s, i + 1)) if i + 1 < cap else z3.StringVal(""))
+        self.set(p, ("np", s), j - 1)
+        if j > 1:
+            return [p]
+        return self.run(p, s, first=False)
+
+    def stdio(self, p: Path, s: int, call) -> list[Path]:
+        """A libc call on stdout through the libio transcription (`symbolic.stdio`): one path
+        per way through it; the first write(2) now, the others left pending (`run_pending`)."""
+        names = [("buf", s), ("blen", s), ("sm", s), ("sz", s), ("sa", s)]
+        buf, blen, sm, sz, sa = (self.get(p, n) for n in names)
+        combos = [(k, a) for k in self.enc.stream_kinds for a in sio.AREAS]
+
+        def go(o):
+            i = o.choose([z3.And(sm == m, sz == z, sa == a) for (m, z), a in combos])
+            (m, z), a = combos[i]
+            f = sio.SymFile(o, buf, blen, m, z, a)
+            call(f)
+            return f
+
+        out = []
+        for guard, f in sio.paths(go):
+            q = p.clone()
+            q.guard.extend(guard)
+            for n, v in zip(names, (f.buf, f.blen, f.mode, f.size, f.area)):
+                self.set(q, n, bv(v) if isinstance(v, int) else v)
+            writes = f.writes
+            if writes:
+                self.write(q, 1, writes[0])
+            rest = writes[1:]
+            if len(rest) > self.enc.pending_cap:
+                self.beyond(q, s, f"more than {self.enc.pending_cap + 1} write(2)s in one stdio call")
+            elif rest:
+                for i, w in enumerate(rest):
+                    self.set(q, ("pw", s, i), w)
+                self.set(q, ("np", s), len(rest))
+                q.held = True
+            out.append(q)
+        return out
 
     def run_child(self, p: Path, c: int, key) -> list[Path]:
         """A new child runs its local instructions up to its first boundary, within the fork's step."""
@@ -374,7 +434,7 @@ class Step:
         depth = len(key) - 1
         for d, i in self.lay.temp_keys:
             self.set(p, ("t", c, d, i), 0 if (d == depth and i == dst) else g(p, ("t", s, d, i)))
-        for name in ("buf", "blen", "natx", "planned", "plen"):
+        for name in ("buf", "blen", "natx", "planned", "plen") + (("sm", "sz", "sa") if self.enc.exact else ()):
             self.set(p, (name, c), g(p, (name, s)))
         for j in range(self.enc.atexit_cap):
             self.set(p, ("atx", c, j), g(p, ("atx", s, j)))
@@ -531,9 +591,12 @@ class Step:
         return out
 
     def b___flush_all(self, p, s, ins, ev):
-        self.flush(p, s)
-        self.set(p, ("planned", s), 0)
-        return [(p, None)]
+        paths = self.stdio(p, s, lambda f: f.flush()) if self.enc.exact else [p]
+        if not self.enc.exact:
+            self.flush(p, s)
+        for q in paths:
+            self.set(q, ("planned", s), 0)
+        return [(q, None) for q in paths]
 
     # ---------------------------------------------------------------- output
 
@@ -625,11 +688,15 @@ class Step:
 
     def b_printf(self, p, s, ins, ev):
         data = self.text(ins, ev.eval(ins.args[0]), [ev.eval(a) for a in ins.args[1:]])
+        if self.enc.exact:
+            return [(q, data[1]) for q in self.stdio(p, s, lambda f: f.printf(data[0]))]
         return [(q, data[1]) for q in self.put(p, s, 1, data)]
 
     def b_fprintf(self, p, s, ins, ev):
         fd = self.stream_fd(ev.eval(ins.args[0]), ins.loc)
         data = self.text(ins, ev.eval(ins.args[1]), [ev.eval(a) for a in ins.args[2:]])
+        if self.enc.exact and fd == 1:
+            return [(q, data[1]) for q in self.stdio(p, s, lambda f: f.printf(data[0]))]
         return [(q, data[1]) for q in self.put(p, s, fd, data)]
 
     def const_string(self, v, ins) -> str:
@@ -638,10 +705,16 @@ class Step:
         return v.split("\0", 1)[0]
 
     def b_puts(self, p, s, ins, ev):
+        if self.enc.exact:
+            text = self.const_string(ev.eval(ins.args[0]), ins)
+            return [(q, 1) for q in self.stdio(p, s, lambda f: f.puts(text))]
         return [(q, 1) for q in self.put(p, s, 1, _known(self.const_string(ev.eval(ins.args[0]), ins) + "\n"))]
 
     def b_fputs(self, p, s, ins, ev):
         fd = self.stream_fd(ev.eval(ins.args[1]), ins.loc)
+        if self.enc.exact and fd == 1:
+            text = self.const_string(ev.eval(ins.args[0]), ins)
+            return [(q, 1) for q in self.stdio(p, s, lambda f: f.put(sio.known(text)))]
         return [(q, 1) for q in self.put(p, s, fd, _known(self.const_string(ev.eval(ins.args[0]), ins)))]
 
     def char(self, v, ins):
@@ -651,11 +724,15 @@ class Step:
 
     def b_putchar(self, p, s, ins, ev):
         c = self.char(ev.eval(ins.args[0]), ins)
+        if self.enc.exact:
+            return [(q, c) for q in self.stdio(p, s, lambda f: f.putc(sio.known(chr(c))))]
         return [(q, c) for q in self.put(p, s, 1, _known(chr(c)))]
 
     def b_fputc(self, p, s, ins, ev):
         c = self.char(ev.eval(ins.args[0]), ins)
         fd = self.stream_fd(ev.eval(ins.args[1]), ins.loc)
+        if self.enc.exact and fd == 1:
+            return [(q, c) for q in self.stdio(p, s, lambda f: f.putc(sio.known(chr(c))))]
         return [(q, c) for q in self.put(p, s, fd, _known(chr(c)))]
 
     b_putc = b_fputc
@@ -665,8 +742,36 @@ class Step:
         if is_sym(v):
             raise NotEncoded("fflush of a symbolic stream", ins.loc)
         if v == 0 or self.stream_fd(v, ins.loc) == 1:
+            if self.enc.exact:
+                return [(q, 0) for q in self.stdio(p, s, lambda f: f.flush())]
             self.flush(p, s)
         return [(p, 0)]
+
+    def b_setvbuf(self, p, s, ins, ev):
+        """kernel: Exec._b_setvbuf, on stdout, with constant arguments."""
+        stream, buf, mode, size = (ev.eval(a) for a in ins.args)
+        return self.set_buffering(p, s, ins, stream, buf, mode, size, 0)
+
+    def b_setbuf(self, p, s, ins, ev):
+        """setbuf(s, buf) is setvbuf(s, buf, buf ? _IOFBF : _IONBF, BUFSIZ)."""
+        stream, buf = (ev.eval(a) for a in ins.args)
+        has = self.has_buffer(buf, ins)
+        return self.set_buffering(p, s, ins, stream, buf, IOFBF if has else IONBF, BUFSIZ, None)
+
+    def has_buffer(self, buf, ins) -> bool:
+        if is_sym(buf):
+            raise NotEncoded(f"{ins.name}() with a buffer that is not a constant", ins.loc)
+        return isinstance(buf, str) or buf != 0
+
+    def set_buffering(self, p, s, ins, stream, buf, mode, size, result):
+        if is_sym(stream) or is_sym(mode) or is_sym(size):
+            raise NotEncoded(f"{ins.name}() with arguments that are not constants", ins.loc)
+        if self.stream_fd(stream, ins.loc) != 1:
+            raise NotEncoded(f"{ins.name}() of a stream other than stdout", ins.loc)
+        has = self.has_buffer(buf, ins)
+        if mode not in (IOFBF, IOLBF, IONBF):
+            return [(p, -1)]
+        return [(q, result) for q in self.stdio(p, s, lambda f: f.setvbuf(has, mode, size))]
 
     def b_write(self, p, s, ins, ev):
         fd, buf, n = (ev.eval(a) for a in ins.args)

@@ -1,5 +1,9 @@
 """Bounded model checking with a completeness threshold: the Z3 engine's search.
 
+First a few random executions in the concrete kernel (`_simulate`): a check one of them
+violates is decided with that execution as its trace (a bug that every execution hits
+costs no solving at all). Then:
+
 One solver holds one unrolling, extended a step at a time (earlier steps are never
 re-encoded); it is Z3's bit-vector tactic (simplify, solve-eqs, bit-blast, SAT), which
 refutes these unrollings faster than the incremental solver. At each depth k:
@@ -52,6 +56,9 @@ MAX_OUTCOMES = 5000
 FIRST_SLOTS = 2
 PROBE_MS = 50
 EXISTS_MS = 500
+SIM_RUNS = 4  # random concrete executions tried before solving
+SIM_STEPS = 1000
+SIM_SECONDS = 0.25  # and no longer than this in all (a program that never ends runs the steps out)
 
 
 @dataclass
@@ -59,6 +66,7 @@ class Options:
     max_bound: int = 200
     slots: int = 16
     timeout_ms: int = 120_000
+    simulate: bool = True  # random concrete runs before solving (`_simulate`)
 
 
 @dataclass
@@ -139,6 +147,8 @@ def _explore(kernel: Kernel, checks: list[Check], library_descriptions: dict, op
             pass
         else:
             watch.append((c, how))
+    if opts.simulate:
+        _simulate(replay_kernel, chain, watch, results)
     can_grow = slots < min(opts.slots, kernel.config.max_procs + 1)
     cut = ""
     complete = False
@@ -188,6 +198,47 @@ def _explore(kernel: Kernel, checks: list[Check], library_descriptions: dict, op
         out.append(r)
     figures.statistics.update(search.statistics())
     return _finish(out, chain, figures, start, cut)
+
+
+def _simulate(kernel: Kernel, chain: "_Chains", watch: list, results: dict, runs: int = SIM_RUNS,
+              steps: int = SIM_STEPS) -> None:
+    """A few random executions in the concrete kernel, before any solving: a check one of
+    them violates (an `assert` that fails in every execution, say) is reported with that
+    execution as its trace, a real one by construction; the solver then only looks for
+    the others. Finding nothing decides nothing."""
+    rng = random.Random(1)
+    stop = time.perf_counter() + SIM_SECONDS
+    for _ in range(runs):
+        open_checks = [(c, how) for c, how in watch if c.name not in results]
+        if not open_checks:
+            return
+        state, path = kernel.initial_state(), []  # path: [(state, successor index, next state)]
+        found = []  # (check, position in path, step check?)
+        for _ in range(steps):
+            if time.perf_counter() > stop:
+                break
+            try:
+                succ = kernel.successors(state)
+            except Exception:  # an error of the program's own (BFS reports it): the solver will meet it too
+                return
+            if not succ:
+                if not kernel.is_terminated(state):
+                    found += [(c, len(path), False) for c, how in open_checks if how == "deadlock"]
+                break
+            i = rng.randrange(len(succ))
+            action, nxt = succ[i]
+            for c, how in open_checks:
+                if how == "deadlock" or any(c is f[0] for f in found):
+                    continue
+                if c.kind == "invariant":
+                    if not c.state_ok(nxt):
+                        found.append((c, len(path) + 1, False))
+                elif not c.step_ok(state, action, nxt):
+                    found.append((c, len(path), True))
+            path.append((state, i, nxt))
+            state = nxt
+        if found:
+            chain.run(path, found, results)
 
 
 def _round(search, enc, chain, watch, results, k: int, can_grow: bool, beyond: bool) -> tuple[str, bool]:
@@ -464,6 +515,7 @@ class _Chains:
     def __init__(self, kernel: Kernel):
         self.kernel = kernel
         self.decided_at: dict = {}  # check name -> when its counterexample or witness was replayed
+        self.by_random_run: list = []  # checks decided by `_simulate`
         self.states = [kernel.initial_state()]
         self.parents = [-1]
         self.finals: list[int] = []
@@ -479,6 +531,20 @@ class _Chains:
             self.parents.append(ids[-1])
             ids.append(len(self.states) - 1)
         return ids, steps
+
+    def run(self, path: list, found: list, results: dict) -> None:
+        """A concrete execution (`_simulate`) joins the chains; each violation found in it is
+        decided with its place in it as the witness."""
+        ids = [0]
+        for _, _, nxt in path:
+            self.states.append(nxt)
+            self.parents.append(ids[-1])
+            ids.append(len(self.states) - 1)
+        now = time.perf_counter()
+        for c, at, step in found:
+            self.decided_at.setdefault(c.name, now)
+            self.by_random_run.append(c.name)
+            results[c.name] = CheckResult(c, VIOLATED, Witness(ids[at], path[at][1]) if step else Witness(ids[at]))
 
     def violation(self, c: Check, enc: Encoder, model, upto: int, how: str) -> CheckResult:
         try:
@@ -527,5 +593,6 @@ def _finish(results, chain: _Chains, figures: Figures, start: float, cut: str) -
                   complete=complete, cut=cut)
     stats.engine = "z3"
     figures.statistics["decided_at"] = {n: round(t - start, 4) for n, t in chain.decided_at.items()}
+    figures.statistics["found_by_random_run"] = chain.by_random_run
     stats.solver = figures
     return Exploration(results, stats, chain.states, chain.parents, chain.finals)

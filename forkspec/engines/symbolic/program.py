@@ -23,6 +23,7 @@ MAX_DEPTH = 12
 MAX_LOCATIONS = 4000
 
 SUPPORTED = ("fork, wait, waitpid, exit, _exit, abort, atexit, stdio and write(2) to stdout or stderr, fflush, "
+             "setvbuf and setbuf of stdout with constant arguments, "
              "getpid, getppid, nondet_int with `input:`, assert; stdout to a file, a pipe or a terminal; the properties "
              "all-reaped, atexit-reverse-order, no-deadlock, orphans-reparented, pid-unique, cow-isolation, "
              "no-shared-writable-page")
@@ -30,7 +31,7 @@ SUPPORTED = ("fork, wait, waitpid, exit, _exit, abort, atexit, stdio and write(2
 # builtins that are steps of their own (as in the kernel, where they may be visible)
 BOUNDARY = frozenset({"fork", "wait", "waitpid", "_exit", "_Exit", "abort", "printf", "fprintf", "puts",
                       "putchar", "fputs", "fputc", "putc", "fflush", "__flush_all", "getppid", "write",
-                      "nondet_int", "assert", "pause"})
+                      "nondet_int", "assert", "pause", "setvbuf", "setbuf"})
 # builtins the encoding runs inside a step
 LOCAL = frozenset({"getpid", "getpgrp", "atexit", "sleep", "usleep", "sched_yield", "__exit_begin",
                    "__atexit_pop"})
@@ -85,6 +86,9 @@ class Layout:
     handlers: tuple = ()  # function indices whose address is taken (atexit handlers, pointers)
     atexit_sites: int = 0
     children_fork: bool = True  # can a process created by fork() fork in turn (see `children_fork`)
+    exact: bool = False  # stdout through the libio transcription (the program calls setvbuf or setbuf)
+    setvbuf_calls: list = field(default_factory=list)  # (has_buffer, mode, size) each call may make
+    pending_keys: set = field(default_factory=set)  # after a stdio call that may issue several write(2)s
 
     def id(self, key) -> int:
         return self.ids[key]
@@ -118,8 +122,37 @@ def initial_key(program: ir.Program) -> tuple:
     return ((program.main, 0),)
 
 
+SETVBUF = frozenset({"setvbuf", "setbuf"})
+MULTI_WRITE = frozenset({"printf", "fprintf", "puts", "putchar", "fputs", "fputc", "putc"})
+
+
+def setvbuf_calls(program: ir.Program) -> list | None:
+    """The (has_buffer, mode, size) of each setvbuf/setbuf call (both answers for a buffer
+    argument that is not a constant), or None when the program makes none. A mode or a
+    size that is not a constant is refused."""
+    out, seen = [], False
+    for fn in program.functions:
+        for ins in fn.body:
+            if not (isinstance(ins, ir.Builtin) and ins.name in SETVBUF):
+                continue
+            seen = True
+            buf = ins.args[1]
+            has = [buf.value != 0] if isinstance(buf, ir.Const) and isinstance(buf.value, int) else [True, False]
+            if ins.name == "setbuf":
+                out += [(h, 0 if h else 2, 8192) for h in has]
+                continue
+            mode, size = ins.args[2], ins.args[3]
+            if not (isinstance(mode, ir.Const) and isinstance(size, ir.Const)):
+                raise NotEncoded("setvbuf() with a mode or a size that is not a constant", ins.loc)
+            out += [(h, mode.value, size.value) for h in has]
+    return out if seen else None
+
+
 def layout(program: ir.Program, line_buffered: bool = False) -> Layout:
     lay = Layout(program)
+    calls = setvbuf_calls(program)
+    if calls is not None:  # every stdio call may write: each is a step of its own
+        lay.exact, lay.setvbuf_calls, line_buffered = True, calls, True
     lay.handlers = tuple(sorted(_address_taken(program)))
     start = initial_key(program)
     starts = {start}
@@ -140,6 +173,9 @@ def layout(program: ir.Program, line_buffered: bool = False) -> Layout:
                 starts.add(key)
             if ins.name == "atexit":
                 lay.atexit_sites += 1
+            if lay.exact and ins.name in MULTI_WRITE:
+                f, pc = key[-1]
+                lay.pending_keys.add(key[:-1] + ((f, pc + 1),))
         for nxt in successors(lay, key, ins):
             if nxt not in seen:
                 if len(seen) >= MAX_LOCATIONS:

@@ -60,12 +60,12 @@ def _run(kernel: Kernel, boundaries: set, state, pid: int, mv: Move, first: bool
         while True:
             proc = find(state, pid)
             alive = proc is not None and proc.state == RUNNING and bool(proc.stack)
-            if not first and (not alive or location(proc) in boundaries):
+            if not first and (not alive or location(proc) in boundaries or proc.pending):
                 break
             if not alive:
                 raise ReplayError(f"move {i}: process {pid} cannot move (it is not running)")
             choice = ""
-            if first:
+            if first and not proc.pending:
                 top = proc.stack[-1]
                 ins = kernel.program.functions[top.func].body[top.pc]
                 if isinstance(ins, ir.Builtin) and ins.name in ("fork", "vfork") and mv.fail:

@@ -18,7 +18,8 @@ from forkspec.engines.symbolic.block import GONE, RUNNING, UNUSED, ZOMBIE, Step
 from forkspec.engines.symbolic.expr import bv
 from forkspec.engines.symbolic.program import Layout, NotEncoded, initial_key, layout
 from forkspec.frontend.lower import wrap
-from forkspec.kernel.state import FIRST_PID, INIT_PID
+from forkspec.engines.symbolic.stdio import stream_kinds
+from forkspec.kernel.state import FIRST_PID, INIT_PID, IOFBF, IOLBF
 from forkspec.kernel.stdio import FILE_BUFFER, TTY_BUFFER
 
 EVENTS = ("assert_failed", "reparent", "atexit_bad", "slots_full")
@@ -28,7 +29,8 @@ BITS = 16
 
 def control(v: int):
     return z3.BitVecVal(v, BITS)
-STRINGS = frozenset({"buf", "out", "err"})
+STRINGS = frozenset({"buf", "out", "err", "pw"})
+PENDING_CAP = 3  # write(2)s one stdio call may leave pending (more is beyond the encoding)
 
 
 @dataclass
@@ -57,6 +59,10 @@ class Encoder:
         self.slots = max(1, min(slots, config.max_procs + 1))
         self.max_procs = config.max_procs
         self.atexit_cap = max(1, self.layout.atexit_sites + 1) if self.layout.atexit_sites else 1
+        self.exact = self.layout.exact
+        self.initial_stream = (IOLBF if self.line_buffered else IOFBF, self.buffer_size)
+        self.stream_kinds = stream_kinds(self.initial_stream, self.layout.setvbuf_calls) if self.exact else []
+        self.pending_cap = PENDING_CAP if self.exact else 0
         self.names = self._names()
         self.frames: list[dict] = [self._initial()]
         self.steps: list[StepTerms] = []
@@ -71,6 +77,8 @@ class Encoder:
             out += [("m", s, k) for k in sorted(self.layout.mem_keys)]
             out += [("t", s, d, i) for d, i in sorted(self.layout.temp_keys)]
             out += [("atx", s, j) for j in range(self.atexit_cap)] + [("plan", s, j) for j in range(self.atexit_cap)]
+            if self.exact:
+                out += [("sm", s), ("sz", s), ("sa", s), ("np", s)] + [("pw", s, j) for j in range(self.pending_cap)]
         return out
 
     def _initial(self) -> dict:
@@ -99,6 +107,8 @@ class Encoder:
                 f[name] = control(self.layout.id(initial_key(prog)) if s == 0 else 0)
             elif kind == "ppid":
                 f[name] = bv(INIT_PID if s == 0 else 0)
+            elif kind in ("sm", "sz"):
+                f[name] = bv(self.initial_stream[0 if kind == "sm" else 1])
             else:
                 f[name] = bv(0)
         return f
@@ -117,14 +127,17 @@ class Encoder:
         fulls, datas, forking, reading = [], [], [], []
         events: dict = {e: [] for e in EVENTS}
         wrote_out, wrote_err, shown = [], [], []
+        blocks = [(key, False) for key in self.layout.starts] + [(key, True) for key in sorted(self.layout.pending_keys)]
         for s in range(self.slots):
-            for key in self.layout.starts:
-                if s > 0 and key not in self.layout.boundaries:
+            for key, pending in blocks:
+                if s > 0 and not pending and key not in self.layout.boundaries:
                     continue  # a child starts at a boundary (its fork ran its first local steps)
                 at = z3.And(old[("st", s)] == RUNNING, old[("loc", s)] == self.layout.id(key))
+                if key in self.layout.pending_keys:  # write(2)s pending first (`Step.run_pending`)
+                    at = z3.And(at, old[("np", s)] > 0 if pending else old[("np", s)] == 0)
                 step.printed = []
-                step.touched = {(("st", s), False, False), (("loc", s), True, False)}
-                paths = step.run_block(s, key)
+                step.touched = {(("st", s), False, False), (("loc", s), True, False), (("np", s), False, False)}
+                paths = step.run_pending(s, key) if pending else step.run_block(s, key)
                 printed = step.printed
                 self.footprints.setdefault((s, key), set()).update(step.touched)
                 for p in paths:
