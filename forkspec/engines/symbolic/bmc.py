@@ -399,13 +399,7 @@ class _Search:
         s.set("timeout", limit_ms or self.timeout_ms)
         try:
             s.add(*goal)
-            t = time.perf_counter()
-            answer = s.check()
-            self.figures.solver_seconds += time.perf_counter() - t
-            self.figures.queries += 1
-            if answer == z3.unknown:
-                raise Unknown(s.reason_unknown())
-            return s.model() if answer == z3.sat else None
+            return self.find_in(s)
         finally:
             s.pop()
 
