@@ -199,46 +199,56 @@ class DeadReset:
     def __init__(self, program: ir.Program):
         self.program = program
         self.liveness = Liveness(program)
-        self.by_stack: dict = {}  # a stack -> its dead cell addresses (stack addresses, not frames)
+        self.by_stack: dict = {}  # (stack, page table) -> their dead places: few distinct pairs recur
         self.reset = 0  # states changed
 
     def __call__(self, state: State) -> State:
-        dead_of: dict[int, frozenset] = {}
+        mem = state.mem
         parents = {p.ppid for p in state.procs}
+        dead_of: dict[int, frozenset] = {}
+        nonzero = []  # (pid, frame, cell) of dead cells holding a value
         for p in state.procs:
             if p.state == ZOMBIE or not p.stack or p.image or p.threads or p.handlers or p.vfork_child \
                     or p.vfork_parent:
                 continue
-            dead = self.stack_dead(p.stack)
-            extra = self.waits_for_child(p, parents)
-            if extra is not None:
-                dead = dead | {extra}
-            if dead:
-                dead_of[p.pid] = dead
-        if not dead_of:
+            places, addrs = self.dead_places(p.stack, p.ptes)[0 if p.pending or p.pid not in parents else 1]
+            if places:
+                dead_of[p.pid] = addrs
+                for _, pfn, c in places:
+                    frame = mem[pfn]
+                    if c < len(frame) and frame[c] != 0:
+                        nonzero.append((p.pid, pfn, c))
+        if not nonzero:
             return state
-        return self.apply(state, dead_of)
+        return self.apply(state, dead_of, nonzero)
 
-    def stack_dead(self, stack: tuple) -> frozenset:
-        hit = self.by_stack.get(stack)
-        if hit is None:
-            cells = set()
-            last = len(stack) - 1
-            for i, a in enumerate(stack):
-                for slot in self.liveness.dead(a.func, a.pc, caller=i < last):
-                    cells.add(ir.STACK_BASE + (a.base + slot) * ir.CELL)
-            hit = frozenset(cells)
-            if len(self.by_stack) > 100_000:
-                self.by_stack.clear()
-            self.by_stack[stack] = hit
-        return hit
+    def dead_places(self, stack: tuple, ptes: tuple) -> tuple:
+        """For a process with this stack and page table: ((address, frame, cell) of each mapped dead
+        local, their addresses), first without a child, then with one (see `wait_writes`)."""
+        key = (stack, ptes)
+        hit = self.by_stack.get(key)
+        if hit is not None:
+            return hit
+        places: list = []
+        last = len(stack) - 1
+        for i, a in enumerate(stack):
+            for slot in self.liveness.dead(a.func, a.pc, caller=i < last):
+                places.extend(_place(ir.STACK_BASE + (a.base + slot) * ir.CELL, ptes))
+        more = list(places)
+        status = self.wait_writes(stack[-1])
+        if status is not None and status not in {addr for addr, _, _ in places}:
+            more.extend(_place(status, ptes))
+        got = tuple((tuple(ps), frozenset(addr for addr, _, _ in ps)) for ps in (places, more))
+        if len(self.by_stack) > 100_000:
+            self.by_stack.clear()
+        self.by_stack[key] = got
+        return got
 
-    def waits_for_child(self, p, parents: set) -> int | None:
-        """The address of `status` when p's next step is a wait for any child (no options) that will
-        write it: p has a child, so the wait reaps one or blocks for good."""
-        top = p.stack[-1]
+    def wait_writes(self, top) -> int | None:
+        """The address of `status` when the next step is a wait for any child without options: if the
+        process has a child, that wait reaps one (writing `status`) or blocks for good."""
         fn = self.program.functions[top.func]
-        if top.pc >= len(fn.body) or p.pending or p.pid not in parents:
+        if top.pc >= len(fn.body):
             return None
         ins = fn.body[top.pc]
         slot = status_slot(ins)
@@ -248,25 +258,21 @@ class DeadReset:
             return None
         return ir.STACK_BASE + (top.base + slot) * ir.CELL
 
-    def apply(self, state: State, dead_of: dict) -> State:
+    def apply(self, state: State, dead_of: dict, nonzero: list) -> State:
         """Zero the dead cells of frames whose every mapper agrees they are dead."""
+        wanted = {pfn for _, pfn, _ in nonzero}
         mappers: dict[int, list] = {}  # frame -> [(pid, vpn)]
         for p in state.procs:
             for vpn, pfn, _ in p.ptes:
-                mappers.setdefault(pfn, []).append((p.pid, vpn))
-        mem = state.mem
-        changes: dict[int, list] = {}
-        for pid, cells in dead_of.items():
-            for addr in cells:
-                vpn, c = addr >> 12, (addr & 0xFFF) >> 3
-                pfn = next((f for v, f, _ in _ptes(state, pid) if v == vpn), None)
-                if pfn is None or c >= len(mem[pfn]) or mem[pfn][c] == 0:
-                    continue
-                if all(q == pid or (((v << 12) | (c << 3)) in dead_of.get(q, ())) for q, v in mappers[pfn]):
-                    changes.setdefault(pfn, []).append(c)
+                if pfn in wanted:
+                    mappers.setdefault(pfn, []).append((p.pid, vpn))
+        changes: dict[int, set] = {}
+        for pid, pfn, c in nonzero:
+            if all(q == pid or ((v << 12) | (c << 3)) in dead_of.get(q, ()) for q, v in mappers[pfn]):
+                changes.setdefault(pfn, set()).add(c)
         if not changes:
             return state
-        new = list(mem)
+        new = list(state.mem)
         for pfn, cs in changes.items():
             data = list(new[pfn])
             for c in cs:
@@ -278,12 +284,13 @@ class DeadReset:
         return state._replace(mem=tuple(new))
 
 
-def _ptes(state: State, pid: int) -> tuple:
-    for p in state.procs:
-        if p.pid == pid:
-            return p.ptes
+def _place(addr: int, ptes: tuple) -> tuple:
+    """((address, frame, cell),) for a mapped stack address, else () (an unmapped cell reads as 0)."""
+    vpn = addr >> 12
+    for v, pfn, _ in ptes:
+        if v == vpn:
+            return ((addr, pfn, (addr & 0xFFF) >> 3),)
     return ()
-
 
 
 class Then:
