@@ -18,7 +18,10 @@ argument of `wait`/`waitpid`, which only writes through it. That write is not a
 kill in the static analysis (a wait that finds no child writes nothing), but in a
 state where the process waits for any child, without options, and has a child,
 the wait will write `status` before anything reads it (it reaps, or blocks for
-good), so `status` is dead *in that state*.
+good), so `status` is dead *in that state*. When every function writes each of its locals
+before reading it, what a returned call left above the top frame is dead as well, and
+is cleared with the rest (else two paths that left different leftovers behind would
+stay apart after the reset had made one of them canonical).
 
 Where it applies (`refusal`): no threads, atfork or signal handlers, vfork or
 non-local jumps (they run other code on a process's stack or memory, and a handler
@@ -42,18 +45,19 @@ from forkspec.kernel.state import ZOMBIE, State
 UNSUPPORTED_CALLS = frozenset({"signal", "sigaction", "sigset", "bsd_signal", "vfork", "setjmp", "longjmp",
                                "sigsetjmp", "siglongjmp", "pthread_create", "pthread_atfork"})
 WAITS = {"wait": 0, "waitpid": 1}  # name -> index of the status argument
+STACK_VPN = ir.STACK_BASE >> 12
+STACK_END = ir.STACK_BASE + (1 << 30)
 
 
 def refusal(program: ir.Program) -> str:
     """Why the reduction does not apply to this run ('' when it does)."""
-    stack_end = ir.STACK_BASE + (1 << 30)
     for f in reachable(program):
         for ins in program.functions[f].body:
             if isinstance(ins, ir.Builtin) and ins.name in UNSUPPORTED_CALLS:
                 return f"{ins.name}() puts other code on a process's stack (line {ins.loc.line})"
             for e in _exprs(ins):
                 for c in _walk(e):
-                    if isinstance(c, ir.Const) and isinstance(c.value, int) and ir.STACK_BASE <= c.value < stack_end:
+                    if isinstance(c, ir.Const) and isinstance(c.value, int) and ir.STACK_BASE <= c.value < STACK_END:
                         return f"a constant points into the stack (line {ins.loc.line})"
     return ""
 
@@ -69,6 +73,11 @@ class Liveness:
             named, pinned = _slots(fn)
             self.named.append(frozenset(named))
             self.live_in.append(None if pinned else _live_in(fn, program.exit_routine))
+        # Does every function write each local before reading it? Then what a returned call left
+        # above the stack's top frame is never read: it is dead too.
+        self.fresh_frames = all(self.live_in[f] is not None and
+                                (not self.live_in[f] or self.live_in[f][0] <= set(program.functions[f].params))
+                                for f in reachable(program))
 
     def dead(self, func: int, pc: int, caller: bool = False) -> frozenset:
         """The named slots of `func` that are dead before instruction `pc` (for a caller's
@@ -205,26 +214,32 @@ class DeadReset:
     def __call__(self, state: State) -> State:
         mem = state.mem
         parents = {p.ppid for p in state.procs}
-        dead_of: dict[int, frozenset] = {}
+        dead_of: dict[int, tuple] = {}
         nonzero = []  # (pid, frame, cell) of dead cells holding a value
         for p in state.procs:
             if p.state == ZOMBIE or not p.stack or p.image or p.threads or p.handlers or p.vfork_child \
                     or p.vfork_parent:
                 continue
-            places, addrs = self.dead_places(p.stack, p.ptes)[0 if p.pending or p.pid not in parents else 1]
-            if places:
-                dead_of[p.pid] = addrs
-                for _, pfn, c in places:
-                    frame = mem[pfn]
-                    if c < len(frame) and frame[c] != 0:
-                        nonzero.append((p.pid, pfn, c))
+            places, addrs, above = self.dead_places(p.stack, p.ptes)[0 if p.pending or p.pid not in parents else 1]
+            dead_of[p.pid] = (addrs, above)
+            for _, pfn, c in places:
+                frame = mem[pfn]
+                if c < len(frame) and frame[c] != 0:
+                    nonzero.append((p.pid, pfn, c))
+            if above is not None:
+                for vpn, pfn, _ in p.ptes:
+                    if vpn >= STACK_VPN:
+                        frame = mem[pfn]
+                        first = max(0, (above - (vpn << 12)) >> 3)
+                        nonzero.extend((p.pid, pfn, c) for c in range(first, len(frame)) if frame[c] != 0)
         if not nonzero:
             return state
         return self.apply(state, dead_of, nonzero)
 
     def dead_places(self, stack: tuple, ptes: tuple) -> tuple:
         """For a process with this stack and page table: ((address, frame, cell) of each mapped dead
-        local, their addresses), first without a child, then with one (see `wait_writes`)."""
+        local, their addresses, where the dead space above the top frame starts or None), first
+        without a child, then with one (see `wait_writes`)."""
         key = (stack, ptes)
         hit = self.by_stack.get(key)
         if hit is not None:
@@ -235,10 +250,14 @@ class DeadReset:
             for slot in self.liveness.dead(a.func, a.pc, caller=i < last):
                 places.extend(_place(ir.STACK_BASE + (a.base + slot) * ir.CELL, ptes))
         more = list(places)
-        status = self.wait_writes(stack[-1])
+        top = stack[-1]
+        status = self.wait_writes(top)
         if status is not None and status not in {addr for addr, _, _ in places}:
             more.extend(_place(status, ptes))
-        got = tuple((tuple(ps), frozenset(addr for addr, _, _ in ps)) for ps in (places, more))
+        above = None
+        if self.liveness.fresh_frames:
+            above = ir.STACK_BASE + (top.base + self.program.functions[top.func].nlocals) * ir.CELL
+        got = tuple((tuple(ps), frozenset(addr for addr, _, _ in ps), above) for ps in (places, more))
         if len(self.by_stack) > 100_000:
             self.by_stack.clear()
         self.by_stack[key] = got
@@ -268,7 +287,7 @@ class DeadReset:
                     mappers.setdefault(pfn, []).append((p.pid, vpn))
         changes: dict[int, set] = {}
         for pid, pfn, c in nonzero:
-            if all(q == pid or ((v << 12) | (c << 3)) in dead_of.get(q, ()) for q, v in mappers[pfn]):
+            if all(q == pid or _is_dead((v << 12) | (c << 3), dead_of.get(q)) for q, v in mappers[pfn]):
                 changes.setdefault(pfn, set()).add(c)
         if not changes:
             return state
@@ -282,6 +301,14 @@ class DeadReset:
             new[pfn] = tuple(data)
         self.reset += 1
         return state._replace(mem=tuple(new))
+
+
+def _is_dead(addr: int, dead) -> bool:
+    """Is this stack address dead for a process whose (dead addresses, dead space above) is `dead`?"""
+    if dead is None:
+        return False
+    addrs, above = dead
+    return addr in addrs or (above is not None and above <= addr < STACK_END)
 
 
 def _place(addr: int, ptes: tuple) -> tuple:
