@@ -31,10 +31,13 @@ SUPPORTED = ("fork, wait, waitpid, exit, _exit, abort, atexit, stdio and write(2
 # builtins that are steps of their own (as in the kernel, where they may be visible)
 BOUNDARY = frozenset({"fork", "wait", "waitpid", "_exit", "_Exit", "abort", "printf", "fprintf", "puts",
                       "putchar", "fputs", "fputc", "putc", "fflush", "__flush_all", "getppid", "write",
-                      "nondet_int", "assert", "pause", "setvbuf", "setbuf"})
+                      "nondet_int", "assert", "pause", "setvbuf", "setbuf", "perror",
+                      "open", "close", "dup2", "lseek", "fcntl", "flock"})
 # builtins the encoding runs inside a step
 LOCAL = frozenset({"getpid", "getpgrp", "atexit", "sleep", "usleep", "sched_yield", "__exit_begin",
-                   "__atexit_pop"})
+                   "__atexit_pop", "pipe", "dup"})
+# refused with the reason: the bytes read() returns go into a char array, which the encoding lacks
+REFUSED = {"read": "read() (into a char array: char arrays are not encoded)"}
 # stdio calls that only fill a fully buffered stdout's buffer (a full buffer is beyond the encoding)
 STDOUT_BUFFERED = frozenset({"printf", "puts", "putchar"})
 STREAM_CALLS = {"fprintf": 0, "fputs": 1, "fputc": 1, "putc": 1}  # name -> index of the FILE* argument
@@ -167,7 +170,7 @@ def layout(program: ir.Program, line_buffered: bool = False) -> Layout:
         _collect(lay, key, ins)
         if isinstance(ins, ir.Builtin):
             if ins.name not in BOUNDARY and ins.name not in LOCAL:
-                raise NotEncoded(f"{ins.name}()", ins.loc)
+                raise NotEncoded(REFUSED.get(ins.name, f"{ins.name}()"), ins.loc)
             if is_boundary(ins, line_buffered):
                 lay.boundaries.add(key)
                 starts.add(key)
