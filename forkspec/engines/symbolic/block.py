@@ -13,7 +13,8 @@ from __future__ import annotations
 import z3
 
 from forkspec import ir
-from forkspec.engines.symbolic.expr import Evaluator, as_int, bv, is_sym, truth, wrap_sym
+from forkspec.engines.symbolic.expr import Chars, Evaluator, as_int, bv, is_sym, truth, wrap_sym
+from forkspec.engines.symbolic import chars
 from forkspec.engines.symbolic import stdio as sio
 from forkspec.engines.symbolic.fds import STAY, FdSteps
 from forkspec.engines.symbolic.program import Layout, NotEncoded
@@ -230,6 +231,8 @@ class Step(FdSteps):
             self.store(p, s, self.target_key(ev, p, s, ins.target), value, ins.loc)
             p.key = here + ((f, pc + 1),)
             return [p]
+        if isinstance(ins, ir.StoreChar):
+            return self.store_char(p, s, ins, ev)
         if isinstance(ins, ir.Jump):
             p.key = here + ((f, ins.target),)
             return [p]
@@ -266,7 +269,7 @@ class Step(FdSteps):
     # ---------------------------------------------------------------- memory and frames
 
     def set_temp(self, p: Path, s: int, index: int, value) -> None:
-        if isinstance(value, str):
+        if isinstance(value, (str, Chars)):
             raise NotEncoded("a string value kept in a variable")
         self.set(p, ("t", s, len(p.key) - 1, index), value)
 
@@ -279,11 +282,32 @@ class Step(FdSteps):
         return _Ctx(self, p, s).address_key(addr)
 
     def store(self, p: Path, s: int, key, value, line: int = 0) -> None:
-        if isinstance(value, str):
+        if key in self.lay.char_cells:
+            value = chars.bits_of(value, self.lay.char_cells[key])
+        elif isinstance(value, (str, Chars)):
             raise NotEncoded("a string value kept in a variable", line)
         if key not in self.lay.mem_keys:
             raise NotEncoded("a memory cell outside the program's variables", line)
         self.set(p, ("m", s, key), value)
+
+    def store_char(self, p: Path, s: int, ins, ev: Evaluator) -> list[Path]:
+        """kernel: Exec's StoreChar, `a[i] = c` in a char array (outside it, beyond the encoding)."""
+        key = self.target_key(ev, p, s, ins.target)
+        length = self.lay.char_cells.get(key)
+        if length is None:
+            raise NotEncoded("a char store into a cell that is not a char array", ins.loc)
+        i, c = ev.eval(ins.index), ev.eval(ins.value)
+        f, pc = p.key[-1]
+        out = []
+        for q, inside in cases(p, z3.And(as_int(i) >= 0, as_int(i) < length) if is_sym(i) else 0 <= i < length):
+            if not inside:
+                self.beyond(q, s, "a char array written out of bounds")
+            else:
+                bits = self.get(q, ("m", s, key))
+                self.set(q, ("m", s, key), chars.set_byte(bits, i, as_int(c)))
+                q.key = q.key[:-1] + ((f, pc + 1),)
+            out.append(q)
+        return out
 
     def call(self, p: Path, s: int, ins: ir.Call, ev: Evaluator) -> list[Path]:
         args = [ev.eval(a) for a in ins.args]
@@ -680,6 +704,13 @@ class Step(FdSteps):
                 continue
             vals = list(args[i:i + piece.nargs])
             i += piece.nargs
+            if any(isinstance(v, Chars) for v in vals):
+                if piece.conv != "s" or piece.flags or piece.width is not None or piece.precision is not None:
+                    raise NotEncoded(f"printf {piece.text} of a char array whose bytes are not known", ins.loc)
+                term, length = chars.c_string(vals[-1])
+                parts.append((term, length, None))
+                size = size + length
+                continue
             if not any(is_sym(v) for v in vals):
                 try:
                     known = format_printf(piece.text, vals)
@@ -880,7 +911,9 @@ class _Ctx:
     def load(self, key):
         if key not in self.step.lay.mem_keys:
             raise NotEncoded("a memory cell outside the program's variables")
-        return self.step.get(self.p, ("m", self.s, key))
+        v = self.step.get(self.p, ("m", self.s, key))
+        length = self.step.lay.char_cells.get(key)
+        return v if length is None else chars.value(v, length)
 
 
 __all__ = ["Step", "Path", "UNUSED", "RUNNING", "ZOMBIE", "GONE", "HALTED"]

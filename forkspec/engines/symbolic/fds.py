@@ -20,7 +20,9 @@ from __future__ import annotations
 import z3
 
 from forkspec import ir
-from forkspec.engines.symbolic.expr import as_int, bv, is_sym, truth
+from forkspec.engines.symbolic import chars
+from forkspec.engines.symbolic.chars import Data
+from forkspec.engines.symbolic.expr import Chars, as_int, bv, is_sym, truth
 from forkspec.engines.symbolic.program import NotEncoded
 from forkspec.kernel.files import (
     EBADF, EEXIST, EINVAL, ENOENT, ESPIPE, EAGAIN, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_GETLK, F_SETFD,
@@ -31,11 +33,12 @@ from forkspec.kernel.files import (
 from forkspec.kernel.step import STRERROR
 
 STDIN, STDOUT, STDERR, FILE, PIPE = 0, 1, 2, 3, 4  # description kinds (the kernel's Ofd.kind)
-FD_BUILTINS = frozenset({"open", "close", "dup", "dup2", "pipe", "lseek", "fcntl", "flock"})
+FD_BUILTINS = frozenset({"open", "close", "dup", "dup2", "pipe", "lseek", "fcntl", "flock", "read"})
 FD_LOCAL = frozenset({"pipe", "dup"})  # the kernel's LOCAL_FD_CALLS: only the caller's table
 MAX_TABLE = 16
 MAX_OFDS = 27
 FILE_BYTES = 16
+PIPE_BYTES = 16  # what a pipe holds at once in the encoding (more is beyond it)
 RECORD_LOCKS = (F_GETLK, F_SETLK, F_SETLKW)
 ERRNO = ("g", ir.ERRNO_SLOT)
 FD_STATE = frozenset({"nof", "fd", "cx", "ofd", "pipe", "file"})  # the state variables' kinds
@@ -77,9 +80,10 @@ class FdShape:
         for s in range(self.slots):
             out += [("fd", s, i) for i in range(self.fds)] + [("cx", s, i) for i in range(self.fds)]
         for j in range(self.ofds):
-            out += [("ofd", f, j) for f in ("kind", "tgt", "fl", "off", "lk")] + [("pipe", "len", j)]
+            out += [("ofd", f, j) for f in ("kind", "tgt", "fl", "off", "lk")] + [("pipe", "len", j), ("pipe", "data", j)]
         for f in range(len(self.files)):
-            out += [("file", "ex", f), ("file", "len", f)] + [("file", "own", f, i) for i in range(FILE_BYTES)]
+            out += [("file", "ex", f), ("file", "len", f), ("file", "data", f)]
+            out += [("file", "own", f, i) for i in range(FILE_BYTES)]
         return out
 
     def initial(self, name) -> object:
@@ -94,6 +98,8 @@ class FdShape:
             return bv({"kind": j, "tgt": j, "fl": 0 if j == 0 else 1}.get(name[1], 0))
         if kind == "file" and name[1] == "own":
             return bv(-1)
+        if name[1] == "data":
+            return z3.BitVecVal(0, 8 * (PIPE_BYTES if kind == "pipe" else FILE_BYTES))
         return bv(0)
 
 
@@ -159,8 +165,9 @@ class FdSteps:
         for k in range(self.shape.ofds):
             self.set(p, ("ofd", field, k), z3.If(j == k, _v(value), self.get(p, ("ofd", field, k))))
 
-    def file_field(self, p, field: str, f, *rest):
-        return _pick([(f == k, self.get(p, ("file", field, k) + rest)) for k in range(len(self.shape.files))], 0)
+    def file_field(self, p, field: str, f):
+        default = z3.BitVecVal(0, 8 * FILE_BYTES) if field == "data" else 0
+        return _pick([(f == k, self.get(p, ("file", field, k))) for k in range(len(self.shape.files))], default)
 
     def refs(self, p, j):
         """How many fds of all slots refer to description j (the kernel's `refs`)."""
@@ -418,58 +425,70 @@ class FdSteps:
     def fd_b_write(self, p, s, ins, ev):
         """kernel: Exec._b_write and FdCalls.fd_write: one atomic write through the fd table."""
         fd, n = ev.eval(ins.args[0]), ev.eval(ins.args[2])
-        if is_sym(n):
-            raise NotEncoded("write() of a length that is not a constant", ins.loc)
+        index = self.fd_entry(p, s, fd)
+        bad = z3.Or(index < 0, self.ofd(p, "fl", index) & O_ACCMODE == O_RDONLY)
         out = []
-        for q, buf in self.string_cases(p, ins.args[1], ev):
-            if n > len(buf) + 1:
-                raise NotEncoded("write() past the end of its buffer", ins.loc)
-            out.extend(self.fd_write(q, s, fd, (buf + "\0")[:n], ins))
+        for q, fails in self.cases(p, bad):  # EBADF comes first, even for 0 bytes
+            if fails:
+                out.append((q, self.fail_with(q, s, EBADF)))
+                continue
+            for r, none in self.cases(q, _v(n) == 0):
+                if none:
+                    out.append((r, 0))
+                    continue
+                for t, buf in self.string_cases(r, ins.args[1], self.ctx(r, s, ins.loc)):
+                    size = len(buf) if isinstance(buf, str) else buf.length
+                    for u, past in self.cases(t, z3.Or(_v(n) < 0, _v(n) > size + 1)):
+                        if past:
+                            if not is_sym(n):
+                                raise NotEncoded("write() past the end of its buffer", ins.loc)
+                            self.beyond(u, s, "a write() past the end of its buffer")
+                            out.append((u, None))
+                        elif isinstance(buf, str) and not is_sym(n):
+                            out.extend(self.fd_write(u, s, index, Data.of((buf + "\0")[:n]), ins))
+                        else:
+                            bits = chars.const_bits(buf, size) if isinstance(buf, str) else buf.bits
+                            data = Data(chars.resize(bits, 8 * (size + 1)), n, size + 1)
+                            out.extend(self.fd_write(u, s, index, data, ins))
         return out
 
     def string_cases(self, p, e, ev) -> list:
-        """(path, constant string) for a string argument, split where `c ? "a" : "b"` is symbolic."""
+        """(path, string or char array) for a buffer argument, split where `c ? "a" : "b"` is symbolic."""
         if isinstance(e, ir.Cond):
             out = []
             for q, taken in self.cases(p, truth(ev.eval(e.cond))):
                 out.extend(self.string_cases(q, e.then if taken else e.other, self.ctx(q, ev.ctx.s, ev.line)))
             return out
         v = ev.eval(e)
-        if not isinstance(v, str):
-            raise NotEncoded("write() of anything but a constant string", ev.line)
+        if isinstance(v, int) and not is_sym(v):
+            v = ev.ctx.load(ev.ctx.address_key(v))  # a pointer to a char array
+        if not isinstance(v, (str, Chars)):
+            raise NotEncoded("write() of anything but a string or a char array", ev.line)
         return [(p, v)]
 
-    def fd_write(self, p, s: int, fd, data: str, ins) -> list:
-        index = self.fd_entry(p, s, fd)
-        bad = z3.Or(index < 0, self.ofd(p, "fl", index) & O_ACCMODE == O_RDONLY)
+    def fd_write(self, p, s: int, index, data: Data, ins) -> list:
+        """kernel: FdCalls.fd_write, on an open description that can be written."""
+        kind = self.ofd(p, "kind", index)
         out = []
-        for q, fails in self.cases(p, bad):
-            if fails:
-                out.append((q, self.fail_with(q, s, EBADF)))
+        for r, pipe in self.cases(p, kind == PIPE):
+            if pipe:
+                out.extend(self.pipe_write(r, s, index, data, ins))
                 continue
-            if not data:
-                out.append((q, 0))
-                continue
-            kind = self.ofd(q, "kind", index)
-            for r, pipe in self.cases(q, kind == PIPE):
-                if pipe:
-                    out.extend(self.pipe_write(r, s, index, data, ins))
+            for t, file in self.cases(r, kind == FILE):
+                if file:
+                    out.extend(self.file_write(t, s, index, data))
                     continue
-                for t, file in self.cases(r, kind == FILE):
-                    if file:
-                        out.extend(self.file_write(t, s, index, data))
-                        continue
-                    text = z3.StringVal(data)
-                    for std, name in ((STDOUT, ("out",)), (STDERR, ("err",))):
-                        old = self.get(t, name)
-                        self.set(t, name, z3.If(index == std, z3.Concat(old, text), old))
-                    out.append((t, len(data)))
+                text = data.text()
+                for std, name in ((STDOUT, ("out",)), (STDERR, ("err",))):
+                    old = self.get(t, name)
+                    self.set(t, name, z3.If(index == std, z3.Concat(old, text), old))
+                out.append((t, data.count))
         return out
 
-    def pipe_write(self, p, s: int, index, data: str, ins) -> list:
+    def pipe_write(self, p, s: int, index, data: Data, ins) -> list:
         """A write to a pipe: SIGPIPE (its default action kills) without a reader, else appended."""
-        if len(data) > PIPE_BUF:
-            raise NotEncoded(f"a write of {len(data)} bytes to a pipe (more than PIPE_BUF)", ins.loc)
+        if data.limit > PIPE_BUF:
+            raise NotEncoded(f"a write of {data.limit} bytes to a pipe (more than PIPE_BUF)", ins.loc)
         reader = index - 1
         out = []
         for q, none in self.cases(p, self.refs(p, reader) == 0):
@@ -477,25 +496,43 @@ class FdSteps:
                 self.terminate(q, s, SIGPIPE)
                 out.append((q, None))
                 continue
-            for j in range(self.shape.ofds):
-                old = self.get(q, ("pipe", "len", j))
-                self.set(q, ("pipe", "len", j), z3.If(reader == j, old + len(data), old))
-            out.append((q, len(data)))
+            size = self.pipe_field(q, "len", reader)
+            for r, full in self.cases(q, size + _v(data.count) > PIPE_BYTES):
+                if full:
+                    self.beyond(r, s, f"more than {PIPE_BYTES} bytes in a pipe")
+                    out.append((r, None))
+                    continue
+                w = 8 * PIPE_BYTES
+                bits = chars.resize(data.bits, w) & chars.mask(data.count, w)
+                for j in range(self.shape.ofds):
+                    here = reader == j
+                    old, held = self.get(r, ("pipe", "len", j)), self.get(r, ("pipe", "data", j))
+                    self.set(r, ("pipe", "len", j), z3.If(here, old + _v(data.count), old))
+                    self.set(r, ("pipe", "data", j), z3.If(here, held | chars.shift_bytes(bits, old, True), held))
+                out.append((r, data.count))
         return out
 
-    def file_write(self, p, s: int, index, data: str) -> list:
+    def pipe_field(self, p, field: str, j):
+        return _pick([(j == k, self.get(p, ("pipe", field, k))) for k in range(self.shape.ofds)],
+                     0 if field == "len" else z3.BitVecVal(0, 8 * PIPE_BYTES))
+
+    def file_write(self, p, s: int, index, data: Data) -> list:
         """kernel: FdCalls.file_write: at the offset, or at end of file with O_APPEND; bytes
         another description wrote that this write replaces are a lost write."""
         f = self.ofd(p, "tgt", index)
         size = self.file_field(p, "len", f)
         at = z3.If(self.ofd(p, "fl", index) & O_APPEND != 0, size, self.ofd(p, "off", index))
-        end = at + len(data)
+        end = at + _v(data.count)
         out = []
         for q, big in self.cases(p, end > FILE_BYTES):
             if big:
                 self.beyond(q, s, f"a file longer than {FILE_BYTES} bytes")
                 out.append((q, None))
                 continue
+            w = 8 * FILE_BYTES
+            span = chars.mask(data.count, w)
+            bits = chars.shift_bytes(chars.resize(data.bits, w) & span, at, True)
+            span = chars.shift_bytes(span, at, True)
             lost = []
             for k in range(len(self.shape.files)):
                 here = f == k
@@ -506,10 +543,84 @@ class FdSteps:
                     self.set(q, ("file", "own", k, i), z3.If(hit, index, own))
                 old = self.get(q, ("file", "len", k))
                 self.set(q, ("file", "len", k), z3.If(z3.And(here, end > old), end, old))
+                held = self.get(q, ("file", "data", k))
+                self.set(q, ("file", "data", k), z3.If(here, (held & ~span) | bits, held))
             q.event("lost_write", z3.Or(lost))
             self.set_ofd(q, "off", index, end)
-            out.append((q, len(data)))
+            out.append((q, data.count))
         return out
+
+    def b_read(self, p, s, ins, ev):
+        """kernel: FdCalls._b_read and fd_call_ready: a file from the shared offset, a pipe from
+        its front; an empty pipe with a writer waits (0, end of file, once none is left)."""
+        fd, addr, n, size = (ev.eval(a) for a in ins.args)
+        if is_sym(addr) or is_sym(size) or not isinstance(addr, int):
+            raise NotEncoded("read() into something that is not a char array variable", ins.loc)
+        key = self.ctx(p, s, ins.loc).ctx.address_key(addr)
+        length = self.lay.char_cells.get(key)
+        if length is None or length != size - 1:
+            raise NotEncoded("read() into something that is not a whole char array", ins.loc)
+        if not is_sym(n) and not 0 <= n <= size:
+            raise NotEncoded(f"read of {n} bytes into a {size}-byte buffer", ins.loc)
+        index = self.fd_entry(p, s, fd)
+        kind, flags = self.ofd(p, "kind", index), self.ofd(p, "fl", index)
+        held = self.pipe_field(p, "len", index)
+        writers = self.refs(p, index + 1)
+        waits = z3.And(index >= 0, _v(n) != 0, kind == PIPE, flags & O_NONBLOCK == 0, flags & O_ACCMODE == O_RDONLY,
+                       held == 0, writers > 0)
+        p.guard.append(z3.Not(waits))
+        out = []
+        for q, bad in self.cases(p, z3.Or(index < 0, flags & O_ACCMODE == O_WRONLY, _v(n) < 0, _v(n) > size)):
+            if bad:
+                if is_sym(n):
+                    self.beyond_if(q, z3.Or(_v(n) < 0, _v(n) > size))
+                out.append((q, self.fail_with(q, s, EBADF)))
+                continue
+            for r, std in self.cases(q, z3.Or(kind == STDOUT, kind == STDERR)):
+                if std:
+                    self.beyond(r, s, "a read of the standard output or error")
+                    out.append((r, None))
+                    continue
+                for t, pipe in self.cases(r, kind == PIPE):
+                    if pipe:
+                        out.extend(self.pipe_read(t, s, key, length, index, n, held, writers, flags))
+                    else:
+                        out.extend(self.file_read(t, s, key, length, index, n, kind))
+        return out
+
+    def pipe_read(self, p, s, key, length, index, n, held, writers, flags) -> list:
+        out = []
+        for q, again in self.cases(p, z3.And(_v(n) != 0, held == 0, writers > 0, flags & O_NONBLOCK != 0)):
+            if again:
+                out.append((q, self.fail_with(q, s, EAGAIN)))
+                continue
+            count = z3.If(_v(n) < held, _v(n), held)
+            data = self.pipe_field(q, "data", index)
+            for j in range(self.shape.ofds):
+                here = index == j
+                old, bits = self.get(q, ("pipe", "len", j)), self.get(q, ("pipe", "data", j))
+                self.set(q, ("pipe", "len", j), z3.If(here, old - count, old))
+                self.set(q, ("pipe", "data", j), z3.If(here, chars.shift_bytes(bits, count, False), bits))
+            self.read_into(q, s, key, length, data, count)
+            out.append((q, count))
+        return out
+
+    def file_read(self, p, s, key, length, index, n, kind) -> list:
+        """A file from the description's offset (stdin is /dev/null: nothing)."""
+        f = self.ofd(p, "tgt", index)
+        off = self.ofd(p, "off", index)
+        left = self.file_field(p, "len", f) - off
+        count = z3.If(kind == STDIN, bv(0), z3.If(left <= 0, bv(0), z3.If(_v(n) < left, _v(n), left)))
+        data = chars.shift_bytes(self.file_field(p, "data", f), off, False)
+        self.set_ofd(p, "off", index, off + count)
+        self.read_into(p, s, key, length, data, count)
+        return [(p, count)]
+
+    def read_into(self, p, s, key, length, data, count) -> None:
+        w = chars.width(length)
+        span = chars.mask(count, w)
+        old = self.get(p, ("m", s, key))
+        self.set(p, ("m", s, key), (old & ~span) | (chars.resize(data, w) & span))
 
     def b_flock(self, p, s, ins, ev):
         """kernel: FdCalls._b_flock and fd_call_ready: the lock belongs to the description; a

@@ -32,12 +32,11 @@ SUPPORTED = ("fork, wait, waitpid, exit, _exit, abort, atexit, stdio and write(2
 BOUNDARY = frozenset({"fork", "wait", "waitpid", "_exit", "_Exit", "abort", "printf", "fprintf", "puts",
                       "putchar", "fputs", "fputc", "putc", "fflush", "__flush_all", "getppid", "write",
                       "nondet_int", "assert", "pause", "setvbuf", "setbuf", "perror",
-                      "open", "close", "dup2", "lseek", "fcntl", "flock"})
+                      "open", "close", "dup2", "lseek", "fcntl", "flock", "read"})
 # builtins the encoding runs inside a step
 LOCAL = frozenset({"getpid", "getpgrp", "atexit", "sleep", "usleep", "sched_yield", "__exit_begin",
                    "__atexit_pop", "pipe", "dup"})
-# refused with the reason: the bytes read() returns go into a char array, which the encoding lacks
-REFUSED = {"read": "read() (into a char array: char arrays are not encoded)"}
+
 # stdio calls that only fill a fully buffered stdout's buffer (a full buffer is beyond the encoding)
 STDOUT_BUFFERED = frozenset({"printf", "puts", "putchar"})
 STREAM_CALLS = {"fprintf": 0, "fputs": 1, "fputc": 1, "putc": 1}  # name -> index of the FILE* argument
@@ -92,6 +91,7 @@ class Layout:
     exact: bool = False  # stdout through the libio transcription (the program calls setvbuf or setbuf)
     setvbuf_calls: list = field(default_factory=list)  # (has_buffer, mode, size) each call may make
     pending_keys: set = field(default_factory=set)  # after a stdio call that may issue several write(2)s
+    char_cells: dict = field(default_factory=dict)  # memory key -> characters, for char arrays (`chars`)
 
     def id(self, key) -> int:
         return self.ids[key]
@@ -170,7 +170,7 @@ def layout(program: ir.Program, line_buffered: bool = False) -> Layout:
         _collect(lay, key, ins)
         if isinstance(ins, ir.Builtin):
             if ins.name not in BOUNDARY and ins.name not in LOCAL:
-                raise NotEncoded(REFUSED.get(ins.name, f"{ins.name}()"), ins.loc)
+                raise NotEncoded(f"{ins.name}()", ins.loc)
             if is_boundary(ins, line_buffered):
                 lay.boundaries.add(key)
                 starts.add(key)
@@ -189,6 +189,9 @@ def layout(program: ir.Program, line_buffered: bool = False) -> Layout:
         lay.mem_keys.add(("g", slot))
     lay.locations.sort()
     lay.children_fork = children_fork(lay)
+    from forkspec.engines.symbolic.chars import char_cells
+
+    lay.char_cells = char_cells(lay)
     lay.ids = {k: i for i, k in enumerate(lay.locations)}
     lay.starts = sorted(starts)
     return lay

@@ -20,6 +20,7 @@ from forkspec.engines.symbolic.program import Layout, NotEncoded, initial_key, l
 from forkspec.frontend.lower import wrap
 from forkspec.engines.symbolic.stdio import stream_kinds
 from forkspec.engines.symbolic.fds import FD_STATE, FdShape, uses_fds
+from forkspec.engines.symbolic import chars
 from forkspec.kernel.state import FIRST_PID, INIT_PID, IOFBF, IOLBF
 from forkspec.kernel.stdio import FILE_BUFFER, TTY_BUFFER
 
@@ -105,6 +106,9 @@ class Encoder:
                     v = prog.globals_init[key[1]]
                 elif s == 0:
                     v = params.get(key, 0)
+                if key in self.layout.char_cells:
+                    f[name] = chars.const_bits(v if isinstance(v, str) else "", self.layout.char_cells[key])
+                    continue
                 f[name] = v if isinstance(v, str) else bv(v)
             elif kind == "st":
                 f[name] = control(RUNNING if s == 0 else UNUSED)
