@@ -67,7 +67,7 @@ def _bv(count, w: int):
     if not is_sym(count):
         return z3.BitVecVal(count, w)
     n = count.size()
-    return z3.Extract(w - 1, 0, count) if n > w else z3.ZeroExt(w - n, count)
+    return z3.Extract(w - 1, 0, count) if n > w else (count if n == w else z3.ZeroExt(w - n, count))
 
 
 def set_byte(bits, index, c):

@@ -37,10 +37,11 @@ FD_BUILTINS = frozenset({"open", "close", "dup", "dup2", "pipe", "lseek", "fcntl
 FD_LOCAL = frozenset({"pipe", "dup"})  # the kernel's LOCAL_FD_CALLS: only the caller's table
 MAX_TABLE = 16
 MAX_OFDS = 27
-FILE_BYTES = 16
+FILE_BYTES = 8
 PIPE_BYTES = 16  # what a pipe holds at once in the encoding (more is beyond it)
 RECORD_LOCKS = (F_GETLK, F_SETLK, F_SETLKW)
 ERRNO = ("g", ir.ERRNO_SLOT)
+NO_OWNER = z3.BitVecVal(255, 8)  # a file byte no description wrote (the kernel's owner -1); owners fit in 8 bits
 FD_STATE = frozenset({"nof", "fd", "cx", "ofd", "pipe", "file"})  # the state variables' kinds
 
 
@@ -97,7 +98,7 @@ class FdShape:
             j = name[2]
             return bv({"kind": j, "tgt": j, "fl": 0 if j == 0 else 1}.get(name[1], 0))
         if kind == "file" and name[1] == "own":
-            return bv(-1)
+            return NO_OWNER
         if name[1] == "data":
             return z3.BitVecVal(0, 8 * (PIPE_BYTES if kind == "pipe" else FILE_BYTES))
         return bv(0)
@@ -277,7 +278,7 @@ class FdSteps:
                 if flags & O_TRUNC and flags & O_ACCMODE != O_RDONLY:
                     self.set(r, ("file", "len", f), bv(0))
                     for i in range(FILE_BYTES):
-                        self.set(r, ("file", "own", f, i), bv(-1))
+                        self.set(r, ("file", "own", f, i), NO_OWNER)
                 j = self.new_ofd(r, FILE, f, flags & (O_ACCMODE | STATUS_FLAGS))
                 self.install(r, s, fd, j, 1 if flags & O_CLOEXEC else 0)
                 out.append((r, fd))
@@ -530,17 +531,19 @@ class FdSteps:
                 out.append((q, None))
                 continue
             w = 8 * FILE_BYTES
+            # within the file's bytes (the guard above) every position fits in 8 bits
+            at8, end8, size8, owner = (z3.Extract(7, 0, x) for x in (at, end, size, _v(index)))
             span = chars.mask(data.count, w)
-            bits = chars.shift_bytes(chars.resize(data.bits, w) & span, at, True)
-            span = chars.shift_bytes(span, at, True)
+            bits = chars.shift_bytes(chars.resize(data.bits, w) & span, at8, True)
+            span = chars.shift_bytes(span, at8, True)
             lost = []
             for k in range(len(self.shape.files)):
                 here = f == k
                 for i in range(FILE_BYTES):
                     own = self.get(q, ("file", "own", k, i))
-                    hit = z3.And(here, at <= i, end > i)
-                    lost.append(z3.And(hit, size > i, own != -1, own != index))
-                    self.set(q, ("file", "own", k, i), z3.If(hit, index, own))
+                    hit = z3.And(here, z3.ULE(at8, i), z3.UGT(end8, i))
+                    lost.append(z3.And(hit, z3.UGT(size8, i), own != NO_OWNER, own != owner))
+                    self.set(q, ("file", "own", k, i), z3.If(hit, owner, own))
                 old = self.get(q, ("file", "len", k))
                 self.set(q, ("file", "len", k), z3.If(z3.And(here, end > old), end, old))
                 held = self.get(q, ("file", "data", k))
