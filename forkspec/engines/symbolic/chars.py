@@ -131,7 +131,7 @@ def char_cells(lay) -> dict:
         cell = ("g", ins.target.slot) if ins.target.region == "global" else ("s", lay.bases(key)[-1] + ins.target.slot)
         if isinstance(ins.value, ir.Const) and isinstance(ins.value.value, str):
             if out.get(cell, len(ins.value.value)) != len(ins.value.value):
-                raise NotEncoded("char arrays of two sizes in one memory cell", ins.loc)
+                raise NotEncoded("a memory cell that holds char arrays of two sizes", ins.loc)
             out[cell] = len(ins.value.value)
         else:
             numbers[cell] = ins.loc

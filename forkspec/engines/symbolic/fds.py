@@ -108,22 +108,22 @@ def _file_name(ins) -> str:
     """open()'s constant path, as the kernel names the file (refused otherwise)."""
     path = ins.args[0]
     if not (isinstance(path, ir.Const) and isinstance(path.value, str)):
-        raise NotEncoded("open() of a path that is not a constant string", ins.loc)
+        raise NotEncoded("an open() of a path that is not a constant string", ins.loc)
     name = path.value.split("\0", 1)[0]
     name = name[2:] if name.startswith("./") else name
     if not name or "/" in name:
-        raise NotEncoded(f"open() of {name!r}: only files in the working directory", ins.loc)
+        raise NotEncoded(f"an open() of {name!r}: only files in the working directory", ins.loc)
     return name
 
 
 def _check_fcntl(ins) -> None:
     cmd = ins.args[1]
     if not (isinstance(cmd, ir.Const) and isinstance(cmd.value, int)):
-        raise NotEncoded("fcntl() with a command that is not a constant", ins.loc)
+        raise NotEncoded("an fcntl() command that is not a constant", ins.loc)
     if cmd.value in RECORD_LOCKS:
-        raise NotEncoded("fcntl() record locks (F_GETLK, F_SETLK, F_SETLKW)", ins.loc)
+        raise NotEncoded("the record locks of fcntl() (F_GETLK, F_SETLK, F_SETLKW)", ins.loc)
     if cmd.value not in (F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_DUPFD, F_DUPFD_CLOEXEC):
-        raise NotEncoded(f"fcntl() command {cmd.value}", ins.loc)
+        raise NotEncoded(f"the fcntl() command {cmd.value}", ins.loc)
 
 
 def _pick(options: list, default):
@@ -255,9 +255,9 @@ class FdSteps:
         name = _file_name(ins)
         flags = ev.eval(ins.args[1])
         if is_sym(flags):
-            raise NotEncoded("open() with flags that are not a constant", ins.loc)
+            raise NotEncoded("an open() with flags that are not a constant", ins.loc)
         if flags & ~OPEN_FLAGS or flags & O_ACCMODE == 3:
-            raise NotEncoded(f"open flags {flags:#o}", ins.loc)
+            raise NotEncoded(f"the open flags {flags:#o}", ins.loc)
         f = self.shape.files.index(name)
         fd = self.free_fd(p, s)
         out = []
@@ -299,7 +299,7 @@ class FdSteps:
         """kernel: FdCalls.make_pipe: the two lowest free fds, the read end first."""
         addr = ev.eval(ins.args[0])
         if is_sym(addr) or not isinstance(addr, int):
-            raise NotEncoded("pipe() into an array that is not a variable", ins.loc)
+            raise NotEncoded("a pipe() into an array that is not a variable", ins.loc)
         r = self.free_fd(p, s)
         out = []
         for q, full in self.cases(p, r >= self.shape.fds - 1):
@@ -363,7 +363,7 @@ class FdSteps:
         """kernel: FdCalls._b_lseek: the description's offset, which every fd on it shares."""
         fd, off, whence = (ev.eval(a) for a in ins.args)
         if is_sym(whence):
-            raise NotEncoded("lseek() with a whence that is not a constant", ins.loc)
+            raise NotEncoded("an lseek() with a whence that is not a constant", ins.loc)
         index = self.fd_entry(p, s, fd)
         out = []
         for q, closed in self.cases(p, index < 0):
@@ -558,13 +558,13 @@ class FdSteps:
         its front; an empty pipe with a writer waits (0, end of file, once none is left)."""
         fd, addr, n, size = (ev.eval(a) for a in ins.args)
         if is_sym(addr) or is_sym(size) or not isinstance(addr, int):
-            raise NotEncoded("read() into something that is not a char array variable", ins.loc)
+            raise NotEncoded("a read() into something that is not a char array variable", ins.loc)
         key = self.ctx(p, s, ins.loc).ctx.address_key(addr)
         length = self.lay.char_cells.get(key)
         if length is None or length != size - 1:
-            raise NotEncoded("read() into something that is not a whole char array", ins.loc)
+            raise NotEncoded("a read() into something that is not a whole char array", ins.loc)
         if not is_sym(n) and not 0 <= n <= size:
-            raise NotEncoded(f"read of {n} bytes into a {size}-byte buffer", ins.loc)
+            raise NotEncoded(f"a read of {n} bytes into a {size}-byte buffer", ins.loc)
         index = self.fd_entry(p, s, fd)
         kind, flags = self.ofd(p, "kind", index), self.ofd(p, "fl", index)
         held = self.pipe_field(p, "len", index)
@@ -630,7 +630,7 @@ class FdSteps:
         conversion drops the old lock first, and a blocking request then waits at the call."""
         fd, op = ev.eval(ins.args[0]), ev.eval(ins.args[1])
         if is_sym(op):
-            raise NotEncoded("flock() with an operation that is not a constant", ins.loc)
+            raise NotEncoded("a flock() with an operation that is not a constant", ins.loc)
         index = self.fd_entry(p, s, fd)
         kind = op & ~LOCK_NB
         want = LOCK_EX if op & LOCK_EX else LOCK_SH
@@ -675,19 +675,16 @@ class FdSteps:
         return z3.Or(out) if out else z3.BoolVal(False)
 
     def b_perror(self, p, s, ins, ev):
-        """kernel: Exec._b_perror: the message for errno, on stderr."""
+        """kernel: Exec._b_perror: the message for errno on stderr, one term over errno's values
+        (stderr is unbuffered: its length decides nothing)."""
         v = ev.eval(ins.args[0])
         prefix = f"{v}: " if isinstance(v, str) and v else ""
         err = self.get(p, ("m", s, ERRNO))
-        out, rest = [], p
-        for code, msg in STRERROR.items():
-            if rest is None:
-                break
-            rest = self.pick(rest, err == code, lambda q, msg=msg: out.extend(self.put(q, s, 2, _text(prefix + msg + "\n"))))
-        if rest is not None:
-            pieces, size = self.text(ins, "Unknown error %ld\n", [err])
-            out.extend(self.put(rest, s, 2, ([(z3.StringVal(prefix), len(prefix), prefix)] + pieces, size + len(prefix))))
-        return [(q, None) for q in out]
+        pieces, _ = self.text(ins, "Unknown error %ld\n", [err])
+        msg = z3.Concat(*[t for t, _, _ in pieces])
+        for code, text in reversed(list(STRERROR.items())):
+            msg = z3.If(err == code, z3.StringVal(text + "\n"), msg)
+        return [(q, None) for q in self.put(p, s, 2, ([(z3.Concat(z3.StringVal(prefix), msg), 0, None)], 0))]
 
 
 class _Stay:
