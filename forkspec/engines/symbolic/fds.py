@@ -37,8 +37,7 @@ FD_BUILTINS = frozenset({"open", "close", "dup", "dup2", "pipe", "lseek", "fcntl
 FD_LOCAL = frozenset({"pipe", "dup"})  # the kernel's LOCAL_FD_CALLS: only the caller's table
 MAX_TABLE = 16
 MAX_OFDS = 27
-FILE_BYTES = 8
-PIPE_BYTES = 16  # what a pipe holds at once in the encoding (more is beyond it)
+MAX_BYTES = 16  # what a file or a pipe holds at most in the encoding (more is beyond it)
 RECORD_LOCKS = (F_GETLK, F_SETLK, F_SETLKW)
 ERRNO = ("g", ir.ERRNO_SLOT)
 NO_OWNER = z3.BitVecVal(255, 8)  # a file byte no description wrote (the kernel's owner -1); owners fit in 8 bits
@@ -71,6 +70,10 @@ class FdShape:
                 if ins.name == "dup2" and isinstance(ins.args[1], ir.Const) and isinstance(ins.args[1].value, int):
                     high = max(high, ins.args[1].value)
         created = sites["open"] + 2 * sites["pipe"]
+        # bytes a file or a pipe can hold: what every write(2) site writes once (more is beyond the encoding)
+        written = sum(_write_size(ins) for fn in program.functions for ins in fn.body
+                      if isinstance(ins, ir.Builtin) and ins.name == "write")
+        self.bytes = max(1, min(MAX_BYTES, written))
         self.fds = min(MAX_TABLE, max(3 + created + sites["dup"] + sites["fcntl"], high + 1))
         self.ofds = min(MAX_OFDS, 3 + slots * created)
         self.files = files
@@ -84,7 +87,7 @@ class FdShape:
             out += [("ofd", f, j) for f in ("kind", "tgt", "fl", "off", "lk")] + [("pipe", "len", j), ("pipe", "data", j)]
         for f in range(len(self.files)):
             out += [("file", "ex", f), ("file", "len", f), ("file", "data", f)]
-            out += [("file", "own", f, i) for i in range(FILE_BYTES)]
+            out += [("file", "own", f, i) for i in range(self.bytes)]
         return out
 
     def initial(self, name) -> object:
@@ -100,8 +103,13 @@ class FdShape:
         if kind == "file" and name[1] == "own":
             return NO_OWNER
         if name[1] == "data":
-            return z3.BitVecVal(0, 8 * (PIPE_BYTES if kind == "pipe" else FILE_BYTES))
+            return z3.BitVecVal(0, 8 * self.bytes)
         return bv(0)
+
+
+def _write_size(ins) -> int:
+    n = ins.args[2]
+    return n.value if isinstance(n, ir.Const) and isinstance(n.value, int) and n.value >= 0 else MAX_BYTES
 
 
 def _file_name(ins) -> str:
@@ -167,7 +175,7 @@ class FdSteps:
             self.set(p, ("ofd", field, k), z3.If(j == k, _v(value), self.get(p, ("ofd", field, k))))
 
     def file_field(self, p, field: str, f):
-        default = z3.BitVecVal(0, 8 * FILE_BYTES) if field == "data" else 0
+        default = z3.BitVecVal(0, 8 * self.shape.bytes) if field == "data" else 0
         return _pick([(f == k, self.get(p, ("file", field, k))) for k in range(len(self.shape.files))], default)
 
     def refs(self, p, j):
@@ -277,7 +285,7 @@ class FdSteps:
                 self.set(r, ("file", "ex", f), bv(1))
                 if flags & O_TRUNC and flags & O_ACCMODE != O_RDONLY:
                     self.set(r, ("file", "len", f), bv(0))
-                    for i in range(FILE_BYTES):
+                    for i in range(self.shape.bytes):
                         self.set(r, ("file", "own", f, i), NO_OWNER)
                 j = self.new_ofd(r, FILE, f, flags & (O_ACCMODE | STATUS_FLAGS))
                 self.install(r, s, fd, j, 1 if flags & O_CLOEXEC else 0)
@@ -498,12 +506,12 @@ class FdSteps:
                 out.append((q, None))
                 continue
             size = self.pipe_field(q, "len", reader)
-            for r, full in self.cases(q, size + _v(data.count) > PIPE_BYTES):
+            for r, full in self.cases(q, size + _v(data.count) > self.shape.bytes):
                 if full:
-                    self.beyond(r, s, f"more than {PIPE_BYTES} bytes in a pipe")
+                    self.beyond(r, s, f"more than {self.shape.bytes} bytes in a pipe")
                     out.append((r, None))
                     continue
-                w = 8 * PIPE_BYTES
+                w = 8 * self.shape.bytes
                 bits = chars.resize(data.bits, w) & chars.mask(data.count, w)
                 for j in range(self.shape.ofds):
                     here = reader == j
@@ -515,7 +523,7 @@ class FdSteps:
 
     def pipe_field(self, p, field: str, j):
         return _pick([(j == k, self.get(p, ("pipe", field, k))) for k in range(self.shape.ofds)],
-                     0 if field == "len" else z3.BitVecVal(0, 8 * PIPE_BYTES))
+                     0 if field == "len" else z3.BitVecVal(0, 8 * self.shape.bytes))
 
     def file_write(self, p, s: int, index, data: Data) -> list:
         """kernel: FdCalls.file_write: at the offset, or at end of file with O_APPEND; bytes
@@ -525,12 +533,12 @@ class FdSteps:
         at = z3.If(self.ofd(p, "fl", index) & O_APPEND != 0, size, self.ofd(p, "off", index))
         end = at + _v(data.count)
         out = []
-        for q, big in self.cases(p, end > FILE_BYTES):
+        for q, big in self.cases(p, end > self.shape.bytes):
             if big:
-                self.beyond(q, s, f"a file longer than {FILE_BYTES} bytes")
+                self.beyond(q, s, f"a file longer than {self.shape.bytes} bytes")
                 out.append((q, None))
                 continue
-            w = 8 * FILE_BYTES
+            w = 8 * self.shape.bytes
             # within the file's bytes (the guard above) every position fits in 8 bits
             at8, end8, size8, owner = (z3.Extract(7, 0, x) for x in (at, end, size, _v(index)))
             span = chars.mask(data.count, w)
@@ -539,7 +547,7 @@ class FdSteps:
             lost = []
             for k in range(len(self.shape.files)):
                 here = f == k
-                for i in range(FILE_BYTES):
+                for i in range(self.shape.bytes):
                     own = self.get(q, ("file", "own", k, i))
                     hit = z3.And(here, z3.ULE(at8, i), z3.UGT(end8, i))
                     lost.append(z3.And(hit, z3.UGT(size8, i), own != NO_OWNER, own != owner))
