@@ -22,11 +22,13 @@ from forkspec.frontend.lower import eval_binop, wrap
 MAX_DEPTH = 12
 MAX_LOCATIONS = 4000
 
-SUPPORTED = ("fork, wait, waitpid, exit, _exit, abort, atexit, stdio and write(2) to stdout or stderr, fflush, "
+SUPPORTED = ("fork, wait, waitpid, exit, _exit, abort, atexit, stdio to stdout or stderr, fflush, perror, "
              "setvbuf and setbuf of stdout with constant arguments, "
+             "open (a constant name and flags), close, dup, dup2, pipe, read into a char array, write(2) to any fd, "
+             "lseek, fcntl without record locks, flock, "
              "getpid, getppid, nondet_int with `input:`, assert; stdout to a file, a pipe or a terminal; the properties "
-             "all-reaped, atexit-reverse-order, no-deadlock, orphans-reparented, pid-unique, cow-isolation, "
-             "no-shared-writable-page")
+             "all-reaped, atexit-reverse-order, no-deadlock, no-lost-write, orphans-reparented, pid-unique, "
+             "cow-isolation, no-shared-writable-page")
 
 # builtins that are steps of their own (as in the kernel, where they may be visible)
 BOUNDARY = frozenset({"fork", "wait", "waitpid", "_exit", "_Exit", "abort", "printf", "fprintf", "puts",
