@@ -18,23 +18,27 @@ from dataclasses import dataclass, field
 
 from forkspec import ir
 from forkspec.frontend.lower import eval_binop, wrap
+from forkspec.frontend.routines import FORK_ATFORK, THREAD_START
+from forkspec.kernel import threads
 
 MAX_DEPTH = 12
 MAX_LOCATIONS = 4000
 
 SUPPORTED = ("fork, wait, waitpid, exit, _exit, abort, atexit, stdio and write(2) to stdout or stderr, fflush, "
              "setvbuf and setbuf of stdout with constant arguments, "
-             "getpid, getppid, nondet_int with `input:`, assert; stdout to a file, a pipe or a terminal; the properties "
+             "getpid, getppid, nondet_int with `input:`, assert; pthread_create, pthread_join, pthread_exit, "
+             "pthread_self, pthread_equal, pthread mutexes (init, destroy, lock, trylock, unlock) and "
+             "pthread_atfork; stdout to a file, a pipe or a terminal; the properties "
              "all-reaped, atexit-reverse-order, no-deadlock, orphans-reparented, pid-unique, cow-isolation, "
-             "no-shared-writable-page")
+             "no-shared-writable-page, fork-thread-safety")
 
 # builtins that are steps of their own (as in the kernel, where they may be visible)
 BOUNDARY = frozenset({"fork", "wait", "waitpid", "_exit", "_Exit", "abort", "printf", "fprintf", "puts",
                       "putchar", "fputs", "fputc", "putc", "fflush", "__flush_all", "getppid", "write",
-                      "nondet_int", "assert", "pause", "setvbuf", "setbuf"})
+                      "nondet_int", "assert", "pause", "setvbuf", "setbuf"}) | threads.VISIBLE
 # builtins the encoding runs inside a step
 LOCAL = frozenset({"getpid", "getpgrp", "atexit", "sleep", "usleep", "sched_yield", "__exit_begin",
-                   "__atexit_pop"})
+                   "__atexit_pop", "pthread_self", "pthread_equal", "pthread_atfork", "__atfork_next"})
 # stdio calls that only fill a fully buffered stdout's buffer (a full buffer is beyond the encoding)
 STDOUT_BUFFERED = frozenset({"printf", "puts", "putchar"})
 STREAM_CALLS = {"fprintf": 0, "fputs": 1, "fputc": 1, "putc": 1}  # name -> index of the FILE* argument
@@ -89,6 +93,15 @@ class Layout:
     exact: bool = False  # stdout through the libio transcription (the program calls setvbuf or setbuf)
     setvbuf_calls: list = field(default_factory=list)  # (has_buffer, mode, size) each call may make
     pending_keys: set = field(default_factory=set)  # after a stdio call that may issue several write(2)s
+    threads: int = 1  # thread indices a process may use (1: the program creates no thread)
+    atfork_sites: int = 0  # pthread_atfork calls (the registrations a process may hold)
+    thread_points: set = field(default_factory=set)  # steps of their own while a process has two live threads
+    store_keys: set = field(default_factory=set)  # after a store whose value reads shared memory (two steps)
+
+    @property
+    def start(self):
+        """The thread start routine's index, when the program creates threads."""
+        return self.program.function_index.get(THREAD_START) if self.threads > 1 else None
 
     def id(self, key) -> int:
         return self.ids[key]
@@ -110,8 +123,12 @@ class Layout:
                 out.update((depth, i) for i in (fn.live_out[pc - 1] if fn.live_out else range(fn.ntemps)))
         return out
 
-    def bases(self, key) -> list[int]:
+    def bases(self, key, k: int = 0) -> list[int]:
+        """Each frame's first stack cell for thread index k: a thread's stack starts at its own
+        region (kernel: threads.THREAD_CELLS); main, and exit after the last pthread_exit, at 0."""
         out, base = [], 0
+        if key and self.start is not None and key[0][0] == self.start:
+            base = k * threads.THREAD_CELLS
         for f, _ in key:
             out.append(base)
             base += self.program.functions[f].nlocals
@@ -154,10 +171,14 @@ def layout(program: ir.Program, line_buffered: bool = False) -> Layout:
     if calls is not None:  # every stdio call may write: each is a step of its own
         lay.exact, lay.setvbuf_calls, line_buffered = True, calls, True
     lay.handlers = tuple(sorted(_address_taken(program)))
+    lay.threads = 1 + _count_calls(program, "pthread_create")
+    lay.atfork_sites = _count_calls(program, "pthread_atfork")
     start = initial_key(program)
     starts = {start}
     todo = [start]
-    seen = {start}
+    if lay.start is not None:  # a new thread runs its local prefix in pthread_create's step
+        todo.append(((lay.start, 0),))
+    seen = set(todo)
     while todo:
         key = todo.pop()
         if len(key) > MAX_DEPTH:
@@ -176,6 +197,14 @@ def layout(program: ir.Program, line_buffered: bool = False) -> Layout:
             if lay.exact and ins.name in MULTI_WRITE:
                 f, pc = key[-1]
                 lay.pending_keys.add(key[:-1] + ((f, pc + 1),))
+        if lay.threads > 1:
+            fn = program.functions[key[-1][0]]
+            if isinstance(ins, ir.Builtin) or threads.touches_shared(fn, ins):
+                lay.thread_points.add(key)
+                starts.add(key)
+            if isinstance(ins, ir.Store) and threads.touches_shared(fn, ins.value):
+                f, pc = key[-1]
+                lay.store_keys.add(key[:-1] + ((f, pc + 1),))
         for nxt in successors(lay, key, ins):
             if nxt not in seen:
                 if len(seen) >= MAX_LOCATIONS:
@@ -294,6 +323,10 @@ def successors(lay: Layout, key: tuple, ins) -> list[tuple]:
     if isinstance(ins, ir.Branch):
         return [here + ((f, ins.if_true),), here + ((f, ins.if_false),)]
     if isinstance(ins, ir.Builtin):
+        if ins.name == "pthread_exit":  # the thread ends, or (the last one) runs exit(0) on a new stack
+            return [((prog.exit_routine, 0),)]
+        if ins.name == "fork" and lay.atfork_sites and prog.functions[f].name != FORK_ATFORK:
+            return [here + ((f, pc + 1),), here + ((f, pc + 1), (prog.function_index[FORK_ATFORK], 0))]
         return [] if ins.name in ENDS else [here + ((f, pc + 1),)]
     if isinstance(ins, ir.Call):
         targets = [ins.func] if isinstance(ins.func, int) else list(lay.handlers)
@@ -305,6 +338,10 @@ def successors(lay: Layout, key: tuple, ins) -> list[tuple]:
             return [((prog.exit_routine, 0),)]
         return [here]
     raise NotEncoded(f"the instruction {type(ins).__name__}", ins.loc)
+
+
+def _count_calls(program: ir.Program, name: str) -> int:
+    return sum(isinstance(ins, ir.Builtin) and ins.name == name for fn in program.functions for ins in fn.body)
 
 
 def _temps_read(e) -> set[int]:
@@ -346,17 +383,21 @@ def _address_taken(program: ir.Program) -> set[int]:
 
 def _collect(lay: Layout, key: tuple, ins) -> None:
     """The memory cells and temps an instruction at `key` may touch."""
-    bases = lay.bases(key)
+    threaded = lay.start is not None and key[0][0] == lay.start
+    tops = [lay.bases(key, k)[-1] for k in range(lay.threads if threaded else 1)]
     depth = len(key) - 1
     fn = lay.program.functions[key[-1][0]]
     for i in range(fn.ntemps):
         lay.temp_keys.add((depth, i))
     for slot in range(fn.nlocals):
-        lay.mem_keys.add(("s", bases[-1] + slot))
+        lay.mem_keys.update(("s", top + slot) for top in tops)
 
     def visit(e):
         if isinstance(e, ir.Cell):
-            lay.mem_keys.add(("g", e.slot) if e.region == "global" else ("s", bases[-1] + e.slot))
+            if e.region == "global":
+                lay.mem_keys.add(("g", e.slot))
+            else:
+                lay.mem_keys.update(("s", top + e.slot) for top in tops)
         for name in ("left", "right", "operand", "cond", "then", "other", "string", "index", "addr", "value",
                      "target", "cell"):
             sub = getattr(e, name, None)
