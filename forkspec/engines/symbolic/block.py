@@ -299,7 +299,7 @@ class Step(ThreadSteps):
         addr = ev.eval(ins.func)
         out = []
         rest = p
-        for h in self.lay.handlers:
+        for h in self.lay.targets(f):
             if rest is None:
                 break
             want = ir.FUNC_BASE + h * ir.FUNC_STRIDE

@@ -88,6 +88,7 @@ class Layout:
     mem_keys: set = field(default_factory=set)  # ('g', slot) and ('s', cell)
     temp_keys: set = field(default_factory=set)  # (depth, index)
     handlers: tuple = ()  # function indices whose address is taken (atexit handlers, pointers)
+    routine_targets: dict = field(default_factory=dict)  # libc routine's index -> the functions it may call
     atexit_sites: int = 0
     children_fork: bool = True  # can a process created by fork() fork in turn (see `children_fork`)
     exact: bool = False  # stdout through the libio transcription (the program calls setvbuf or setbuf)
@@ -102,6 +103,13 @@ class Layout:
     def start(self):
         """The thread start routine's index, when the program creates threads."""
         return self.program.function_index.get(THREAD_START) if self.threads > 1 else None
+
+    def targets(self, f: int) -> tuple:
+        """The functions a call through a pointer in function f may reach: the exit routine
+        calls only atexit handlers, the thread start routine start functions, the fork
+        routine pthread_atfork handlers (each registered as a constant); anything else
+        any function whose address is taken."""
+        return self.routine_targets.get(f, self.handlers)
 
     def id(self, key) -> int:
         return self.ids[key]
@@ -171,6 +179,7 @@ def layout(program: ir.Program, line_buffered: bool = False) -> Layout:
     if calls is not None:  # every stdio call may write: each is a step of its own
         lay.exact, lay.setvbuf_calls, line_buffered = True, calls, True
     lay.handlers = tuple(sorted(_address_taken(program)))
+    lay.routine_targets = _routine_targets(program)
     lay.threads = 1 + _count_calls(program, "pthread_create")
     lay.atfork_sites = _count_calls(program, "pthread_atfork")
     start = initial_key(program)
@@ -329,7 +338,7 @@ def successors(lay: Layout, key: tuple, ins) -> list[tuple]:
             return [here + ((f, pc + 1),), here + ((f, pc + 1), (prog.function_index[FORK_ATFORK], 0))]
         return [] if ins.name in ENDS else [here + ((f, pc + 1),)]
     if isinstance(ins, ir.Call):
-        targets = [ins.func] if isinstance(ins.func, int) else list(lay.handlers)
+        targets = [ins.func] if isinstance(ins.func, int) else list(lay.targets(f))
         return [here + ((f, pc + 1), (t, 0)) for t in targets]
     if isinstance(ins, ir.Return):
         if not here:
@@ -338,6 +347,33 @@ def successors(lay: Layout, key: tuple, ins) -> list[tuple]:
             return [((prog.exit_routine, 0),)]
         return [here]
     raise NotEncoded(f"the instruction {type(ins).__name__}", ins.loc)
+
+
+ROUTINE_CALLS = {"atexit": (0,), "pthread_create": (2,), "pthread_atfork": (0, 1, 2)}
+
+
+def _routine_targets(program: ir.Program) -> dict:
+    """{routine index: functions registered with the call that feeds it}, for the routines whose
+    every registration is a constant function (or NULL); the others may call any handler."""
+    names = {"atexit": program.exit_routine, "pthread_create": program.function_index.get(THREAD_START),
+             "pthread_atfork": program.function_index.get(FORK_ATFORK)}
+    found: dict = {name: set() for name in ROUTINE_CALLS}
+    n = len(program.functions)
+    for fn in program.functions:
+        for ins in fn.body:
+            if not (isinstance(ins, ir.Builtin) and ins.name in ROUTINE_CALLS) or found[ins.name] is None:
+                continue
+            for i in ROUTINE_CALLS[ins.name]:
+                a = ins.args[i] if i < len(ins.args) else None
+                v = a.value if isinstance(a, ir.Const) and isinstance(a.value, int) else None
+                off = None if v is None else v - ir.FUNC_BASE
+                if v == 0 and ins.name == "pthread_atfork":
+                    continue
+                if off is None or off < 0 or off % ir.FUNC_STRIDE or off // ir.FUNC_STRIDE >= n:
+                    found[ins.name] = None
+                    break
+                found[ins.name].add(off // ir.FUNC_STRIDE)
+    return {names[k]: tuple(sorted(v)) for k, v in found.items() if v is not None and names[k] is not None}
 
 
 def _count_calls(program: ir.Program, name: str) -> int:
