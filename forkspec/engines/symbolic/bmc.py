@@ -47,7 +47,8 @@ from forkspec.kernel.state import FIRST_PID, State
 from forkspec.trace import ReplayError
 
 # bundled properties the encoding decides: name -> how
-EVENT_PROPERTIES = {"all-reaped": "reparent", "atexit-reverse-order": "atexit_bad"}
+EVENT_PROPERTIES = {"all-reaped": "reparent", "atexit-reverse-order": "atexit_bad",
+                    "fork-thread-safety": "orphaned_forked"}
 # properties that hold by construction of the encoded fragment: pids are slot numbers and
 # never reused; without mmap, vfork or injected faults, fork marks every shared private
 # page copy-on-write, so no frame is shared writable and no private write is seen by another
