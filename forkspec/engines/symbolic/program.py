@@ -111,6 +111,12 @@ class Layout:
         any function whose address is taken."""
         return self.routine_targets.get(f, self.handlers)
 
+    def any_thread(self, key) -> bool:
+        """Can a thread other than index 0 be at `key`? Only under the start routine or in exit
+        after the last pthread_exit: code under main runs on the first thread of the first
+        process, and a fork child keeps its caller's index."""
+        return key[0][0] in (self.start, self.program.exit_routine)
+
     def id(self, key) -> int:
         return self.ids[key]
 

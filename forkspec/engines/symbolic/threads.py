@@ -47,8 +47,14 @@ class ThreadSteps:
 
     def live_threads(self, p, s: int):
         """kernel: threads.live_count, over slot s's threads (running, blocked or stuck)."""
-        one, zero = z3.BitVecVal(1, 16), z3.BitVecVal(0, 16)
-        return z3.Sum([z3.If(self.thread_alive(p, s, j), one, zero) for j in range(self.lay.threads)])
+        states = tuple(self.get(p, ("ts", s, j)) for j in range(self.lay.threads))
+        cache = self.__dict__.setdefault("_live", {})  # the same thread states: the same term
+        key = tuple(x if isinstance(x, int) else x.get_id() for x in states)
+        if key not in cache:  # (the states kept with the term: their ids stay theirs)
+            one, zero = z3.BitVecVal(1, 16), z3.BitVecVal(0, 16)
+            cache[key] = states, z3.simplify(z3.Sum([z3.If(z3.Or(x == T_RUNNING, x == T_STUCK), one, zero)
+                                                     for x in states]))
+        return cache[key][1]
 
     def thread_alive(self, p, s: int, j: int):
         st = self.get(p, ("ts", s, j))

@@ -157,6 +157,8 @@ class Encoder:
             for key, pending in blocks:
                 if s + k > 0 and not pending and key not in lay.boundaries and key not in lay.thread_points:
                     continue  # a child starts at a boundary (its fork ran its first local steps)
+                if k and not lay.any_thread(key):
+                    continue
                 at = z3.And(old[("st", s)] == RUNNING, loc == lay.id(key))
                 if lay.threads > 1:
                     at = z3.And(at, old[("ts", s, k)] == 1)
