@@ -187,6 +187,8 @@ def layout(program: ir.Program, line_buffered: bool = False) -> Layout:
     lay.handlers = tuple(sorted(_address_taken(program)))
     lay.routine_targets = _routine_targets(program)
     lay.threads = 1 + _count_calls(program, "pthread_create")
+    if lay.exact and lay.threads > 1:  # each thread has its own pending write(2)s in the kernel
+        raise NotEncoded("setvbuf or setbuf in a program that creates threads")
     lay.atfork_sites = _count_calls(program, "pthread_atfork")
     start = initial_key(program)
     starts = {start}
