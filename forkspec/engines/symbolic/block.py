@@ -18,6 +18,7 @@ from forkspec.engines.symbolic import chars
 from forkspec.engines.symbolic import stdio as sio
 from forkspec.engines.symbolic.fds import STAY, FdSteps
 from forkspec.engines.symbolic.program import Layout, NotEncoded
+from forkspec.engines.symbolic.threads import PUSHED, ThreadSteps
 from forkspec.frontend import ctypes as ct
 from forkspec.kernel.printf import PrintfError, _parse, format_printf
 from forkspec.kernel.state import FIRST_PID, INIT_PID, IOFBF, IOLBF, IONBF
@@ -77,7 +78,7 @@ def cases(p: Path, cond) -> list[tuple[Path, bool]]:
     return [(p, True), (q, False)]
 
 
-class Step(FdSteps):
+class Step(FdSteps, ThreadSteps):
     """The symbolic kernel for one step: the frame at time t, the step's choice variables."""
 
     cases = staticmethod(cases)
@@ -124,6 +125,10 @@ class Step(FdSteps):
             while p is not None and p.alive and not p.beyond and not p.held:
                 if (n > 0 or not first) and p.key in self.lay.boundaries:
                     break
+                if (n > 0 or not first) and p.key in self.lay.thread_points:  # a step of its own with two threads
+                    p = self.pick(p, self.multi(p, s), done.append)
+                    if p is None:
+                        break
                 if n >= MAX_BLOCK_STEPS:
                     self.beyond(p, s, f"more than {MAX_BLOCK_STEPS} instructions between two visible steps")
                     break
@@ -203,7 +208,7 @@ class Step(FdSteps):
         try:
             for q in self.run(p, c, first=False):
                 if not q.beyond:
-                    self.set(q, ("loc", c), z3.BitVecVal(self.lay.id(q.key), 16))
+                    self.set(q, self.loc_name(c), z3.BitVecVal(self.lay.id(q.key), 16))
                 q.key = parent_key
                 out.append(q)
         finally:
@@ -228,9 +233,14 @@ class Step(FdSteps):
             return [p]
         if isinstance(ins, ir.Store):
             value = ev.eval(ins.value)
-            self.store(p, s, self.target_key(ev, p, s, ins.target), value, ins.loc)
-            p.key = here + ((f, pc + 1),)
-            return [p]
+            nxt = here + ((f, pc + 1),)
+            out = []
+            for q, split in (self.split_store(p, s, value, nxt) if nxt in self.lay.store_keys else [(p, False)]):
+                if not split:
+                    self.store(q, s, self.target_key(ev, q, s, ins.target), value, ins.loc)
+                    q.key = nxt
+                out.append(q)
+            return out
         if isinstance(ins, ir.StoreChar):
             return self.store_char(p, s, ins, ev)
         if isinstance(ins, ir.Jump):
@@ -258,7 +268,7 @@ class Step(FdSteps):
                     q.held = True
                     out.append(q)
                     continue
-                if q.alive and not q.beyond:
+                if q.alive and not q.beyond and result is not PUSHED:
                     if ins.dst is not None and result is not None:
                         self.set_temp(q, s, ins.dst, result)
                     q.key = q.key[:-1] + ((f, pc + 1),)
@@ -271,7 +281,7 @@ class Step(FdSteps):
     def set_temp(self, p: Path, s: int, index: int, value) -> None:
         if isinstance(value, (str, Chars)):
             raise NotEncoded("a string value kept in a variable")
-        self.set(p, ("t", s, len(p.key) - 1, index), value)
+        self.set(p, self.temp_name(s, len(p.key) - 1, index), value)
 
     def target_key(self, ev: Evaluator, p: Path, s: int, target):
         if isinstance(target, ir.Cell):
@@ -318,7 +328,7 @@ class Step(FdSteps):
         addr = ev.eval(ins.func)
         out = []
         rest = p
-        for h in self.lay.handlers:
+        for h in self.lay.targets(f):
             if rest is None:
                 break
             want = ir.FUNC_BASE + h * ir.FUNC_STRIDE
@@ -352,11 +362,11 @@ class Step(FdSteps):
             base, p.key = 0, ((target, 0),)
         else:
             f, _ = p.key[-1]
-            base = self.lay.bases(p.key)[-1] + self.lay.program.functions[f].nlocals
+            base = self.lay.bases(p.key, self.k)[-1] + self.lay.program.functions[f].nlocals
             p.key = p.key[:-1] + ((f, return_pc), (target, 0))
         depth = len(p.key) - 1
         for i in range(fn.ntemps):
-            self.set(p, ("t", s, depth, i), 0)
+            self.set(p, self.temp_name(s, depth, i), 0)
         args = list(args) + [0] * (len(fn.params) - len(args))
         for slot, w, v in zip(fn.params, fn.param_wraps, args):
             if w is not None and not isinstance(v, str):
@@ -386,6 +396,11 @@ class Step(FdSteps):
         return range(s + 1, self.enc.slots)
 
     def live(self, p: Path):
+        if self.lay.threads > 1:
+            return self.live_processes(p) + self.extra_tasks(p)
+        return self.live_processes(p)
+
+    def live_processes(self, p: Path):
         return z3.Sum([z3.If(z3.Or(self.get(p, ("st", c)) == RUNNING, self.get(p, ("st", c)) == ZOMBIE),
                              z3.BitVecVal(1, 16), z3.BitVecVal(0, 16)) for c in range(self.enc.slots)])
 
@@ -415,10 +430,19 @@ class Step(FdSteps):
         p.alive = False
 
     def b_fork(self, p: Path, s: int, ins, ev):
-        """kernel: Exec.do_fork (no vfork): the child is the next free slot, its pid the next pid."""
+        """kernel: Exec.do_fork (no vfork): the child is the next free slot, its pid the next pid;
+        with pthread_atfork registrations, glibc's handler sequence runs around it."""
+        if not self.enters_atfork(p):
+            return self.do_fork(p, s, ins, ev)
+        out = []
+        rest = self.pick(p, self.get(p, ("naf", s)) > 0, lambda q: out.append((self.enter_atfork(q, s), PUSHED)))
+        return out + (self.do_fork(rest, s, ins, ev) if rest is not None else [])
+
+    def do_fork(self, p: Path, s: int, ins, ev):
         out = []
         # fewer slots than the process limit: the limit is never what stops a fork
-        limit = self.live(p) >= self.enc.max_procs if self.enc.slots >= self.enc.max_procs else False
+        limit = self.live(p) >= self.enc.max_procs if self.enc.slots >= self.enc.max_procs or self.lay.threads > 1 \
+            else False
         if self.fail is not None:
             q = p.clone()
             q.choice = self.fail
@@ -466,7 +490,17 @@ class Step(FdSteps):
             self.set(p, ("m", c, k), g(p, ("m", s, k)))
         depth = len(key) - 1
         for d, i in self.lay.temp_keys:
-            self.set(p, ("t", c, d, i), 0 if (d == depth and i == dst) else g(p, ("t", s, d, i)))
+            self.set(p, self.temp_name(c, d, i), 0 if (d == depth and i == dst) else g(p, self.temp_name(s, d, i)))
+        if self.lay.threads > 1:  # only the calling thread (kernel: fork_inherits)
+            for j in range(self.lay.threads):
+                self.set(p, ("ts", c, j), 1 if j == self.k else 0)
+            self.set(p, ("tid", c), self.k)
+            self.set(p, ("ps", c, self.k), 0)
+        for j in range(self.lay.atfork_sites):
+            for ph in range(3):
+                self.set(p, ("af", c, j, ph), g(p, ("af", s, j, ph)))
+        if self.lay.atfork_sites:
+            self.set(p, ("naf", c), g(p, ("naf", s)))
         for name in ("buf", "blen", "natx", "planned", "plen") + (("sm", "sz", "sa") if self.enc.exact else ()):
             self.set(p, (name, c), g(p, (name, s)))
         for j in range(self.enc.atexit_cap):
@@ -884,10 +918,10 @@ class _Ctx:
         self.step, self.p, self.s = step, p, s
 
     def temp(self, i: int):
-        return self.step.get(self.p, ("t", self.s, len(self.p.key) - 1, i))
+        return self.step.get(self.p, self.step.temp_name(self.s, len(self.p.key) - 1, i))
 
     def base(self) -> int:
-        return self.step.lay.bases(self.p.key)[-1]
+        return self.step.lay.bases(self.p.key, self.step.k)[-1]
 
     def cell_key(self, cell: ir.Cell):
         return ("g", cell.slot) if cell.region == "global" else ("s", self.base() + cell.slot)

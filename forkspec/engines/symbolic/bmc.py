@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 
 import z3
 
+from forkspec import ir
 from forkspec.engines.result import (
     HOLDS, INCONCLUSIVE, VIOLATED, Check, CheckResult, Exploration, Stats, Witness,
 )
@@ -42,12 +43,14 @@ from forkspec.engines.symbolic import replay as rp
 from forkspec.engines.symbolic.condition import translate
 from forkspec.engines.symbolic.program import NotEncoded
 from forkspec.engines.symbolic.unroll import Encoder
+from forkspec.frontend.routines import FORK_ATFORK
 from forkspec.kernel import Kernel
 from forkspec.kernel.state import FIRST_PID, State
 from forkspec.trace import ReplayError
 
 # bundled properties the encoding decides: name -> how
-EVENT_PROPERTIES = {"all-reaped": "reparent", "atexit-reverse-order": "atexit_bad", "no-lost-write": "lost_write"}
+EVENT_PROPERTIES = {"all-reaped": "reparent", "atexit-reverse-order": "atexit_bad", "no-lost-write": "lost_write",
+                    "fork-thread-safety": "orphaned_forked"}
 # properties that hold by construction of the encoded fragment: pids are slot numbers and
 # never reused; without mmap, vfork or injected faults, fork marks every shared private
 # page copy-on-write, so no frame is shared writable and no private write is seen by another
@@ -95,7 +98,7 @@ def explore(kernel: Kernel, checks: list[Check], library_descriptions: dict, opt
     create (so a program that always creates N gets N slots at once) and double while an
     execution needs more."""
     start = time.perf_counter()
-    cap = min(opts.slots, kernel.config.max_procs + 1)
+    cap = min(opts.slots, kernel.config.max_procs + 1) if _forks(kernel.program) else 1
     slots = min(max(FIRST_SLOTS, _sampled_processes(kernel)), cap)
     while True:
         ex = _explore(kernel, checks, library_descriptions, opts, max_alive, outcomes, slots, start)
@@ -103,6 +106,12 @@ def explore(kernel: Kernel, checks: list[Check], library_descriptions: dict, opt
         if not figures.slots_full or slots >= cap:
             return ex
         slots = min(slots * 2, cap)
+
+
+def _forks(program) -> bool:
+    """Does the program call fork or vfork (outside the libc fork routine, reached only from fork)?"""
+    return any(isinstance(ins, ir.Builtin) and ins.name in ("fork", "vfork")
+               for fn in program.functions if fn.name != FORK_ATFORK for ins in fn.body)
 
 
 def _sampled_processes(kernel: Kernel, runs: int = 4, steps: int = 2000) -> int:

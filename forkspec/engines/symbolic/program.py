@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 
 from forkspec import ir
 from forkspec.frontend.lower import eval_binop, wrap
+from forkspec.frontend.routines import FORK_ATFORK, THREAD_START
+from forkspec.kernel import threads
 
 MAX_DEPTH = 12
 MAX_LOCATIONS = 4000
@@ -26,18 +28,21 @@ SUPPORTED = ("fork, wait, waitpid, exit, _exit, abort, atexit, stdio to stdout o
              "setvbuf and setbuf of stdout with constant arguments, "
              "open (a constant name and flags), close, dup, dup2, pipe, read into a char array, write(2) to any fd, "
              "lseek, fcntl without record locks, flock, "
-             "getpid, getppid, nondet_int with `input:`, assert; stdout to a file, a pipe or a terminal; the properties "
+             "getpid, getppid, nondet_int with `input:`, assert; pthread_create, pthread_join, pthread_exit, "
+             "pthread_self, pthread_equal, pthread mutexes (init, destroy, lock, trylock, unlock) and "
+             "pthread_atfork; stdout to a file, a pipe or a terminal; the properties "
              "all-reaped, atexit-reverse-order, no-deadlock, no-lost-write, orphans-reparented, pid-unique, "
-             "cow-isolation, no-shared-writable-page")
+             "cow-isolation, no-shared-writable-page, fork-thread-safety")
 
 # builtins that are steps of their own (as in the kernel, where they may be visible)
 BOUNDARY = frozenset({"fork", "wait", "waitpid", "_exit", "_Exit", "abort", "printf", "fprintf", "puts",
                       "putchar", "fputs", "fputc", "putc", "fflush", "__flush_all", "getppid", "write",
                       "nondet_int", "assert", "pause", "setvbuf", "setbuf", "perror",
-                      "open", "close", "dup2", "lseek", "fcntl", "flock", "read"})
+                      "open", "close", "dup2", "lseek", "fcntl", "flock", "read"}) | threads.VISIBLE
 # builtins the encoding runs inside a step
 LOCAL = frozenset({"getpid", "getpgrp", "atexit", "sleep", "usleep", "sched_yield", "__exit_begin",
-                   "__atexit_pop", "pipe", "dup"})
+                   "__atexit_pop", "pipe", "dup", "pthread_self", "pthread_equal", "pthread_atfork",
+                   "__atfork_next"})
 
 # stdio calls that only fill a fully buffered stdout's buffer (a full buffer is beyond the encoding)
 STDOUT_BUFFERED = frozenset({"printf", "puts", "putchar"})
@@ -88,12 +93,35 @@ class Layout:
     mem_keys: set = field(default_factory=set)  # ('g', slot) and ('s', cell)
     temp_keys: set = field(default_factory=set)  # (depth, index)
     handlers: tuple = ()  # function indices whose address is taken (atexit handlers, pointers)
+    routine_targets: dict = field(default_factory=dict)  # libc routine's index -> the functions it may call
     atexit_sites: int = 0
     children_fork: bool = True  # can a process created by fork() fork in turn (see `children_fork`)
     exact: bool = False  # stdout through the libio transcription (the program calls setvbuf or setbuf)
     setvbuf_calls: list = field(default_factory=list)  # (has_buffer, mode, size) each call may make
     pending_keys: set = field(default_factory=set)  # after a stdio call that may issue several write(2)s
     char_cells: dict = field(default_factory=dict)  # memory key -> characters, for char arrays (`chars`)
+    threads: int = 1  # thread indices a process may use (1: the program creates no thread)
+    atfork_sites: int = 0  # pthread_atfork calls (the registrations a process may hold)
+    thread_points: set = field(default_factory=set)  # steps of their own while a process has two live threads
+    store_keys: set = field(default_factory=set)  # after a store whose value reads shared memory (two steps)
+
+    @property
+    def start(self):
+        """The thread start routine's index, when the program creates threads."""
+        return self.program.function_index.get(THREAD_START) if self.threads > 1 else None
+
+    def targets(self, f: int) -> tuple:
+        """The functions a call through a pointer in function f may reach: the exit routine
+        calls only atexit handlers, the thread start routine start functions, the fork
+        routine pthread_atfork handlers (each registered as a constant); anything else
+        any function whose address is taken."""
+        return self.routine_targets.get(f, self.handlers)
+
+    def any_thread(self, key) -> bool:
+        """Can a thread other than index 0 be at `key`? Only under the start routine or in exit
+        after the last pthread_exit: code under main runs on the first thread of the first
+        process, and a fork child keeps its caller's index."""
+        return key[0][0] in (self.start, self.program.exit_routine)
 
     def id(self, key) -> int:
         return self.ids[key]
@@ -115,8 +143,12 @@ class Layout:
                 out.update((depth, i) for i in (fn.live_out[pc - 1] if fn.live_out else range(fn.ntemps)))
         return out
 
-    def bases(self, key) -> list[int]:
+    def bases(self, key, k: int = 0) -> list[int]:
+        """Each frame's first stack cell for thread index k: a thread's stack starts at its own
+        region (kernel: threads.THREAD_CELLS); main, and exit after the last pthread_exit, at 0."""
         out, base = [], 0
+        if key and self.start is not None and key[0][0] == self.start:
+            base = k * threads.THREAD_CELLS
         for f, _ in key:
             out.append(base)
             base += self.program.functions[f].nlocals
@@ -159,10 +191,17 @@ def layout(program: ir.Program, line_buffered: bool = False) -> Layout:
     if calls is not None:  # every stdio call may write: each is a step of its own
         lay.exact, lay.setvbuf_calls, line_buffered = True, calls, True
     lay.handlers = tuple(sorted(_address_taken(program)))
+    lay.routine_targets = _routine_targets(program)
+    lay.threads = 1 + _count_calls(program, "pthread_create")
+    if lay.exact and lay.threads > 1:  # each thread has its own pending write(2)s in the kernel
+        raise NotEncoded("setvbuf or setbuf in a program that creates threads")
+    lay.atfork_sites = _count_calls(program, "pthread_atfork")
     start = initial_key(program)
     starts = {start}
     todo = [start]
-    seen = {start}
+    if lay.start is not None:  # a new thread runs its local prefix in pthread_create's step
+        todo.append(((lay.start, 0),))
+    seen = set(todo)
     while todo:
         key = todo.pop()
         if len(key) > MAX_DEPTH:
@@ -181,6 +220,14 @@ def layout(program: ir.Program, line_buffered: bool = False) -> Layout:
             if lay.exact and ins.name in MULTI_WRITE:
                 f, pc = key[-1]
                 lay.pending_keys.add(key[:-1] + ((f, pc + 1),))
+        if lay.threads > 1:
+            fn = program.functions[key[-1][0]]
+            if isinstance(ins, ir.Builtin) or threads.touches_shared(fn, ins):
+                lay.thread_points.add(key)
+                starts.add(key)
+            if isinstance(ins, ir.Store) and threads.touches_shared(fn, ins.value):
+                f, pc = key[-1]
+                lay.store_keys.add(key[:-1] + ((f, pc + 1),))
         for nxt in successors(lay, key, ins):
             if nxt not in seen:
                 if len(seen) >= MAX_LOCATIONS:
@@ -302,9 +349,13 @@ def successors(lay: Layout, key: tuple, ins) -> list[tuple]:
     if isinstance(ins, ir.Branch):
         return [here + ((f, ins.if_true),), here + ((f, ins.if_false),)]
     if isinstance(ins, ir.Builtin):
+        if ins.name == "pthread_exit":  # the thread ends, or (the last one) runs exit(0) on a new stack
+            return [((prog.exit_routine, 0),)]
+        if ins.name == "fork" and lay.atfork_sites and prog.functions[f].name != FORK_ATFORK:
+            return [here + ((f, pc + 1),), here + ((f, pc + 1), (prog.function_index[FORK_ATFORK], 0))]
         return [] if ins.name in ENDS else [here + ((f, pc + 1),)]
     if isinstance(ins, ir.Call):
-        targets = [ins.func] if isinstance(ins.func, int) else list(lay.handlers)
+        targets = [ins.func] if isinstance(ins.func, int) else list(lay.targets(f))
         return [here + ((f, pc + 1), (t, 0)) for t in targets]
     if isinstance(ins, ir.Return):
         if not here:
@@ -313,6 +364,37 @@ def successors(lay: Layout, key: tuple, ins) -> list[tuple]:
             return [((prog.exit_routine, 0),)]
         return [here]
     raise NotEncoded(f"the instruction {type(ins).__name__}", ins.loc)
+
+
+ROUTINE_CALLS = {"atexit": (0,), "pthread_create": (2,), "pthread_atfork": (0, 1, 2)}
+
+
+def _routine_targets(program: ir.Program) -> dict:
+    """{routine index: functions registered with the call that feeds it}, for the routines whose
+    every registration is a constant function (or NULL); the others may call any handler."""
+    names = {"atexit": program.exit_routine, "pthread_create": program.function_index.get(THREAD_START),
+             "pthread_atfork": program.function_index.get(FORK_ATFORK)}
+    found: dict = {name: set() for name in ROUTINE_CALLS}
+    n = len(program.functions)
+    for fn in program.functions:
+        for ins in fn.body:
+            if not (isinstance(ins, ir.Builtin) and ins.name in ROUTINE_CALLS) or found[ins.name] is None:
+                continue
+            for i in ROUTINE_CALLS[ins.name]:
+                a = ins.args[i] if i < len(ins.args) else None
+                v = a.value if isinstance(a, ir.Const) and isinstance(a.value, int) else None
+                off = None if v is None else v - ir.FUNC_BASE
+                if v == 0 and ins.name == "pthread_atfork":
+                    continue
+                if off is None or off < 0 or off % ir.FUNC_STRIDE or off // ir.FUNC_STRIDE >= n:
+                    found[ins.name] = None
+                    break
+                found[ins.name].add(off // ir.FUNC_STRIDE)
+    return {names[k]: tuple(sorted(v)) for k, v in found.items() if v is not None and names[k] is not None}
+
+
+def _count_calls(program: ir.Program, name: str) -> int:
+    return sum(isinstance(ins, ir.Builtin) and ins.name == name for fn in program.functions for ins in fn.body)
 
 
 def _temps_read(e) -> set[int]:
@@ -354,17 +436,21 @@ def _address_taken(program: ir.Program) -> set[int]:
 
 def _collect(lay: Layout, key: tuple, ins) -> None:
     """The memory cells and temps an instruction at `key` may touch."""
-    bases = lay.bases(key)
+    threaded = lay.start is not None and key[0][0] == lay.start
+    tops = [lay.bases(key, k)[-1] for k in range(lay.threads if threaded else 1)]
     depth = len(key) - 1
     fn = lay.program.functions[key[-1][0]]
     for i in range(fn.ntemps):
         lay.temp_keys.add((depth, i))
     for slot in range(fn.nlocals):
-        lay.mem_keys.add(("s", bases[-1] + slot))
+        lay.mem_keys.update(("s", top + slot) for top in tops)
 
     def visit(e):
         if isinstance(e, ir.Cell):
-            lay.mem_keys.add(("g", e.slot) if e.region == "global" else ("s", bases[-1] + e.slot))
+            if e.region == "global":
+                lay.mem_keys.add(("g", e.slot))
+            else:
+                lay.mem_keys.update(("s", top + e.slot) for top in tops)
         for name in ("left", "right", "operand", "cond", "then", "other", "string", "index", "addr", "value",
                      "target", "cell"):
             sub = getattr(e, name, None)

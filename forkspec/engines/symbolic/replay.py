@@ -1,7 +1,7 @@
 """A Z3 model becomes a schedule, and the schedule is replayed in the concrete kernel.
 
-The model says, for each step, which slot moved and with which choice (a failing
-fork, an input value). The concrete kernel (without merging local steps, so that it
+The model says, for each step, which slot (and which of its threads) moved and with
+which choice (a failing fork, an input value). The concrete kernel (without merging local steps, so that it
 stops wherever the encoding can) takes that process's instructions one by one up to
 its next boundary, exactly the stretch the encoding ran as one step. Every trace the
 Z3 engine reports is the list of concrete states this produces: if the model asked
@@ -14,8 +14,8 @@ from typing import NamedTuple
 import z3
 
 from forkspec import ir
-from forkspec.kernel import Kernel
-from forkspec.kernel.state import FIRST_PID, RUNNING, find
+from forkspec.kernel import Kernel, threads
+from forkspec.kernel.state import FIRST_PID, RUNNING, THREAD_RUNNING, find
 from forkspec.trace import ReplayError
 
 
@@ -23,6 +23,7 @@ class Move(NamedTuple):
     slot: int
     fail: bool
     nondet: int | None
+    thread: int = 0  # the thread index within the process
 
 
 def schedule(enc, model: z3.ModelRef, upto: int) -> list[Move]:
@@ -33,12 +34,42 @@ def schedule(enc, model: z3.ModelRef, upto: int) -> list[Move]:
         who = model.eval(st.who, model_completion=True).as_long()
         fail = st.fail is not None and z3.is_true(model.eval(st.fail, model_completion=True))
         nd = model.eval(st.nondet, model_completion=True).as_signed_long() if st.nondet is not None else None
-        out.append(Move(who, fail, nd))
+        n = enc.layout.threads
+        out.append(Move(who // n, fail, nd, who % n))
     return out
 
 
-def location(proc) -> tuple:
-    return tuple((a.func, a.pc) for a in proc.stack)
+def location(proc, thread: int | None = None) -> tuple:
+    return tuple((a.func, a.pc) for a in _stack(proc, thread))
+
+
+def _stack(proc, thread):
+    if thread is None:
+        return proc.stack
+    return next((t.stack for t in proc.threads if t.index == thread), ())
+
+
+def _pending(proc, thread):
+    if thread is None:
+        return proc.pending
+    return next((t.pending for t in proc.threads if t.index == thread), ())
+
+
+def _thread_point(kernel: Kernel, proc, thread) -> bool:
+    """With two live threads, every builtin and every access to shared memory is a step of
+    its own (kernel: Exec.is_visible)."""
+    stack = _stack(proc, thread)
+    if not proc.threads or threads.live_count(proc) < 2 or not stack:
+        return False
+    fn = kernel.program.functions[stack[-1].func]
+    ins = fn.body[stack[-1].pc]
+    return isinstance(ins, ir.Builtin) or threads.touches_shared(fn, ins)
+
+
+def _runs(proc, thread) -> bool:
+    if thread is None:
+        return proc.main_state == "" and bool(proc.stack)
+    return any(t.index == thread and t.state == THREAD_RUNNING and t.stack for t in proc.threads)
 
 
 def replay(kernel: Kernel, boundaries: set, moves: list[Move]) -> list[tuple]:
@@ -47,33 +78,41 @@ def replay(kernel: Kernel, boundaries: set, moves: list[Move]) -> list[tuple]:
     out: list[tuple] = []
     for i, mv in enumerate(moves, start=1):
         mark = len(out)
-        state = _run(kernel, boundaries, state, FIRST_PID + mv.slot, mv, True, out, i)
-        children = [e.child for a, _ in out[mark:] for e in a.events if e.kind == "fork"]
-        for child in children:  # a fork runs its child's local steps in the same move
-            state = _run(kernel, boundaries, state, child, mv, False, out, i)
+        pid = FIRST_PID + mv.slot
+        proc = find(state, pid)
+        thread = None if proc is None or mv.thread == proc.tid else mv.thread
+        state = _run(kernel, boundaries, state, pid, thread, mv, True, out, i)
+        forked = [(e.child, None) for a, _ in out[mark:] for e in a.events if e.kind == "fork"]
+        created = [(a.pid, e.child) for a, _ in out[mark:] for e in a.events if e.kind == "thread_create"]
+        for child, t in created + forked:  # a new thread, a fork's child: their local steps in the same move
+            state = _run(kernel, boundaries, state, child, t, mv, False, out, i)
     return out
 
 
-def _run(kernel: Kernel, boundaries: set, state, pid: int, mv: Move, first: bool, out: list, i: int):
-    """Steps of `pid` up to its next boundary (executing the one it is at when `first`)."""
+def _run(kernel: Kernel, boundaries: set, state, pid: int, thread, mv: Move, first: bool, out: list, i: int):
+    """Steps of `pid` (its thread `thread`, None: the one on its stack) up to its next boundary
+    (executing the one it is at when `first`)."""
     if True:
         while True:
             proc = find(state, pid)
-            alive = proc is not None and proc.state == RUNNING and bool(proc.stack)
-            if not first and (not alive or location(proc) in boundaries or proc.pending):
+            alive = proc is not None and proc.state == RUNNING and _runs(proc, thread)
+            if not first and (not alive or location(proc, thread) in boundaries or _pending(proc, thread)
+                              or _thread_point(kernel, proc, thread)):
                 break
             if not alive:
                 raise ReplayError(f"move {i}: process {pid} cannot move (it is not running)")
             choice = ""
-            if first and not proc.pending:
-                top = proc.stack[-1]
+            if first and not _pending(proc, thread):
+                top = _stack(proc, thread)[-1]
                 ins = kernel.program.functions[top.func].body[top.pc]
                 if isinstance(ins, ir.Builtin) and ins.name in ("fork", "vfork") and mv.fail:
                     choice = "fail"
                 elif isinstance(ins, ir.Builtin) and ins.name == "nondet_int":
                     choice = str(mv.nondet)
+            mark = "" if thread is None else f"[thread {thread}] "
             for action, nxt in kernel.successors(state):
-                if action.pid == pid and action.choice == choice:
+                if action.pid == pid and action.choice == choice and action.text.startswith(mark) \
+                        and (thread is not None or not action.text.startswith("[thread ")):
                     break
             else:
                 raise ReplayError(f"move {i}: the kernel offers no step of process {pid}"

@@ -24,7 +24,7 @@ from forkspec.engines.symbolic import chars
 from forkspec.kernel.state import FIRST_PID, INIT_PID, IOFBF, IOLBF
 from forkspec.kernel.stdio import FILE_BUFFER, TTY_BUFFER
 
-EVENTS = ("assert_failed", "reparent", "atexit_bad", "slots_full", "lost_write")
+EVENTS = ("assert_failed", "reparent", "atexit_bad", "slots_full", "lost_write", "orphaned_forked")
 CONTROL = frozenset({"st", "loc", "n"})  # finite control: bit-vectors, which Z3 bit-blasts
 BITS = 16
 
@@ -82,7 +82,24 @@ class Encoder:
             out += [("atx", s, j) for j in range(self.atexit_cap)] + [("plan", s, j) for j in range(self.atexit_cap)]
             if self.exact:
                 out += [("sm", s), ("sz", s), ("sa", s), ("np", s)] + [("pw", s, j) for j in range(self.pending_cap)]
+            out += self._thread_names(s)
         return out + (self.fd.names() if self.fd is not None else [])
+
+    def _thread_names(self, s: int) -> list:
+        """Each thread's state, location, temps and split store (`symbolic.threads`); the
+        pthread_atfork registrations."""
+        lay, out = self.layout, []
+        if lay.threads > 1:
+            out.append(("tid", s))
+            for k in range(lay.threads):
+                out += [("ts", s, k), ("tv", s, k), ("ps", s, k), ("pv", s, k)]
+                if k:
+                    out.append(("loc", s, k))
+                    out += [("t", s, d, i, k) for d, i in sorted(lay.temp_keys)]
+        if lay.atfork_sites:
+            out.append(("naf", s))
+            out += [("af", s, j, ph) for j in range(lay.atfork_sites) for ph in range(3)]
+        return out
 
     def _initial(self) -> dict:
         prog = self.layout.program
@@ -112,8 +129,12 @@ class Encoder:
                 f[name] = v if isinstance(v, str) else bv(v)
             elif kind == "st":
                 f[name] = control(RUNNING if s == 0 else UNUSED)
+            elif kind == "ts":
+                f[name] = bv(1 if s == 0 and name[2] == 0 else 0)
+            elif kind == "af":
+                f[name] = bv(-1)
             elif kind == "loc":
-                f[name] = control(self.layout.id(initial_key(prog)) if s == 0 else 0)
+                f[name] = control(self.layout.id(initial_key(prog)) if s == 0 and len(name) == 2 else 0)
             elif kind == "ppid":
                 f[name] = bv(INIT_PID if s == 0 else 0)
             elif kind in ("sm", "sz"):
@@ -128,7 +149,7 @@ class Encoder:
         """Add the step from the last frame to a new one; return its constraints."""
         t = len(self.steps)
         old = self.frames[t]
-        who = z3.BitVec(f"who@{t}", BITS)
+        who = z3.BitVec(f"who@{t}", BITS)  # slot * threads + thread
         fail = z3.Bool(f"fail@{t}") if self.config.fork_can_fail else None
         nondet = z3.BitVec(f"nondet@{t}", 64) if self.config.nondet is not None else None
         step = Step(self, old, fail, nondet)
@@ -136,22 +157,33 @@ class Encoder:
         fulls, datas, forking, reading = [], [], [], []
         events: dict = {e: [] for e in EVENTS}
         wrote_out, wrote_err, shown = [], [], []
-        blocks = [(key, False) for key in self.layout.starts] + [(key, True) for key in sorted(self.layout.pending_keys)]
-        for s in range(self.slots):
+        lay = self.layout
+        blocks = [(key, False) for key in lay.starts] + [(key, True) for key in sorted(lay.pending_keys)] \
+            + [(key, "store") for key in sorted(lay.store_keys)]
+        for s, k in ((s, k) for s in range(self.slots) for k in range(lay.threads)):
+            step.k = k
+            loc = old[step.loc_name(s)]
             for key, pending in blocks:
-                if s > 0 and not pending and key not in self.layout.boundaries:
+                if s + k > 0 and not pending and key not in lay.boundaries and key not in lay.thread_points:
                     continue  # a child starts at a boundary (its fork ran its first local steps)
-                at = z3.And(old[("st", s)] == RUNNING, old[("loc", s)] == self.layout.id(key))
-                if key in self.layout.pending_keys:  # write(2)s pending first (`Step.run_pending`)
+                if k and not lay.any_thread(key):
+                    continue
+                at = z3.And(old[("st", s)] == RUNNING, loc == lay.id(key))
+                if lay.threads > 1:
+                    at = z3.And(at, old[("ts", s, k)] == 1)
+                if key in lay.pending_keys and pending != "store":  # write(2)s pending first (`Step.run_pending`)
                     at = z3.And(at, old[("np", s)] > 0 if pending else old[("np", s)] == 0)
+                if key in lay.store_keys:  # a split store first (`Step.run_store`)
+                    at = z3.And(at, old[("ps", s, k)] == (1 if pending == "store" else 0))
                 step.printed = []
-                step.touched = {(("st", s), False, False), (("loc", s), True, False), (("np", s), False, False)}
-                paths = step.run_pending(s, key) if pending else step.run_block(s, key)
+                step.touched = {(("st", s), False, False), (step.loc_name(s), True, False), (("np", s), False, False)}
+                paths = step.run_store(s, key) if pending == "store" else \
+                    step.run_pending(s, key) if pending else step.run_block(s, key)
                 printed = step.printed
                 self.footprints.setdefault((s, key), set()).update(step.touched)
                 for p in paths:
                     data = z3.And(at, *p.guard) if p.guard else at
-                    full = z3.And(who == s, data, *([p.choice] if p.choice is not None else []))
+                    full = z3.And(who == s * lay.threads + k, data, *([p.choice] if p.choice is not None else []))
                     fulls.append(full)
                     datas.append(data)
                     if p.choice is not None:
@@ -159,8 +191,8 @@ class Encoder:
                     if p.reads_input:
                         reading.append(full)
                     if p.alive and not p.beyond:
-                        p.view[("loc", s)] = control(self.layout.id(p.key))
-                        self.kill_dead(p, s)
+                        p.view[step.loc_name(s)] = control(self.layout.id(p.key))
+                        self.kill_dead(p, s, step)
                     self.footprints[(s, key)].update((n, True, False) for n in p.view if len(n) > 1 and n[1] == s)
                     for name, value in p.view.items():
                         updates.setdefault(name, []).append((full, value))
@@ -174,7 +206,7 @@ class Encoder:
         moved = z3.Or(fulls) if fulls else z3.BoolVal(False)
         enabled = z3.Or(datas) if datas else z3.BoolVal(False)
         cons = [z3.Implies(enabled, moved), z3.Implies(z3.Not(moved), who == -1)]
-        if t > 0:
+        if t > 0 and lay.threads == 1:  # (threads of one process share memory: no reordering)
             cons.extend(self.canonical_order(t, who))
         if nondet is not None:
             lo, hi = self.config.nondet
@@ -255,13 +287,13 @@ class Encoder:
                 table[kb] = kas
         return table
 
-    def kill_dead(self, p, s: int) -> None:
+    def kill_dead(self, p, s: int, step) -> None:
         """Temps no longer needed at the boundary a step ends at are zero (as the kernel's
         kill_dead makes them), so they never become state variables."""
         live = self.layout.live_temps(p.key)
         for d, i in self.layout.temp_keys:
             if (d, i) not in live:
-                p.view[("t", s, d, i)] = bv(0)
+                p.view[step.temp_name(s, d, i)] = bv(0)
 
     # ---------------------------------------------------------------- what a frame says
 
