@@ -259,11 +259,12 @@ def plan_reductions(kernel: Kernel, checks: list[Check], opts: Options, props: d
             notes.append("pid symmetry" + (" (siblings interchangeable)" if free else ""))
     pid_symmetry = canon
     if opts.dead_vars:
-        why = deadvars.refusal(kernel.program)
+        liveness = deadvars.Liveness(kernel.program)
+        why = deadvars.refusal(kernel.program, liveness)
         if why:
             notes.append(f"dead-variable reset off: {why}")
         else:
-            reset = deadvars.DeadReset(kernel.program)
+            reset = deadvars.DeadReset(kernel.program, liveness)
             canon = reset if canon is None else deadvars.Then(reset, canon)
             notes.append("dead variables reset")
     return canon, pid_symmetry, tuple(notes)

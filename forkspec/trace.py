@@ -55,18 +55,27 @@ def rebuild(model, exploration: Exploration, witness: Witness) -> Trace:
     pids in the trace are the ones the program really gets."""
     ids = path_to(exploration, witness.state)
     states = exploration.states
-    mapping_of = getattr(exploration.canon, "mapping", None)
+    canon = exploration.canon
+    mapping_of = getattr(canon, "mapping", None)
     steps: list[Step] = []
-    current = states[ids[0]]
+    # Under a canonicalising reduction (pid symmetry, the dead-variable reset) the stored states
+    # are representatives: the replay follows the real states from the real initial one.
+    initial = current = states[ids[0]] if canon is None else model.initial_state()
     to_rep: dict[int, int] = {}  # real pid -> pid in the stored representative
     for a, b in zip(ids, ids[1:]):
-        for action, nxt in model.successors(states[a]):
-            if mapping_of is None:
-                if (nxt if exploration.canon is None else exploration.canon(nxt)) == states[b]:
+        if mapping_of is None:
+            for action, nxt in model.successors(current):
+                if (nxt if canon is None else canon(nxt)) == states[b]:
                     steps.append(Step(action, nxt))
+                    current = nxt
                     break
-            elif exploration.canon(nxt) == states[b]:
-                action, current, to_rep = _real_step(model, current, action, to_rep, exploration.canon, states[b],
+            else:
+                raise ReplayError(f"replaying step {len(steps) + 1}: no successor of state {a} leads to state {b}; "
+                                  "the model's successors are not deterministic")
+            continue
+        for action, nxt in model.successors(states[a]):
+            if canon(nxt) == states[b]:
+                action, current, to_rep = _real_step(model, current, action, to_rep, canon, states[b],
                                                      mapping_of, nxt)
                 steps.append(Step(action, current))
                 break
@@ -74,14 +83,14 @@ def rebuild(model, exploration: Exploration, witness: Witness) -> Trace:
             raise ReplayError(f"replaying step {len(steps) + 1}: no successor of state {a} leads to state {b}; "
                               "the model's successors are not deterministic")
     if witness.successor is not None:
-        succ = model.successors(states[witness.state])
+        succ = model.successors(states[witness.state] if mapping_of is not None else current)
         if witness.successor >= len(succ):
             raise ReplayError("the violating transition is no longer produced by the model")
         action, nxt = succ[witness.successor]
         if mapping_of is not None:
-            action, nxt, _ = _real_step(model, current, action, to_rep, exploration.canon, None, mapping_of, nxt)
+            action, nxt, _ = _real_step(model, current, action, to_rep, canon, None, mapping_of, nxt)
         steps.append(Step(action, nxt))
-    return Trace(states[ids[0]], tuple(steps))
+    return Trace(initial, tuple(steps))
 
 
 def _real_step(model, real, rep_action, to_rep: dict[int, int], canon, target, mapping_of, rep_next):

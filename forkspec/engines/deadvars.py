@@ -18,10 +18,12 @@ argument of `wait`/`waitpid`, which only writes through it. That write is not a
 kill in the static analysis (a wait that finds no child writes nothing), but in a
 state where the process waits for any child, without options, and has a child,
 the wait will write `status` before anything reads it (it reaps, or blocks for
-good), so `status` is dead *in that state*. When every function writes each of its locals
-before reading it, what a returned call left above the top frame is dead as well, and
-is cleared with the rest (else two paths that left different leftovers behind would
-stay apart after the reset had made one of them canonical).
+good), so `status` is dead *in that state*. What a returned call left above the top frame is
+dead too, provided every function writes each of its locals before reading it (`main`
+aside, whose frame starts on fresh pages): then no later frame reads a leftover. That
+condition is also what makes the reset sound for a dead local once its function has
+returned, and what makes it canonical (the reset of a successor equals the reset of the
+reset state's successor, so traces follow the real states): without it the reset is off.
 
 Where it applies (`refusal`): no threads, atfork or signal handlers, vfork or
 non-local jumps (they run other code on a process's stack or memory, and a handler
@@ -37,7 +39,7 @@ from __future__ import annotations
 
 from forkspec import ir
 from forkspec.engines.por import _reachable as reachable
-from forkspec.engines.symmetry import _const_int as _const
+from forkspec.engines.symmetry import _const_int as _const, address_taken
 from forkspec.kernel.state import ZOMBIE, State
 
 # calls that put other code on a process's stack or memory: a handler (which also turns a wait into
@@ -49,8 +51,10 @@ STACK_VPN = ir.STACK_BASE >> 12
 STACK_END = ir.STACK_BASE + (1 << 30)
 
 
-def refusal(program: ir.Program) -> str:
+def refusal(program: ir.Program, liveness: "Liveness") -> str:
     """Why the reduction does not apply to this run ('' when it does)."""
+    if liveness.reader:
+        return liveness.reader
     for f in reachable(program):
         for ins in program.functions[f].body:
             if isinstance(ins, ir.Builtin) and ins.name in UNSUPPORTED_CALLS:
@@ -73,11 +77,25 @@ class Liveness:
             named, pinned = _slots(fn)
             self.named.append(frozenset(named))
             self.live_in.append(None if pinned else _live_in(fn, program.exit_routine))
-        # Does every function write each local before reading it? Then what a returned call left
-        # above the stack's top frame is never read: it is dead too.
-        self.fresh_frames = all(self.live_in[f] is not None and
-                                (not self.live_in[f] or self.live_in[f][0] <= set(program.functions[f].params))
-                                for f in reachable(program))
+        self.reader = self._uninitialised_reader()
+
+    def _uninitialised_reader(self) -> str:
+        """A function that may read a local before writing it, so may read what an earlier call left
+        on the stack ('' when there is none). Then that leftover is not dead, nor is a dead local
+        once its function returns, and the reset is off. `main` is exempt when nothing calls it
+        again: its frame starts on fresh zero pages."""
+        program = self.program
+        again = any(isinstance(ins, ir.Call) and ins.func == program.main
+                    for fn in program.functions for ins in fn.body) or program.main in address_taken(program)
+        for f in reachable(program):
+            if f == program.main and not again:
+                continue
+            fn, live = program.functions[f], self.live_in[f]
+            if live is None:
+                return f"{fn.name}() takes a local's address"
+            if live and not live[0] <= set(fn.params):
+                return f"{fn.name}() may read a local before writing it"
+        return ""
 
     def dead(self, func: int, pc: int, caller: bool = False) -> frozenset:
         """The named slots of `func` that are dead before instruction `pc` (for a caller's
@@ -205,9 +223,9 @@ def _live_in(fn: ir.Function, exit_routine: int) -> list[frozenset]:
 class DeadReset:
     """The state with every dead local cell set to 0 (see the module docstring)."""
 
-    def __init__(self, program: ir.Program):
+    def __init__(self, program: ir.Program, liveness: Liveness | None = None):
         self.program = program
-        self.liveness = Liveness(program)
+        self.liveness = liveness or Liveness(program)
         self.by_stack: dict = {}  # (stack, page table) -> their dead places: few distinct pairs recur
         self.reset = 0  # states changed
 
@@ -226,19 +244,18 @@ class DeadReset:
                 frame = mem[pfn]
                 if c < len(frame) and frame[c] != 0:
                     nonzero.append((p.pid, pfn, c))
-            if above is not None:
-                for vpn, pfn, _ in p.ptes:
-                    if vpn >= STACK_VPN:
-                        frame = mem[pfn]
-                        first = max(0, (above - (vpn << 12)) >> 3)
-                        nonzero.extend((p.pid, pfn, c) for c in range(first, len(frame)) if frame[c] != 0)
+            for vpn, pfn, _ in p.ptes:  # what returned calls left above the top frame
+                if vpn >= STACK_VPN:
+                    frame = mem[pfn]
+                    first = max(0, (above - (vpn << 12)) >> 3)
+                    nonzero.extend((p.pid, pfn, c) for c in range(first, len(frame)) if frame[c] != 0)
         if not nonzero:
             return state
         return self.apply(state, dead_of, nonzero)
 
     def dead_places(self, stack: tuple, ptes: tuple) -> tuple:
         """For a process with this stack and page table: ((address, frame, cell) of each mapped dead
-        local, their addresses, where the dead space above the top frame starts or None), first
+        local, their addresses, where the dead space above the top frame starts), first
         without a child, then with one (see `wait_writes`)."""
         key = (stack, ptes)
         hit = self.by_stack.get(key)
@@ -254,9 +271,7 @@ class DeadReset:
         status = self.wait_writes(top)
         if status is not None and status not in {addr for addr, _, _ in places}:
             more.extend(_place(status, ptes))
-        above = None
-        if self.liveness.fresh_frames:
-            above = ir.STACK_BASE + (top.base + self.program.functions[top.func].nlocals) * ir.CELL
+        above = ir.STACK_BASE + (top.base + self.program.functions[top.func].nlocals) * ir.CELL
         got = tuple((tuple(ps), frozenset(addr for addr, _, _ in ps), above) for ps in (places, more))
         if len(self.by_stack) > 100_000:
             self.by_stack.clear()
@@ -308,7 +323,7 @@ def _is_dead(addr: int, dead) -> bool:
     if dead is None:
         return False
     addrs, above = dead
-    return addr in addrs or (above is not None and above <= addr < STACK_END)
+    return addr in addrs or above <= addr < STACK_END
 
 
 def _place(addr: int, ptes: tuple) -> tuple:
