@@ -628,6 +628,9 @@ class FdSteps:
         return [(p, count)]
 
     def read_into(self, p, s, key, length, data, count) -> None:
+        """The bytes read replace the array's first `count`; a read that fills its NUL's place
+        too lengthens the kernel's string, which is beyond the encoding."""
+        self.beyond_if(p, count > length)
         w = chars.width(length)
         span = chars.mask(count, w)
         old = self.get(p, ("m", s, key))
