@@ -78,6 +78,8 @@ class FdShape:
         self.ofds = min(MAX_OFDS, 3 + slots * created)
         self.files = files
         self.slots = slots
+        self.signals = any(isinstance(ins, ir.Builtin) and ins.name.startswith("sig")
+                           for fn in program.functions for ins in fn.body)
 
     def names(self) -> list:
         out = [("nof", "n")]
@@ -502,6 +504,8 @@ class FdSteps:
         out = []
         for q, none in self.cases(p, self.refs(p, reader) == 0):
             if none:
+                if self.shape.signals:  # SIGPIPE's disposition may not be the default (kill)
+                    raise NotEncoded("a write(2) to a pipe in a program that changes signal dispositions", ins.loc)
                 self.terminate(q, s, SIGPIPE)
                 out.append((q, None))
                 continue
