@@ -12,8 +12,9 @@ names open() is called with: whether each exists, its length, and for `no-lost-w
 the description that wrote each byte (the kernel's ghost `owners`).
 
 What is beyond this encoding (a path that reaches it sets `oob`, so no `holds` follows):
-more fds, descriptions or file bytes than the shapes hold, stdout or stderr redirected
-to a file or a pipe, a read() that returns bytes (char arrays are not encoded).
+more fds, descriptions or file and pipe bytes than the shape holds, stdout or stderr
+redirected to a file or a pipe, a read() that fills a char array's terminating byte.
+Char arrays, pipe and file contents are bit-vectors (`chars`).
 """
 from __future__ import annotations
 
