@@ -71,10 +71,11 @@ class FdShape:
                 if ins.name == "dup2" and isinstance(ins.args[1], ir.Const) and isinstance(ins.args[1].value, int):
                     high = max(high, ins.args[1].value)
         created = sites["open"] + 2 * sites["pipe"]
-        # bytes a file or a pipe can hold: what every write(2) site writes once (more is beyond the encoding)
+        # bytes a file or a pipe can hold: what every process writes running each write(2) site
+        # once (more, in a loop, is beyond the encoding)
         written = sum(_write_size(ins) for fn in program.functions for ins in fn.body
                       if isinstance(ins, ir.Builtin) and ins.name == "write")
-        self.bytes = max(1, min(MAX_BYTES, written))
+        self.bytes = max(1, min(MAX_BYTES, written * slots))
         self.fds = min(MAX_TABLE, max(3 + created + sites["dup"] + sites["fcntl"], high + 1))
         self.ofds = min(MAX_OFDS, 3 + slots * created)
         self.files = files
