@@ -337,7 +337,7 @@ def _term(enc: Encoder, how: str, k: int):
 def _beyond_reason(enc: Encoder) -> str:
     return (f"beyond the encoding (at most {enc.slots} processes, {enc.atexit_cap} atexit handlers, "
             "a stdio buffer that never fills, fds and files within their shapes, "
-            "stdout and stderr on the standard files, no read() that returns bytes)")
+            "stdout and stderr on the standard files, no read() into a char array's last byte)")
 
 
 class _Search:

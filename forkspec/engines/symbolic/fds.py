@@ -12,8 +12,9 @@ names open() is called with: whether each exists, its length, and for `no-lost-w
 the description that wrote each byte (the kernel's ghost `owners`).
 
 What is beyond this encoding (a path that reaches it sets `oob`, so no `holds` follows):
-more fds, descriptions or file bytes than the shapes hold, stdout or stderr redirected
-to a file or a pipe, a read() that returns bytes (char arrays are not encoded).
+more fds, descriptions or file and pipe bytes than the shape holds, stdout or stderr
+redirected to a file or a pipe, a read() that fills a char array's terminating byte.
+Char arrays, pipe and file contents are bit-vectors (`chars`).
 """
 from __future__ import annotations
 
@@ -70,14 +71,17 @@ class FdShape:
                 if ins.name == "dup2" and isinstance(ins.args[1], ir.Const) and isinstance(ins.args[1].value, int):
                     high = max(high, ins.args[1].value)
         created = sites["open"] + 2 * sites["pipe"]
-        # bytes a file or a pipe can hold: what every write(2) site writes once (more is beyond the encoding)
+        # bytes a file or a pipe can hold: what every process writes running each write(2) site
+        # once (more, in a loop, is beyond the encoding)
         written = sum(_write_size(ins) for fn in program.functions for ins in fn.body
                       if isinstance(ins, ir.Builtin) and ins.name == "write")
-        self.bytes = max(1, min(MAX_BYTES, written))
+        self.bytes = max(1, min(MAX_BYTES, written * slots))
         self.fds = min(MAX_TABLE, max(3 + created + sites["dup"] + sites["fcntl"], high + 1))
         self.ofds = min(MAX_OFDS, 3 + slots * created)
         self.files = files
         self.slots = slots
+        self.signals = any(isinstance(ins, ir.Builtin) and ins.name.startswith("sig")
+                           for fn in program.functions for ins in fn.body)
 
     def names(self) -> list:
         out = [("nof", "n")]
@@ -502,6 +506,8 @@ class FdSteps:
         out = []
         for q, none in self.cases(p, self.refs(p, reader) == 0):
             if none:
+                if self.shape.signals:  # SIGPIPE's disposition may not be the default (kill)
+                    raise NotEncoded("a write(2) to a pipe in a program that changes signal dispositions", ins.loc)
                 self.terminate(q, s, SIGPIPE)
                 out.append((q, None))
                 continue
@@ -628,6 +634,9 @@ class FdSteps:
         return [(p, count)]
 
     def read_into(self, p, s, key, length, data, count) -> None:
+        """The bytes read replace the array's first `count`; a read that fills its NUL's place
+        too lengthens the kernel's string, which is beyond the encoding."""
+        self.beyond_if(p, count > length)
         w = chars.width(length)
         span = chars.mask(count, w)
         old = self.get(p, ("m", s, key))
