@@ -13,7 +13,7 @@ from __future__ import annotations
 import z3
 
 from forkspec import ir
-from forkspec.engines.symbolic.expr import Evaluator, as_int, bv, is_sym, truth, wrap_sym
+from forkspec.engines.symbolic.expr import Evaluator, Split, as_int, bv, is_sym, truth, wrap_sym
 from forkspec.engines.symbolic import stdio as sio
 from forkspec.engines.symbolic.program import Layout, NotEncoded
 from forkspec.frontend import ctypes as ct
@@ -30,7 +30,8 @@ MAX_PATHS = 512
 class Path:
     """One way through a block: a guard, the choice it needs, and what it changed."""
 
-    __slots__ = ("view", "guard", "choice", "key", "alive", "events", "steps", "beyond", "reads_input", "held")
+    __slots__ = ("view", "guard", "choice", "key", "alive", "events", "steps", "beyond", "reads_input", "held",
+                 "assumed")
 
     def __init__(self, key):
         self.view: dict = {}
@@ -43,12 +44,13 @@ class Path:
         self.beyond: str = ""
         self.reads_input = False  # the path calls nondet_int()
         self.held = False  # a stdio call left write(2)s pending: the step ends after it
+        self.assumed: dict = {}  # the current instruction's splits (`expr.Split`): key -> which side
 
     def clone(self) -> "Path":
         p = Path(self.key)
         p.view, p.guard, p.choice, p.alive = dict(self.view), list(self.guard), self.choice, self.alive
         p.events, p.steps, p.beyond, p.reads_input = dict(self.events), self.steps, self.beyond, self.reads_input
-        p.held = self.held
+        p.held, p.assumed = self.held, dict(self.assumed)
         return p
 
     def event(self, name: str, cond) -> None:
@@ -125,6 +127,8 @@ class Step:
                     break
                 ins = self.lay.instr(p.key)
                 results = self.execute(p, s, ins)
+                for q in results:
+                    q.assumed = {}
                 n += 1
                 p = results[0] if results else None  # no result: the instruction blocks for ever
                 work.extend((q, n) for q in results[1:])
@@ -215,6 +219,23 @@ class Step:
         return Evaluator(_Ctx(self, p, s), line)
 
     def execute(self, p: Path, s: int, ins) -> list[Path]:
+        """One instruction; where a value depends on a condition kept apart (`expr.Split`), once
+        on each side of it. An address that names none of the program's cells is beyond."""
+        before = p.clone()
+        try:
+            return self.execute_once(p, s, ins)
+        except Split as split:
+            out = []
+            for q, side in cases(before, split.cond):
+                q.assumed[split.key] = side
+                if not side and split.key[0] == "addr":
+                    self.beyond(q, s, "a pointer to none of the program's variables")
+                    out.append(q)
+                else:
+                    out.extend(self.execute(q, s, ins))
+            return out
+
+    def execute_once(self, p: Path, s: int, ins) -> list[Path]:
         ev = self.ctx(p, s, ins.loc)
         f, pc = p.key[-1]
         here = p.key[:-1]
@@ -267,13 +288,19 @@ class Step:
         if isinstance(target, ir.Cell):
             return _Ctx(self, p, s).cell_key(target)
         addr = ev.eval(target.addr)
-        if is_sym(addr) or not isinstance(addr, int):
-            raise NotEncoded("a store through a computed address", ev.line)
+        if is_sym(addr):
+            return _Ctx(self, p, s).cells_at(id(target), addr, target.addr)
+        if not isinstance(addr, int):
+            raise NotEncoded("a store through something that is not an address", ev.line)
         return _Ctx(self, p, s).address_key(addr)
 
     def store(self, p: Path, s: int, key, value, line: int = 0) -> None:
         if isinstance(value, str):
             raise NotEncoded("a string value kept in a variable", line)
+        if isinstance(key, Computed):  # every cell the address may name keeps its value unless named
+            for k, hit in key.cells:
+                self.store(p, s, k, z3.If(hit, _vec(value), _vec(self.get(p, ("m", s, k)))), line)
+            return
         if key not in self.lay.mem_keys:
             raise NotEncoded("a memory cell outside the program's variables", line)
         self.set(p, ("m", s, key), value)
@@ -866,5 +893,66 @@ class _Ctx:
             raise NotEncoded("a memory cell outside the program's variables")
         return self.step.get(self.p, ("m", self.s, key))
 
+    def assumed(self, key):
+        return self.p.assumed.get(key)
 
-__all__ = ["Step", "Path", "UNUSED", "RUNNING", "ZOMBIE", "GONE", "HALTED"]
+    def cells_at(self, key, addr, expr) -> "Computed":
+        """The cells a computed address may name, each with the condition that it does. The
+        instruction first splits on whether it names one at all (`Step.execute`)."""
+        addr = as_int(addr)
+        cells = []
+        for k in self.candidates(expr):
+            base = ir.DATA_BASE if k[0] == "g" else ir.STACK_BASE
+            cells.append((k, addr == base + k[1] * ir.CELL))
+        if self.p.assumed.get(("addr", key)) is None:
+            raise Split(("addr", key), z3.Or([c for _, c in cells]))
+        return Computed(cells)
+
+    def candidates(self, expr) -> list:
+        """Cells an address may name: past an array's start (`&a[0] + i`, the form indexing takes),
+        the rest of that global variable or of that frame's locals; else every cell. (An index
+        outside them makes the path beyond the encoding, as no cell matches.)"""
+        keys = sorted(self.step.lay.mem_keys)
+        base = _array_base(expr)
+        if base is None:
+            return keys
+        if base.region == "global":
+            var = next((v for v in self.step.lay.program.global_vars if v.slot <= base.slot < v.slot + v.size), None)
+            end = var.slot + var.size if var is not None else base.slot + 1
+            return [k for k in keys if k[0] == "g" and base.slot <= k[1] < end]
+        start = self.base()
+        end = start + self.step.lay.program.functions[self.p.key[-1][0]].nlocals
+        return [k for k in keys if k[0] == "s" and start + base.slot <= k[1] < end]
+
+    def load_at(self, key, addr, expr):
+        cells = self.cells_at(key, addr, expr).cells
+        value = _vec(self.load(cells[-1][0]))
+        for k, hit in reversed(cells[:-1]):
+            value = z3.If(hit, _vec(self.load(k)), value)
+        return value
+
+
+def _array_base(expr):
+    """The cell `expr` offsets when it is `&cell + i` (or `i + &cell`), else None."""
+    if isinstance(expr, ir.BinOp) and expr.op == "+":
+        for a in (expr.left, expr.right):
+            if isinstance(a, ir.AddrOf):
+                return a.cell
+    return None
+
+
+class Computed:
+    """The cells a store through a computed address may name: [(key, Z3 Bool it names it)]."""
+
+    def __init__(self, cells: list):
+        self.cells = cells
+
+
+def _vec(v):
+    v = as_int(v)
+    if isinstance(v, str):
+        raise NotEncoded("a string in a cell a computed address may name")
+    return bv(v) if isinstance(v, int) else v
+
+
+__all__ = ["Step", "Path", "Computed", "UNUSED", "RUNNING", "ZOMBIE", "GONE", "HALTED"]
