@@ -16,6 +16,7 @@ from forkspec import ir
 from forkspec.engines.symbolic.expr import Evaluator, Split, as_int, bv, is_sym, truth, wrap_sym
 from forkspec.engines.symbolic import stdio as sio
 from forkspec.engines.symbolic.program import Layout, NotEncoded
+from forkspec.engines.symbolic.vfork import VforkSteps, in_table
 from forkspec.frontend import ctypes as ct
 from forkspec.kernel.printf import PrintfError, _parse, format_printf
 from forkspec.kernel.state import FIRST_PID, INIT_PID, IOFBF, IOLBF, IONBF
@@ -77,7 +78,7 @@ def cases(p: Path, cond) -> list[tuple[Path, bool]]:
     return [(p, True), (q, False)]
 
 
-class Step:
+class Step(VforkSteps):
     """The symbolic kernel for one step: the frame at time t, the step's choice variables."""
 
     def __init__(self, enc, frame: dict, fail, nondet):
@@ -219,6 +220,20 @@ class Step:
         return Evaluator(_Ctx(self, p, s), line)
 
     def execute(self, p: Path, s: int, ins) -> list[Path]:
+        """One instruction, after a vfork child's check (which may stop it: `VforkSteps`)."""
+        stop = self.vfork_check(p, s, ins)
+        if stop is False:
+            return self.execute_splitting(p, s, ins)
+        out = []
+        for q, undefined in cases(p, stop):
+            if undefined:
+                self.stop_undefined(q, s)
+                out.append(q)
+            else:
+                out.extend(self.execute_splitting(q, s, ins))
+        return out
+
+    def execute_splitting(self, p: Path, s: int, ins) -> list[Path]:
         """One instruction; where a value depends on a condition kept apart (`expr.Split`), once
         on each side of it. An address that names none of the program's cells is beyond."""
         before = p.clone()
@@ -232,7 +247,7 @@ class Step:
                     self.beyond(q, s, "a pointer to none of the program's variables")
                     out.append(q)
                 else:
-                    out.extend(self.execute(q, s, ins))
+                    out.extend(self.execute_splitting(q, s, ins))
             return out
 
     def execute_once(self, p: Path, s: int, ins) -> list[Path]:
@@ -304,6 +319,7 @@ class Step:
         if key not in self.lay.mem_keys:
             raise NotEncoded("a memory cell outside the program's variables", line)
         self.set(p, ("m", s, key), value)
+        self.shared_store(p, s, key, value)
 
     def call(self, p: Path, s: int, ins: ir.Call, ev: Evaluator) -> list[Path]:
         args = [ev.eval(a) for a in ins.args]
@@ -382,7 +398,7 @@ class Step:
         return range(s + 1, self.enc.slots)
 
     def live(self, p: Path):
-        return z3.Sum([z3.If(z3.Or(self.get(p, ("st", c)) == RUNNING, self.get(p, ("st", c)) == ZOMBIE),
+        return z3.Sum([z3.If(in_table(self.get(p, ("st", c))),
                              z3.BitVecVal(1, 16), z3.BitVecVal(0, 16)) for c in range(self.enc.slots)])
 
     def terminate(self, p: Path, s: int, word) -> None:
@@ -390,6 +406,7 @@ class Step:
         plen = self.get(p, ("plen", s))
         p.event("atexit_bad", z3.And(self.get(p, ("planned", s)) == 1, plen > 0))
         me = self.pid(s)
+        self.release(p, s, self.get(p, ("vf", s)) == 1 if self.lay.vforks and s else False)
         if s == 0:  # the first process: its parent is init, which reaps it at once
             self.set(p, ("st", s), GONE)
             self.set(p, ("first",), as_int(word))
@@ -400,7 +417,7 @@ class Step:
         reparented = []
         for c in self.children(s):
             st_c = self.get(p, ("st", c))
-            child = z3.And(self.get(p, ("ppid", c)) == me, z3.Or(st_c == RUNNING, st_c == ZOMBIE))
+            child = z3.And(self.get(p, ("ppid", c)) == me, in_table(st_c))
             reparented.append(child)
             self.set(p, ("ppid", c), z3.If(child, INIT_PID, self.get(p, ("ppid", c))))
             self.set(p, ("st", c), z3.If(z3.And(child, st_c == ZOMBIE), GONE, st_c))
@@ -432,8 +449,8 @@ class Step:
                 if rest is None:
                     break
                 rest = self.pick(rest, n == c, lambda r, c=c: out.extend(
-                    (q, FIRST_PID + c) for q in self.run_child(self.copy_process(r, s, c, ins.dst, child_key), c,
-                                                               child_key)))
+                    (q, FIRST_PID + c) for q in self.run_child(
+                        self.copy_process(r, s, c, ins.dst, child_key, ins.name == "vfork"), c, child_key)))
             if rest is not None:
                 rest.guard.append(n >= self.enc.slots)
                 rest.event("slots_full", True)
@@ -444,9 +461,10 @@ class Step:
     def fail_fork(self, p: Path, s: int) -> None:
         self.store(p, s, ("g", ir.ERRNO_SLOT), EAGAIN)
 
-    def copy_process(self, p: Path, s: int, c: int, dst, key) -> None:
+    def copy_process(self, p: Path, s: int, c: int, dst, key, vfork: bool = False) -> None:
         self.fresh = c
         try:
+            self.vfork_child_state(p, s, c, len(key) - 1, vfork)
             return self._copy_process(p, s, c, dst, key)
         finally:
             self.fresh = None
@@ -487,8 +505,7 @@ class Step:
     def b__exit(self, p, s, ins, ev):
         v = ev.eval(ins.args[0])
         word = (as_int(v) & 0xFF) << 8
-        self.terminate(p, s, word)
-        return [(p, None)]
+        return [(q, None) for q in self.vfork_exit(p, s, word)]
 
     b__Exit = b__exit
 
@@ -536,7 +553,7 @@ class Step:
         kids = self.children(s)
         for c in kids:
             st_c = self.get(p, ("st", c))
-            m = z3.And(self.get(p, ("ppid", c)) == me, z3.Or(st_c == RUNNING, st_c == ZOMBIE),
+            m = z3.And(self.get(p, ("ppid", c)) == me, in_table(st_c),
                        _pid_matches(pid_arg, FIRST_PID + c))
             match.append(m)
             zombie.append(z3.And(m, st_c == ZOMBIE))

@@ -29,7 +29,7 @@ SUPPORTED = ("fork, wait, waitpid, exit, _exit, abort, atexit, stdio and write(2
              "no-shared-writable-page")
 
 # builtins that are steps of their own (as in the kernel, where they may be visible)
-BOUNDARY = frozenset({"fork", "wait", "waitpid", "_exit", "_Exit", "abort", "printf", "fprintf", "puts",
+BOUNDARY = frozenset({"fork", "vfork", "wait", "waitpid", "_exit", "_Exit", "abort", "printf", "fprintf", "puts",
                       "putchar", "fputs", "fputc", "putc", "fflush", "__flush_all", "getppid", "write",
                       "nondet_int", "assert", "pause", "setvbuf", "setbuf"})
 # builtins the encoding runs inside a step
@@ -89,6 +89,7 @@ class Layout:
     exact: bool = False  # stdout through the libio transcription (the program calls setvbuf or setbuf)
     setvbuf_calls: list = field(default_factory=list)  # (has_buffer, mode, size) each call may make
     pending_keys: set = field(default_factory=set)  # after a stdio call that may issue several write(2)s
+    vforks: bool = False  # the program calls vfork (the fragment `symbolic.vfork` encodes)
 
     def id(self, key) -> int:
         return self.ids[key]
@@ -173,6 +174,9 @@ def layout(program: ir.Program, line_buffered: bool = False) -> Layout:
                 starts.add(key)
             if ins.name == "atexit":
                 lay.atexit_sites += 1
+            if ins.name == "vfork":  # the parent's step ends at vfork; it resumes from the next instruction
+                f, pc = key[-1]
+                starts.add(key[:-1] + ((f, pc + 1),))
             if lay.exact and ins.name in MULTI_WRITE:
                 f, pc = key[-1]
                 lay.pending_keys.add(key[:-1] + ((f, pc + 1),))
@@ -186,6 +190,9 @@ def layout(program: ir.Program, line_buffered: bool = False) -> Layout:
         lay.mem_keys.add(("g", slot))
     lay.locations.sort()
     lay.children_fork = children_fork(lay)
+    from forkspec.engines.symbolic.vfork import check_fragment
+
+    check_fragment(lay)
     lay.ids = {k: i for i, k in enumerate(lay.locations)}
     lay.starts = sorted(starts)
     return lay

@@ -15,7 +15,7 @@ import z3
 
 from forkspec import ir
 from forkspec.kernel import Kernel
-from forkspec.kernel.state import FIRST_PID, RUNNING, find
+from forkspec.kernel.state import EXITING, FIRST_PID, RUNNING, find
 from forkspec.trace import ReplayError
 
 
@@ -60,12 +60,15 @@ def _run(kernel: Kernel, boundaries: set, state, pid: int, mv: Move, first: bool
         while True:
             proc = find(state, pid)
             alive = proc is not None and proc.state == RUNNING and bool(proc.stack)
-            if not first and (not alive or location(proc) in boundaries or proc.pending):
-                break
+            if not first and (not alive or location(proc) in boundaries or proc.pending or proc.vfork_child
+                              or proc.main_state):
+                break  # at a boundary, suspended by vfork, or stopped for good
+            if first and proc is not None and proc.state == EXITING:
+                alive = True  # a vfork child's last step: it becomes a zombie
             if not alive:
                 raise ReplayError(f"move {i}: process {pid} cannot move (it is not running)")
             choice = ""
-            if first and not proc.pending:
+            if first and not proc.pending and proc.stack:
                 top = proc.stack[-1]
                 ins = kernel.program.functions[top.func].body[top.pc]
                 if isinstance(ins, ir.Builtin) and ins.name in ("fork", "vfork") and mv.fail:

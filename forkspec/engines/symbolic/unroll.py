@@ -19,10 +19,11 @@ from forkspec.engines.symbolic.expr import bv
 from forkspec.engines.symbolic.program import Layout, NotEncoded, initial_key, layout
 from forkspec.frontend.lower import wrap
 from forkspec.engines.symbolic.stdio import stream_kinds
+from forkspec.engines.symbolic import vfork as vf
 from forkspec.kernel.state import FIRST_PID, INIT_PID, IOFBF, IOLBF
 from forkspec.kernel.stdio import FILE_BUFFER, TTY_BUFFER
 
-EVENTS = ("assert_failed", "reparent", "atexit_bad", "slots_full")
+EVENTS = ("assert_failed", "reparent", "atexit_bad", "slots_full", "vfork_unsafe", "shared_write", "shared_frame")
 CONTROL = frozenset({"st", "loc", "n"})  # finite control: bit-vectors, which Z3 bit-blasts
 BITS = 16
 
@@ -79,14 +80,20 @@ class Encoder:
             out += [("atx", s, j) for j in range(self.atexit_cap)] + [("plan", s, j) for j in range(self.atexit_cap)]
             if self.exact:
                 out += [("sm", s), ("sz", s), ("sa", s), ("np", s)] + [("pw", s, j) for j in range(self.pending_cap)]
-        return out
+            if self.layout.vforks:
+                out += [("map", s, v) for v in vf.stack_pages(self.layout)]
+                out += [("vf", s), ("vd", s)] + [("shr", s, v) for v in vf.stack_pages(self.layout)] if s else []
+        return out + ([("susp",)] if self.layout.vforks else [])
 
     def _initial(self) -> dict:
         prog = self.layout.program
         f: dict = {("n",): control(1), ("out",): z3.StringVal(""), ("err",): z3.StringVal(""),
-                   ("first",): bv(-1), ("oob",): z3.BoolVal(False)}
+                   ("first",): bv(-1), ("oob",): z3.BoolVal(False), ("susp",): bv(0)}
         main = prog.functions[prog.main]
         params = {("s", slot): wrap(v, *w) if w else v for slot, w, v in zip(main.params, main.param_wraps, [1, 0])}
+        if self.layout.vforks:
+            for key in params:  # the kernel stores main's arguments: their stack page is mapped
+                f[("map", 0, vf.page_of(key))] = bv(1)
         for name in self.names:
             if name in f:
                 continue
@@ -128,16 +135,27 @@ class Encoder:
         events: dict = {e: [] for e in EVENTS}
         wrote_out, wrote_err, shown = [], [], []
         blocks = [(key, False) for key in self.layout.starts] + [(key, True) for key in sorted(self.layout.pending_keys)]
+        if self.layout.vforks:
+            blocks.append((None, False))  # an EXITING vfork child becomes a zombie
         for s in range(self.slots):
             for key, pending in blocks:
-                if s > 0 and not pending and key not in self.layout.boundaries:
+                if key is None and s == 0:
+                    continue
+                if s > 0 and not pending and key is not None and key not in self.layout.boundaries:
                     continue  # a child starts at a boundary (its fork ran its first local steps)
-                at = z3.And(old[("st", s)] == RUNNING, old[("loc", s)] == self.layout.id(key))
-                if key in self.layout.pending_keys:  # write(2)s pending first (`Step.run_pending`)
-                    at = z3.And(at, old[("np", s)] > 0 if pending else old[("np", s)] == 0)
                 step.printed = []
                 step.touched = {(("st", s), False, False), (("loc", s), True, False), (("np", s), False, False)}
-                paths = step.run_pending(s, key) if pending else step.run_block(s, key)
+                if key is None:
+                    at = old[("st", s)] == vf.EXITING
+                    paths = step.run_exiting(s)
+                else:
+                    at = z3.And(old[("st", s)] == RUNNING, old[("loc", s)] == self.layout.id(key))
+                    if key in self.layout.pending_keys:  # write(2)s pending first (`Step.run_pending`)
+                        at = z3.And(at, old[("np", s)] > 0 if pending else old[("np", s)] == 0)
+                    if self.layout.vforks and s == 0:  # a vfork parent is suspended
+                        at = z3.And(at, old[("susp",)] == 0)
+                        step.touched.add((("susp",), False, False))
+                    paths = step.run_pending(s, key) if pending else step.run_block(s, key)
                 printed = step.printed
                 self.footprints.setdefault((s, key), set()).update(step.touched)
                 for p in paths:
@@ -230,7 +248,10 @@ class Encoder:
 
     def at_any(self, frame: dict, s: int, keys) -> z3.BoolRef:
         loc = frame[("loc", s)]
-        return z3.Or([loc == self.layout.id(k) for k in keys])
+        if not self.layout.vforks:
+            return z3.Or([loc == self.layout.id(k) for k in keys])
+        st = frame[("st", s)]  # a slot's location is kept while it is EXITING or stopped
+        return z3.Or([st == vf.EXITING if k is None else z3.And(st == RUNNING, loc == self.layout.id(k)) for k in keys])
 
     def independent_pairs(self, a: int, b: int) -> dict:
         """{start key of b: [start keys of a whose step commutes with it]}."""
@@ -266,7 +287,7 @@ class Encoder:
     def alive(self, t: int):
         """Processes in the table (not yet reaped), as the kernel's process limit counts them."""
         f = self.frames[t]
-        return z3.Sum([z3.If(z3.Or(f[("st", s)] == RUNNING, f[("st", s)] == ZOMBIE), z3.BitVecVal(1, 16),
+        return z3.Sum([z3.If(vf.in_table(f[("st", s)]), z3.BitVecVal(1, 16),
                              z3.BitVecVal(0, 16)) for s in range(self.slots)])
 
     def orphan_without_parent(self, t: int):
@@ -274,7 +295,7 @@ class Encoder:
         f = self.frames[t]
         bad = []
         for s in range(1, self.slots):
-            present = z3.Or(f[("st", s)] == RUNNING, f[("st", s)] == ZOMBIE)
+            present = vf.in_table(f[("st", s)])
             parent_ok = z3.Or([f[("ppid", s)] == INIT_PID] +
                               [z3.And(f[("ppid", s)] == FIRST_PID + c, f[("st", c)] == RUNNING) for c in range(s)])
             bad.append(z3.And(present, z3.Not(parent_ok)))
