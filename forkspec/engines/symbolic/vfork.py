@@ -37,10 +37,10 @@ def check_fragment(lay) -> None:
     if "vfork" not in calls:
         return
     if "fork" in calls:
-        raise NotEncoded("vfork() and fork() in one program (copy-on-write frames a vfork child shares)",
+        raise NotEncoded("a vfork() in a program that also calls fork() (copy-on-write frames a vfork child shares)",
                          calls["vfork"])
     if lay.children_fork:
-        raise NotEncoded("vfork() in a program whose children may fork or vfork", calls["vfork"])
+        raise NotEncoded("a vfork() in a program whose children may fork or vfork", calls["vfork"])
     lay.vforks = True
 
 
