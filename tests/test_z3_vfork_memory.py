@@ -194,3 +194,28 @@ int main(void) {
 
     with pytest.raises(UnsupportedError, match="a vfork.. in a program whose children may fork or vfork"):
         both(src)
+
+
+def test_the_injected_no_reparent_fault_leaves_a_grandchild_with_a_dead_parent_in_both_engines():
+    src = """/*@forkspec
+inject: no-reparent
+exists stdout == "1002 of 1001\\n"
+properties: orphans-reparented all-reaped
+*/
+#include <stdio.h>
+#include <unistd.h>
+#include <sys/wait.h>
+int main(void) {
+    if (fork() == 0) {
+        if (fork() == 0) {
+            printf("%d of %d\\n", getpid(), getppid());
+            return 0;
+        }
+        _exit(0);
+    }
+    wait(NULL);
+    return 0;
+}
+"""
+    verdicts = assert_agree(*both(src))
+    assert verdicts["orphans-reparented"] == VIOLATED and verdicts["no-deadlock"] == VIOLATED

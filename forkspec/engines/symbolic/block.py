@@ -415,7 +415,7 @@ class Step(VforkSteps):
             self.set(p, ("st", s), z3.If(orphan, z3.BitVecVal(GONE, 16), z3.BitVecVal(ZOMBIE, 16)))
         self.set(p, ("status", s), as_int(word))
         reparented = []
-        for c in self.children(s):
+        for c in (self.children(s) if self.enc.reparents else ()):  # the no-reparent fault leaves them be
             st_c = self.get(p, ("st", c))
             child = z3.And(self.get(p, ("ppid", c)) == me, in_table(st_c))
             reparented.append(child)

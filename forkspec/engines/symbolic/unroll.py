@@ -31,6 +31,7 @@ BITS = 16
 def control(v: int):
     return z3.BitVecVal(v, BITS)
 STRINGS = frozenset({"buf", "out", "err", "pw"})
+ENCODED_FAULTS = frozenset({"no-reparent"})  # injected kernel faults the encoding follows (`Step.terminate`)
 PENDING_CAP = 3  # write(2)s one stdio call may leave pending (more is beyond the encoding)
 
 
@@ -51,8 +52,10 @@ class Encoder:
     """Frames and transitions of one program under one kernel configuration."""
 
     def __init__(self, program: ir.Program, config, slots: int):
-        if config.inject:
-            raise NotEncoded(f"an injected kernel fault ({', '.join(sorted(config.inject))})", header="inject")
+        other = sorted(set(config.inject) - ENCODED_FAULTS)
+        if other:
+            raise NotEncoded(f"an injected kernel fault ({', '.join(other)})", header="inject")
+        self.reparents = "no-reparent" not in config.inject
         self.line_buffered = config.stdout == "tty"
         self.buffer_size = TTY_BUFFER if self.line_buffered else FILE_BUFFER
         self.layout: Layout = layout(program, self.line_buffered)
