@@ -22,11 +22,12 @@ from forkspec.frontend.lower import eval_binop, wrap
 MAX_DEPTH = 12
 MAX_LOCATIONS = 4000
 
-SUPPORTED = ("fork, wait, waitpid, exit, _exit, abort, atexit, stdio and write(2) to stdout or stderr, fflush, "
-             "setvbuf and setbuf of stdout with constant arguments, "
-             "getpid, getppid, nondet_int with `input:`, assert; stdout to a file, a pipe or a terminal; the properties "
+SUPPORTED = ("fork, vfork (without fork, in a child that never forks), wait, waitpid, exit, _exit, abort, atexit, "
+             "stdio and write(2) to stdout or stderr, fflush, setvbuf and setbuf of stdout with constant arguments, "
+             "getpid, getppid, nondet_int with `input:`, assert, c ? \"a\" : \"b\" strings, arrays and pointers "
+             "to variables; stdout to a file, a pipe or a terminal; the injected fault no-reparent; the properties "
              "all-reaped, atexit-reverse-order, no-deadlock, orphans-reparented, pid-unique, cow-isolation, "
-             "no-shared-writable-page")
+             "no-shared-writable-page, vfork-safety")
 
 # builtins that are steps of their own (as in the kernel, where they may be visible)
 BOUNDARY = frozenset({"fork", "vfork", "wait", "waitpid", "_exit", "_Exit", "abort", "printf", "fprintf", "puts",
