@@ -219,3 +219,32 @@ int main(void) {
 """
     verdicts = assert_agree(*both(src))
     assert verdicts["orphans-reparented"] == VIOLATED and verdicts["no-deadlock"] == VIOLATED
+
+
+def test_a_map_shared_page_is_one_frame_after_fork_and_a_map_private_one_is_copied():
+    src = """/*@forkspec
+forall stdout == "shared=2 private=1\\n"
+properties: cow-isolation no-shared-writable-page
+*/
+#include <stdio.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <sys/wait.h>
+int main(void) {
+    int *sh = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    int *pr = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    *sh = 1;
+    *pr = 1;
+    if (fork() == 0) {
+        *sh = 2;
+        *pr = 2;
+        _exit(0);
+    }
+    wait(NULL);
+    printf("shared=%d private=%d\\n", *sh, *pr);
+    return 0;
+}
+"""
+    verdicts = assert_agree(*both(src))
+    assert verdicts['forall stdout == "shared=2 private=1\\n"'] == HOLDS and verdicts["cow-isolation"] == HOLDS
+    assert verdicts["no-shared-writable-page"] == VIOLATED

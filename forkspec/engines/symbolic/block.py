@@ -17,6 +17,7 @@ from forkspec.engines.symbolic.expr import Evaluator, Split, as_int, bv, is_sym,
 from forkspec.engines.symbolic import stdio as sio
 from forkspec.engines.symbolic.program import Layout, NotEncoded
 from forkspec.engines.symbolic.vfork import VforkSteps, in_table
+from forkspec.engines.symbolic.memory import MemorySteps
 from forkspec.frontend import ctypes as ct
 from forkspec.kernel.printf import PrintfError, _parse, format_printf
 from forkspec.kernel.state import FIRST_PID, INIT_PID, IOFBF, IOLBF, IONBF
@@ -78,7 +79,7 @@ def cases(p: Path, cond) -> list[tuple[Path, bool]]:
     return [(p, True), (q, False)]
 
 
-class Step(VforkSteps):
+class Step(VforkSteps, MemorySteps):
     """The symbolic kernel for one step: the frame at time t, the step's choice variables."""
 
     def __init__(self, enc, frame: dict, fail, nondet):
@@ -244,7 +245,7 @@ class Step(VforkSteps):
             for q, side in cases(before, split.cond):
                 q.assumed[split.key] = side
                 if not side and split.key[0] == "addr":
-                    self.beyond(q, s, "a pointer to none of the program's variables")
+                    self.beyond(q, s, "a pointer to none of the program's variables or mapped cells")
                     out.append(q)
                 else:
                     out.extend(self.execute_splitting(q, s, ins))
@@ -319,7 +320,10 @@ class Step(VforkSteps):
         if key not in self.lay.mem_keys:
             raise NotEncoded("a memory cell outside the program's variables", line)
         self.set(p, ("m", s, key), value)
-        self.shared_store(p, s, key, value)
+        if key[0] == "r":
+            self.region_store(p, s, key, value)
+        else:
+            self.shared_store(p, s, key, value)
 
     def call(self, p: Path, s: int, ins: ir.Call, ev: Evaluator) -> list[Path]:
         args = [ev.eval(a) for a in ins.args]
@@ -417,9 +421,10 @@ class Step(VforkSteps):
         reparented = []
         for c in (self.children(s) if self.enc.reparents else ()):  # the no-reparent fault leaves them be
             st_c = self.get(p, ("st", c))
+            st_c = z3.BitVecVal(st_c, 16) if isinstance(st_c, int) else st_c  # reaped earlier in this step
             child = z3.And(self.get(p, ("ppid", c)) == me, in_table(st_c))
             reparented.append(child)
-            self.set(p, ("ppid", c), z3.If(child, INIT_PID, self.get(p, ("ppid", c))))
+            self.set(p, ("ppid", c), z3.If(child, bv(INIT_PID), _vec(self.get(p, ("ppid", c)))))
             self.set(p, ("st", c), z3.If(z3.And(child, st_c == ZOMBIE), GONE, st_c))
         if reparented:
             p.event("reparent", z3.Or(reparented))
@@ -465,7 +470,9 @@ class Step(VforkSteps):
         self.fresh = c
         try:
             self.vfork_child_state(p, s, c, len(key) - 1, vfork)
-            return self._copy_process(p, s, c, dst, key)
+            self._copy_process(p, s, c, dst, key)
+            self.memory_child_state(p, s, c)
+            return p
         finally:
             self.fresh = None
 
@@ -919,8 +926,12 @@ class _Ctx:
         addr = as_int(addr)
         cells = []
         for k in self.candidates(expr):
+            if k[0] == "r":
+                continue
             base = ir.DATA_BASE if k[0] == "g" else ir.STACK_BASE
             cells.append((k, addr == base + k[1] * ir.CELL))
+        if self.step.lay.regions and _array_base(expr) is None:
+            cells += self.step.region_cells(self.p, self.s, addr)
         if self.p.assumed.get(("addr", key)) is None:
             raise Split(("addr", key), z3.Or([c for _, c in cells]))
         return Computed(cells)

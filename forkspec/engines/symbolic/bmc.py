@@ -48,7 +48,8 @@ from forkspec.trace import ReplayError
 
 # bundled properties the encoding decides: name -> how
 EVENT_PROPERTIES = {"all-reaped": "reparent", "atexit-reverse-order": "atexit_bad", "vfork-safety": "vfork_unsafe"}
-# in a program that calls vfork, the structural properties are events of the encoding (`symbolic.vfork`)
+# in a program that calls vfork or maps memory, the structural properties are events of the encoding
+# (`symbolic.vfork`, `symbolic.memory`)
 VFORK_EVENTS = {"cow-isolation": "shared_write", "no-shared-writable-page": "shared_frame"}
 # properties that hold by construction of the encoded fragment: pids are slot numbers and
 # never reused; without mmap, vfork or injected faults, fork marks every shared private
@@ -143,7 +144,7 @@ def _explore(kernel: Kernel, checks: list[Check], library_descriptions: dict, op
     finals = []
     for c in checks:
         how = _how(c, library_descriptions)
-        if how == "structural" and enc.layout.vforks and c.name in VFORK_EVENTS:
+        if how == "structural" and (enc.layout.vforks or enc.layout.regions) and c.name in VFORK_EVENTS:
             how = VFORK_EVENTS[c.name]
         if how == "final":
             finals.append(c)

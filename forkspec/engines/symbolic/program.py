@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from forkspec import ir
 from forkspec.frontend.lower import eval_binop, wrap
+from forkspec.kernel.evaluate import reads_memory_indirectly
 
 MAX_DEPTH = 12
 MAX_LOCATIONS = 4000
@@ -35,7 +36,7 @@ BOUNDARY = frozenset({"fork", "vfork", "wait", "waitpid", "_exit", "_Exit", "abo
                       "nondet_int", "assert", "pause", "setvbuf", "setbuf"})
 # builtins the encoding runs inside a step
 LOCAL = frozenset({"getpid", "getpgrp", "atexit", "sleep", "usleep", "sched_yield", "__exit_begin",
-                   "__atexit_pop"})
+                   "__atexit_pop", "mmap", "malloc", "calloc", "free", "madvise"})
 # stdio calls that only fill a fully buffered stdout's buffer (a full buffer is beyond the encoding)
 STDOUT_BUFFERED = frozenset({"printf", "puts", "putchar"})
 STREAM_CALLS = {"fprintf": 0, "fputs": 1, "fputc": 1, "putc": 1}  # name -> index of the FILE* argument
@@ -91,6 +92,7 @@ class Layout:
     setvbuf_calls: list = field(default_factory=list)  # (has_buffer, mode, size) each call may make
     pending_keys: set = field(default_factory=set)  # after a stdio call that may issue several write(2)s
     vforks: bool = False  # the program calls vfork (the fragment `symbolic.vfork` encodes)
+    regions: list = field(default_factory=list)  # allocation sites (`symbolic.memory`)
 
     def id(self, key) -> int:
         return self.ids[key]
@@ -191,8 +193,16 @@ def layout(program: ir.Program, line_buffered: bool = False) -> Layout:
         lay.mem_keys.add(("g", slot))
     lay.locations.sort()
     lay.children_fork = children_fork(lay)
+    from forkspec.engines.symbolic import memory
     from forkspec.engines.symbolic.vfork import check_fragment
 
+    lay.regions = memory.regions(lay)
+    lay.mem_keys.update(memory.region_keys(lay))
+    if any(r.shared for r in lay.regions):  # kernel: with a shared mapping every dereference is visible
+        for key in lay.locations:
+            if reads_memory_indirectly(lay.instr(key)):
+                lay.boundaries.add(key)
+                starts.add(key)
     check_fragment(lay)
     lay.ids = {k: i for i, k in enumerate(lay.locations)}
     lay.starts = sorted(starts)

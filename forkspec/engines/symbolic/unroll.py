@@ -20,6 +20,7 @@ from forkspec.engines.symbolic.program import Layout, NotEncoded, initial_key, l
 from forkspec.frontend.lower import wrap
 from forkspec.engines.symbolic.stdio import stream_kinds
 from forkspec.engines.symbolic import vfork as vf
+from forkspec.engines.symbolic.memory import region_names
 from forkspec.kernel.state import FIRST_PID, INIT_PID, IOFBF, IOLBF
 from forkspec.kernel.stdio import FILE_BUFFER, TTY_BUFFER
 
@@ -83,6 +84,7 @@ class Encoder:
             out += [("atx", s, j) for j in range(self.atexit_cap)] + [("plan", s, j) for j in range(self.atexit_cap)]
             if self.exact:
                 out += [("sm", s), ("sz", s), ("sa", s), ("np", s)] + [("pw", s, j) for j in range(self.pending_cap)]
+            out += region_names(self.layout, s)
             if self.layout.vforks:
                 out += [("map", s, v) for v in vf.stack_pages(self.layout)]
                 out += [("vf", s), ("vd", s)] + [("shr", s, v) for v in vf.stack_pages(self.layout)] if s else []

@@ -41,6 +41,8 @@ def check_fragment(lay) -> None:
                          calls["vfork"])
     if lay.children_fork:
         raise NotEncoded("a vfork() in a program whose children may fork or vfork", calls["vfork"])
+    if lay.regions:
+        raise NotEncoded("a vfork() in a program that maps memory (mmap, malloc)", calls["vfork"])
     lay.vforks = True
 
 
