@@ -26,7 +26,7 @@ MAX_LOCATIONS = 4000
 SUPPORTED = ("fork, vfork (without fork, in a child that never forks), wait, waitpid, exit, _exit, abort, atexit, "
              "stdio and write(2) to stdout or stderr, fflush, setvbuf and setbuf of stdout with constant arguments, "
              "getpid, getppid, nondet_int with `input:`, assert, c ? \"a\" : \"b\" strings, arrays and pointers "
-             "to variables; stdout to a file, a pipe or a terminal; the injected fault no-reparent; the properties "
+             "to variables, anonymous mmap and malloc/calloc/free with constant sizes, madvise of a whole mapping; stdout to a file, a pipe or a terminal; the injected fault no-reparent; the properties "
              "all-reaped, atexit-reverse-order, no-deadlock, orphans-reparented, pid-unique, cow-isolation, "
              "no-shared-writable-page, vfork-safety")
 
