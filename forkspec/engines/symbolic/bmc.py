@@ -47,7 +47,8 @@ from forkspec.kernel.state import FIRST_PID, State
 from forkspec.trace import ReplayError
 
 # bundled properties the encoding decides: name -> how
-EVENT_PROPERTIES = {"all-reaped": "reparent", "atexit-reverse-order": "atexit_bad", "vfork-safety": "vfork_unsafe"}
+EVENT_PROPERTIES = {"all-reaped": "reparent", "atexit-reverse-order": "atexit_bad", "no-lost-write": "lost_write",
+                    "vfork-safety": "vfork_unsafe"}
 # in a program that calls vfork or maps memory, the structural properties are events of the encoding
 # (`symbolic.vfork`, `symbolic.memory`)
 VFORK_EVENTS = {"cow-isolation": "shared_write", "no-shared-writable-page": "shared_frame"}
@@ -332,7 +333,8 @@ def _term(enc: Encoder, how: str, k: int):
 
 def _beyond_reason(enc: Encoder) -> str:
     return (f"beyond the encoding (at most {enc.slots} processes, {enc.atexit_cap} atexit handlers, "
-            "a stdio buffer that never fills)")
+            "a stdio buffer that never fills, fds and files within their shapes, "
+            "stdout and stderr on the standard files, no read() that returns bytes)")
 
 
 class _Search:

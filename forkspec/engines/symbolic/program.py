@@ -24,19 +24,24 @@ MAX_DEPTH = 12
 MAX_LOCATIONS = 4000
 
 SUPPORTED = ("fork, vfork (without fork, in a child that never forks), wait, waitpid, exit, _exit, abort, atexit, "
-             "stdio and write(2) to stdout or stderr, fflush, setvbuf and setbuf of stdout with constant arguments, "
+             "stdio to stdout or stderr, fflush, perror, setvbuf and setbuf of stdout with constant arguments, "
+             "open (a constant name and flags), close, dup, dup2, pipe, read into a char array, write(2) to any fd, "
+             "lseek, fcntl without record locks, flock, "
              "getpid, getppid, nondet_int with `input:`, assert, c ? \"a\" : \"b\" strings, arrays and pointers "
-             "to variables, anonymous mmap and malloc/calloc/free with constant sizes, madvise of a whole mapping; stdout to a file, a pipe or a terminal; the injected fault no-reparent; the properties "
-             "all-reaped, atexit-reverse-order, no-deadlock, orphans-reparented, pid-unique, cow-isolation, "
-             "no-shared-writable-page, vfork-safety")
+             "to variables, anonymous mmap and malloc/calloc/free with constant sizes, madvise of a whole mapping; "
+             "stdout to a file, a pipe or a terminal; the injected fault no-reparent; the properties "
+             "all-reaped, atexit-reverse-order, no-deadlock, no-lost-write, orphans-reparented, pid-unique, "
+             "cow-isolation, no-shared-writable-page, vfork-safety")
 
 # builtins that are steps of their own (as in the kernel, where they may be visible)
 BOUNDARY = frozenset({"fork", "vfork", "wait", "waitpid", "_exit", "_Exit", "abort", "printf", "fprintf", "puts",
                       "putchar", "fputs", "fputc", "putc", "fflush", "__flush_all", "getppid", "write",
-                      "nondet_int", "assert", "pause", "setvbuf", "setbuf"})
+                      "nondet_int", "assert", "pause", "setvbuf", "setbuf", "perror",
+                      "open", "close", "dup2", "lseek", "fcntl", "flock", "read"})
 # builtins the encoding runs inside a step
 LOCAL = frozenset({"getpid", "getpgrp", "atexit", "sleep", "usleep", "sched_yield", "__exit_begin",
-                   "__atexit_pop", "mmap", "malloc", "calloc", "free", "madvise"})
+                   "__atexit_pop", "pipe", "dup", "mmap", "malloc", "calloc", "free", "madvise"})
+
 # stdio calls that only fill a fully buffered stdout's buffer (a full buffer is beyond the encoding)
 STDOUT_BUFFERED = frozenset({"printf", "puts", "putchar"})
 STREAM_CALLS = {"fprintf": 0, "fputs": 1, "fputc": 1, "putc": 1}  # name -> index of the FILE* argument
@@ -93,6 +98,7 @@ class Layout:
     pending_keys: set = field(default_factory=set)  # after a stdio call that may issue several write(2)s
     vforks: bool = False  # the program calls vfork (the fragment `symbolic.vfork` encodes)
     regions: list = field(default_factory=list)  # allocation sites (`symbolic.memory`)
+    char_cells: dict = field(default_factory=dict)  # memory key -> characters, for char arrays (`chars`)
 
     def id(self, key) -> int:
         return self.ids[key]
@@ -193,6 +199,9 @@ def layout(program: ir.Program, line_buffered: bool = False) -> Layout:
         lay.mem_keys.add(("g", slot))
     lay.locations.sort()
     lay.children_fork = children_fork(lay)
+    from forkspec.engines.symbolic.chars import char_cells
+
+    lay.char_cells = char_cells(lay)
     from forkspec.engines.symbolic import memory
     from forkspec.engines.symbolic.vfork import check_fragment
 

@@ -21,10 +21,13 @@ from forkspec.frontend.lower import wrap
 from forkspec.engines.symbolic.stdio import stream_kinds
 from forkspec.engines.symbolic import vfork as vf
 from forkspec.engines.symbolic.memory import region_names
+from forkspec.engines.symbolic.fds import FD_STATE, FdShape, uses_fds
+from forkspec.engines.symbolic import chars
 from forkspec.kernel.state import FIRST_PID, INIT_PID, IOFBF, IOLBF
 from forkspec.kernel.stdio import FILE_BUFFER, TTY_BUFFER
 
-EVENTS = ("assert_failed", "reparent", "atexit_bad", "slots_full", "vfork_unsafe", "shared_write", "shared_frame")
+EVENTS = ("assert_failed", "reparent", "atexit_bad", "slots_full", "lost_write", "vfork_unsafe", "shared_write",
+          "shared_frame")
 CONTROL = frozenset({"st", "loc", "n"})  # finite control: bit-vectors, which Z3 bit-blasts
 BITS = 16
 
@@ -68,6 +71,7 @@ class Encoder:
         self.initial_stream = (IOLBF if self.line_buffered else IOFBF, self.buffer_size)
         self.stream_kinds = stream_kinds(self.initial_stream, self.layout.setvbuf_calls) if self.exact else []
         self.pending_cap = PENDING_CAP if self.exact else 0
+        self.fd = FdShape(program, self.slots) if uses_fds(self.layout) else None
         self.names = self._names()
         self.frames: list[dict] = [self._initial()]
         self.steps: list[StepTerms] = []
@@ -88,7 +92,7 @@ class Encoder:
             if self.layout.vforks:
                 out += [("map", s, v) for v in vf.stack_pages(self.layout)]
                 out += [("vf", s), ("vd", s)] + [("shr", s, v) for v in vf.stack_pages(self.layout)] if s else []
-        return out + ([("susp",)] if self.layout.vforks else [])
+        return out + ([("susp",)] if self.layout.vforks else []) + (self.fd.names() if self.fd is not None else [])
 
     def _initial(self) -> dict:
         prog = self.layout.program
@@ -102,6 +106,9 @@ class Encoder:
         for name in self.names:
             if name in f:
                 continue
+            if self.fd is not None and name[0] in FD_STATE:
+                f[name] = self.fd.initial(name)
+                continue
             kind, s = name[0], name[1]
             if kind in STRINGS:
                 f[name] = z3.StringVal("")
@@ -112,6 +119,9 @@ class Encoder:
                     v = prog.globals_init[key[1]]
                 elif s == 0:
                     v = params.get(key, 0)
+                if key in self.layout.char_cells:
+                    f[name] = chars.const_bits(v if isinstance(v, str) else "", self.layout.char_cells[key])
+                    continue
                 f[name] = v if isinstance(v, str) else bv(v)
             elif kind == "st":
                 f[name] = control(RUNNING if s == 0 else UNUSED)

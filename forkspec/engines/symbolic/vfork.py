@@ -43,6 +43,10 @@ def check_fragment(lay) -> None:
         raise NotEncoded("a vfork() in a program whose children may fork or vfork", calls["vfork"])
     if lay.regions:
         raise NotEncoded("a vfork() in a program that maps memory (mmap, malloc)", calls["vfork"])
+    from forkspec.engines.symbolic.fds import uses_fds
+
+    if uses_fds(lay):
+        raise NotEncoded("a vfork() in a program that changes file descriptors", calls["vfork"])
     lay.vforks = True
 
 
