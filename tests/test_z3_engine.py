@@ -128,12 +128,12 @@ int main(void) {
     assert r.kernel.successors(trace.final) == [] and not r.kernel.is_terminated(trace.final)
 
 
-VFORK = """/*@forkspec
+UNENCODED = """/*@forkspec
 forall stdout == "x"
 */
 #include <stdio.h>
 int main(void) {
-    vfork() || _exit(0);
+    fork() || vfork() || _exit(0);
     printf("x");
     return 0;
 }
@@ -142,9 +142,10 @@ int main(void) {
 
 def test_a_construct_the_encoding_lacks_is_an_error_naming_it_and_where_never_a_verdict():
     with pytest.raises(UnsupportedError) as e:
-        verdicts(VFORK)
+        verdicts(UNENCODED)
     text = e.value.render()
-    assert text.startswith("t.c:6:5: unsupported: vfork() is not encoded for --engine z3; supported: fork")
+    assert text.startswith("t.c:6:15: unsupported: a vfork() in a program that also calls fork() (copy-on-write "
+                           "frames a vfork child shares) is not encoded for --engine z3; supported: fork")
     assert "use --engine bfs" in text
 
 
@@ -160,14 +161,14 @@ def test_a_property_from_a_property_file_is_an_error_for_z3(tmp_path):
 def test_unsupported_specs_exit_2_with_both_engines_and_over_a_directory(tmp_path):
     from conftest import forkspec_cli
 
-    (tmp_path / "bad.c").write_text(VFORK)
+    (tmp_path / "bad.c").write_text(UNENCODED)
     (tmp_path / "good.c").write_text(WAIT_FOR_CHILD)
     done = forkspec_cli("check", str(tmp_path / "bad.c"), "--engine", "both")
     assert done.returncode == 2
-    assert "bad.c:6:5: unsupported: vfork()" in done.stderr and "holds" not in done.stdout  # nothing half-written
+    assert "bad.c:6:15: unsupported: a vfork()" in done.stderr and "holds" not in done.stdout  # nothing half-written
     done = forkspec_cli("check", str(tmp_path), "--engine", "z3")
     assert done.returncode == 2
-    assert "bad.c:6:5: unsupported: vfork()" in done.stderr and "good.c [stdout=file] (engine z3)" in done.stdout
+    assert "bad.c:6:15: unsupported: a vfork()" in done.stderr and "good.c [stdout=file] (engine z3)" in done.stdout
 
 
 def test_a_terminal_stdout_is_line_buffered_as_in_the_kernel():

@@ -26,6 +26,24 @@ def _uses_temp(e, index: int) -> bool:
     return any(_uses_temp(getattr(e, f), index) for f in ("operand", "left", "right") if hasattr(e, f))
 
 
+def stores_vfork_result_at(body, pc: int) -> bool:
+    """Does the store at `body[pc]` store the result of a vfork call just before it (through
+    the temporaries between them)? The frame must be the one that called vfork."""
+    ins, at = body[pc], pc - 1
+    if not isinstance(ins, ir.Store):
+        return False
+    while at >= 0 and isinstance(body[at], ir.SetTemp):
+        at -= 1
+    call = body[at] if at >= 0 else None
+    if not (isinstance(call, ir.Builtin) and call.name == "vfork" and call.dst is not None):
+        return False
+    carried = {call.dst}
+    for between in body[at + 1 : pc]:
+        if any(_uses_temp(between.value, t) for t in carried):
+            carried.add(between.dst)
+    return any(_uses_temp(ins.value, t) for t in carried)
+
+
 class VforkRules:
     """Checks mixed into `Exec`, run before each instruction of a vfork child."""
 
@@ -65,17 +83,7 @@ class VforkRules:
         perhaps through the temporaries of `(pid = vfork()) == 0`)?"""
         if not isinstance(ins, ir.Store) or len(self.stack_rest) != self.p.vfork_depth:
             return False
-        body, at = self.func.body, self.pc - 1
-        while at >= 0 and isinstance(body[at], ir.SetTemp):
-            at -= 1
-        call = body[at] if at >= 0 else None
-        if not (isinstance(call, ir.Builtin) and call.name == "vfork" and call.dst is not None):
-            return False
-        carried = {call.dst}
-        for between in body[at + 1 : self.pc]:
-            if any(_uses_temp(between.value, t) for t in carried):
-                carried.add(between.dst)
-        return any(_uses_temp(ins.value, t) for t in carried)
+        return stores_vfork_result_at(self.func.body, self.pc)
 
     def vfork_release_for_exec(self) -> None:
         """The hook for exec in a vfork child: call it before installing the new image.

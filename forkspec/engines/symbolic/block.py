@@ -13,12 +13,14 @@ from __future__ import annotations
 import z3
 
 from forkspec import ir
-from forkspec.engines.symbolic.expr import Chars, Evaluator, as_int, bv, is_sym, truth, wrap_sym
+from forkspec.engines.symbolic.expr import Chars, Evaluator, Split, as_int, bv, is_sym, truth, wrap_sym
 from forkspec.engines.symbolic import chars
 from forkspec.engines.symbolic import stdio as sio
 from forkspec.engines.symbolic.fds import STAY, FdSteps
 from forkspec.engines.symbolic.program import Layout, NotEncoded
 from forkspec.engines.symbolic.threads import PUSHED, ThreadSteps
+from forkspec.engines.symbolic.vfork import VforkSteps, in_table
+from forkspec.engines.symbolic.memory import MemorySteps
 from forkspec.frontend import ctypes as ct
 from forkspec.kernel.printf import PrintfError, _parse, format_printf
 from forkspec.kernel.state import FIRST_PID, INIT_PID, IOFBF, IOLBF, IONBF
@@ -33,7 +35,8 @@ MAX_PATHS = 512
 class Path:
     """One way through a block: a guard, the choice it needs, and what it changed."""
 
-    __slots__ = ("view", "guard", "choice", "key", "alive", "events", "steps", "beyond", "reads_input", "held")
+    __slots__ = ("view", "guard", "choice", "key", "alive", "events", "steps", "beyond", "reads_input", "held",
+                 "assumed")
 
     def __init__(self, key):
         self.view: dict = {}
@@ -46,12 +49,13 @@ class Path:
         self.beyond: str = ""
         self.reads_input = False  # the path calls nondet_int()
         self.held = False  # a stdio call left write(2)s pending: the step ends after it
+        self.assumed: dict = {}  # the current instruction's splits (`expr.Split`): key -> which side
 
     def clone(self) -> "Path":
         p = Path(self.key)
         p.view, p.guard, p.choice, p.alive = dict(self.view), list(self.guard), self.choice, self.alive
         p.events, p.steps, p.beyond, p.reads_input = dict(self.events), self.steps, self.beyond, self.reads_input
-        p.held = self.held
+        p.held, p.assumed = self.held, dict(self.assumed)
         return p
 
     def event(self, name: str, cond) -> None:
@@ -78,7 +82,7 @@ def cases(p: Path, cond) -> list[tuple[Path, bool]]:
     return [(p, True), (q, False)]
 
 
-class Step(FdSteps, ThreadSteps):
+class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps):
     """The symbolic kernel for one step: the frame at time t, the step's choice variables."""
 
     cases = staticmethod(cases)
@@ -134,6 +138,8 @@ class Step(FdSteps, ThreadSteps):
                     break
                 ins = self.lay.instr(p.key)
                 results = self.execute(p, s, ins)
+                for q in results:
+                    q.assumed = {}
                 n += 1
                 p = results[0] if results else None  # no result: the instruction blocks for ever
                 work.extend((q, n) for q in results[1:])
@@ -224,6 +230,37 @@ class Step(FdSteps, ThreadSteps):
         return Evaluator(_Ctx(self, p, s), line)
 
     def execute(self, p: Path, s: int, ins) -> list[Path]:
+        """One instruction, after a vfork child's check (which may stop it: `VforkSteps`)."""
+        stop = self.vfork_check(p, s, ins)
+        if stop is False:
+            return self.execute_splitting(p, s, ins)
+        out = []
+        for q, undefined in cases(p, stop):
+            if undefined:
+                self.stop_undefined(q, s)
+                out.append(q)
+            else:
+                out.extend(self.execute_splitting(q, s, ins))
+        return out
+
+    def execute_splitting(self, p: Path, s: int, ins) -> list[Path]:
+        """One instruction; where a value depends on a condition kept apart (`expr.Split`), once
+        on each side of it. An address that names none of the program's cells is beyond."""
+        before = p.clone()
+        try:
+            return self.execute_once(p, s, ins)
+        except Split as split:
+            out = []
+            for q, side in cases(before, split.cond):
+                q.assumed[split.key] = side
+                if not side and split.key[0] == "addr":
+                    self.beyond(q, s, "a pointer to none of the program's variables or mapped cells")
+                    out.append(q)
+                else:
+                    out.extend(self.execute_splitting(q, s, ins))
+            return out
+
+    def execute_once(self, p: Path, s: int, ins) -> list[Path]:
         ev = self.ctx(p, s, ins.loc)
         f, pc = p.key[-1]
         here = p.key[:-1]
@@ -287,8 +324,10 @@ class Step(FdSteps, ThreadSteps):
         if isinstance(target, ir.Cell):
             return _Ctx(self, p, s).cell_key(target)
         addr = ev.eval(target.addr)
-        if is_sym(addr) or not isinstance(addr, int):
-            raise NotEncoded("a store through a computed address", ev.line)
+        if is_sym(addr):
+            return _Ctx(self, p, s).cells_at(id(target), addr, target.addr)
+        if not isinstance(addr, int):
+            raise NotEncoded("a store through something that is not an address", ev.line)
         return _Ctx(self, p, s).address_key(addr)
 
     def store(self, p: Path, s: int, key, value, line: int = 0) -> None:
@@ -296,9 +335,17 @@ class Step(FdSteps, ThreadSteps):
             value = chars.bits_of(value, self.lay.char_cells[key])
         elif isinstance(value, (str, Chars)):
             raise NotEncoded("a string value kept in a variable", line)
+        if isinstance(key, Computed):  # every cell the address may name keeps its value unless named
+            for k, hit in key.cells:
+                self.store(p, s, k, z3.If(hit, _vec(value), _vec(self.get(p, ("m", s, k)))), line)
+            return
         if key not in self.lay.mem_keys:
             raise NotEncoded("a memory cell outside the program's variables", line)
         self.set(p, ("m", s, key), value)
+        if key[0] == "r":
+            self.region_store(p, s, key, value)
+        else:
+            self.shared_store(p, s, key, value)
 
     def store_char(self, p: Path, s: int, ins, ev: Evaluator) -> list[Path]:
         """kernel: Exec's StoreChar, `a[i] = c` in a char array (outside it, beyond the encoding)."""
@@ -401,7 +448,7 @@ class Step(FdSteps, ThreadSteps):
         return self.live_processes(p)
 
     def live_processes(self, p: Path):
-        return z3.Sum([z3.If(z3.Or(self.get(p, ("st", c)) == RUNNING, self.get(p, ("st", c)) == ZOMBIE),
+        return z3.Sum([z3.If(in_table(self.get(p, ("st", c))),
                              z3.BitVecVal(1, 16), z3.BitVecVal(0, 16)) for c in range(self.enc.slots)])
 
     def terminate(self, p: Path, s: int, word) -> None:
@@ -409,6 +456,7 @@ class Step(FdSteps, ThreadSteps):
         plen = self.get(p, ("plen", s))
         p.event("atexit_bad", z3.And(self.get(p, ("planned", s)) == 1, plen > 0))
         me = self.pid(s)
+        self.release(p, s, self.get(p, ("vf", s)) == 1 if self.lay.vforks and s else False)
         if s == 0:  # the first process: its parent is init, which reaps it at once
             self.set(p, ("st", s), GONE)
             self.set(p, ("first",), as_int(word))
@@ -419,11 +467,12 @@ class Step(FdSteps, ThreadSteps):
         if self.enc.fd is not None:
             self.fd_exit(p, s)
         reparented = []
-        for c in self.children(s):
+        for c in (self.children(s) if self.enc.reparents else ()):  # the no-reparent fault leaves them be
             st_c = self.get(p, ("st", c))
-            child = z3.And(self.get(p, ("ppid", c)) == me, z3.Or(st_c == RUNNING, st_c == ZOMBIE))
+            st_c = z3.BitVecVal(st_c, 16) if isinstance(st_c, int) else st_c  # reaped earlier in this step
+            child = z3.And(self.get(p, ("ppid", c)) == me, in_table(st_c))
             reparented.append(child)
-            self.set(p, ("ppid", c), z3.If(child, INIT_PID, self.get(p, ("ppid", c))))
+            self.set(p, ("ppid", c), z3.If(child, bv(INIT_PID), _vec(self.get(p, ("ppid", c)))))
             self.set(p, ("st", c), z3.If(z3.And(child, st_c == ZOMBIE), GONE, st_c))
         if reparented:
             p.event("reparent", z3.Or(reparented))
@@ -462,8 +511,8 @@ class Step(FdSteps, ThreadSteps):
                 if rest is None:
                     break
                 rest = self.pick(rest, n == c, lambda r, c=c: out.extend(
-                    (q, FIRST_PID + c) for q in self.run_child(self.copy_process(r, s, c, ins.dst, child_key), c,
-                                                               child_key)))
+                    (q, FIRST_PID + c) for q in self.run_child(
+                        self.copy_process(r, s, c, ins.dst, child_key, ins.name == "vfork"), c, child_key)))
             if rest is not None:
                 rest.guard.append(n >= self.enc.slots)
                 rest.event("slots_full", True)
@@ -474,10 +523,13 @@ class Step(FdSteps, ThreadSteps):
     def fail_fork(self, p: Path, s: int) -> None:
         self.store(p, s, ("g", ir.ERRNO_SLOT), EAGAIN)
 
-    def copy_process(self, p: Path, s: int, c: int, dst, key) -> None:
+    def copy_process(self, p: Path, s: int, c: int, dst, key, vfork: bool = False) -> None:
         self.fresh = c
         try:
-            return self._copy_process(p, s, c, dst, key)
+            self.vfork_child_state(p, s, c, len(key) - 1, vfork)
+            self._copy_process(p, s, c, dst, key)
+            self.memory_child_state(p, s, c)
+            return p
         finally:
             self.fresh = None
 
@@ -529,8 +581,7 @@ class Step(FdSteps, ThreadSteps):
     def b__exit(self, p, s, ins, ev):
         v = ev.eval(ins.args[0])
         word = (as_int(v) & 0xFF) << 8
-        self.terminate(p, s, word)
-        return [(p, None)]
+        return [(q, None) for q in self.vfork_exit(p, s, word)]
 
     b__Exit = b__exit
 
@@ -578,7 +629,7 @@ class Step(FdSteps, ThreadSteps):
         kids = self.children(s)
         for c in kids:
             st_c = self.get(p, ("st", c))
-            m = z3.And(self.get(p, ("ppid", c)) == me, z3.Or(st_c == RUNNING, st_c == ZOMBIE),
+            m = z3.And(self.get(p, ("ppid", c)) == me, in_table(st_c),
                        _pid_matches(pid_arg, FIRST_PID + c))
             match.append(m)
             zombie.append(z3.And(m, st_c == ZOMBIE))
@@ -949,5 +1000,70 @@ class _Ctx:
         length = self.step.lay.char_cells.get(key)
         return v if length is None else chars.value(v, length)
 
+    def assumed(self, key):
+        return self.p.assumed.get(key)
 
-__all__ = ["Step", "Path", "UNUSED", "RUNNING", "ZOMBIE", "GONE", "HALTED"]
+    def cells_at(self, key, addr, expr) -> "Computed":
+        """The cells a computed address may name, each with the condition that it does. The
+        instruction first splits on whether it names one at all (`Step.execute`)."""
+        addr = as_int(addr)
+        cells = []
+        for k in self.candidates(expr):
+            if k[0] == "r":
+                continue
+            base = ir.DATA_BASE if k[0] == "g" else ir.STACK_BASE
+            cells.append((k, addr == base + k[1] * ir.CELL))
+        if self.step.lay.regions and _array_base(expr) is None:
+            cells += self.step.region_cells(self.p, self.s, addr)
+        if self.p.assumed.get(("addr", key)) is None:
+            raise Split(("addr", key), z3.Or([c for _, c in cells]))
+        return Computed(cells)
+
+    def candidates(self, expr) -> list:
+        """Cells an address may name: past an array's start (`&a[0] + i`, the form indexing takes),
+        the rest of that global variable or of that frame's locals; else every cell. (An index
+        outside them makes the path beyond the encoding, as no cell matches.)"""
+        keys = sorted(self.step.lay.mem_keys)
+        base = _array_base(expr)
+        if base is None:
+            return keys
+        if base.region == "global":
+            var = next((v for v in self.step.lay.program.global_vars if v.slot <= base.slot < v.slot + v.size), None)
+            end = var.slot + var.size if var is not None else base.slot + 1
+            return [k for k in keys if k[0] == "g" and base.slot <= k[1] < end]
+        start = self.base()
+        end = start + self.step.lay.program.functions[self.p.key[-1][0]].nlocals
+        return [k for k in keys if k[0] == "s" and start + base.slot <= k[1] < end]
+
+    def load_at(self, key, addr, expr):
+        cells = self.cells_at(key, addr, expr).cells
+        value = _vec(self.load(cells[-1][0]))
+        for k, hit in reversed(cells[:-1]):
+            value = z3.If(hit, _vec(self.load(k)), value)
+        return value
+
+
+def _array_base(expr):
+    """The cell `expr` offsets when it is `&cell + i` (or `i + &cell`), else None."""
+    if isinstance(expr, ir.BinOp) and expr.op == "+":
+        for a in (expr.left, expr.right):
+            if isinstance(a, ir.AddrOf):
+                return a.cell
+    return None
+
+
+class Computed:
+    """The cells a store through a computed address may name: [(key, Z3 Bool it names it)]."""
+
+    def __init__(self, cells: list):
+        self.cells = cells
+
+
+def _vec(v):
+    v = as_int(v)
+    if isinstance(v, str):
+        raise NotEncoded("a string in a cell a computed address may name")
+    return bv(v) if isinstance(v, int) else v
+
+
+__all__ = ["Step", "Path", "Computed", "UNUSED", "RUNNING", "ZOMBIE", "GONE", "HALTED"]

@@ -50,7 +50,10 @@ from forkspec.trace import ReplayError
 
 # bundled properties the encoding decides: name -> how
 EVENT_PROPERTIES = {"all-reaped": "reparent", "atexit-reverse-order": "atexit_bad", "no-lost-write": "lost_write",
-                    "fork-thread-safety": "orphaned_forked"}
+                    "fork-thread-safety": "orphaned_forked", "vfork-safety": "vfork_unsafe"}
+# in a program that calls vfork or maps memory, the structural properties are events of the encoding
+# (`symbolic.vfork`, `symbolic.memory`)
+VFORK_EVENTS = {"cow-isolation": "shared_write", "no-shared-writable-page": "shared_frame"}
 # properties that hold by construction of the encoded fragment: pids are slot numbers and
 # never reused; without mmap, vfork or injected faults, fork marks every shared private
 # page copy-on-write, so no frame is shared writable and no private write is seen by another
@@ -150,6 +153,8 @@ def _explore(kernel: Kernel, checks: list[Check], library_descriptions: dict, op
     finals = []
     for c in checks:
         how = _how(c, library_descriptions)
+        if how == "structural" and (enc.layout.vforks or enc.layout.regions) and c.name in VFORK_EVENTS:
+            how = VFORK_EVENTS[c.name]
         if how == "final":
             finals.append(c)
         elif how == "structural":

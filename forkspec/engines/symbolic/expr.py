@@ -71,6 +71,16 @@ def wrap_sym(v, bits: int, signed: bool):
     return z3.SignExt(WIDTH - bits, low) if signed else z3.ZeroExt(WIDTH - bits, low)
 
 
+class Split(Exception):
+    """The value depends on a condition the encoding keeps apart (a string chosen by `c ? "a"
+    : "b"`, the cell a computed address names): the step splits its path on `cond` and runs
+    the instruction again on each part, where `assumed(key)` answers it."""
+
+    def __init__(self, key, cond):
+        self.key, self.cond = key, cond
+        super().__init__()
+
+
 class Evaluator:
     """Evaluates IR expressions in one activation: `temp(i)`, `load(key)` and `address_key(addr)`
     come from the caller (the symbolic process), so memory is the encoding's."""
@@ -93,8 +103,10 @@ class Evaluator:
             return self.ctx.cell_address(e.cell)
         if isinstance(e, ir.Deref):
             addr = self.eval(e.addr)
-            if is_sym(addr) or not isinstance(addr, int):
-                self.refuse("a pointer dereference through a computed address")
+            if is_sym(addr):
+                return self.ctx.load_at(id(e), addr, e.addr)
+            if not isinstance(addr, int):
+                self.refuse("a pointer dereference through something that is not an address")
             return self.ctx.load(self.ctx.address_key(addr))
         if isinstance(e, ir.Wrap):
             return wrap_sym(self.eval(e.operand), e.bits, e.signed)
@@ -104,7 +116,10 @@ class Evaluator:
                 return self.eval(e.then) if c else self.eval(e.other)
             a, b = self.eval(e.then), self.eval(e.other)
             if isinstance(a, (str, Chars)) or isinstance(b, (str, Chars)):
-                self.refuse("a conditional choosing between strings")
+                known = self.ctx.assumed(("cond", id(e)))
+                if known is None:
+                    raise Split(("cond", id(e)), c)
+                return a if known else b
             return z3.If(c, _vec(a), _vec(b))
         if isinstance(e, ir.UnOp):
             return self.unop(e.op, self.eval(e.operand))

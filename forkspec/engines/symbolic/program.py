@@ -20,29 +20,32 @@ from forkspec import ir
 from forkspec.frontend.lower import eval_binop, wrap
 from forkspec.frontend.routines import FORK_ATFORK, THREAD_START
 from forkspec.kernel import threads
+from forkspec.kernel.evaluate import reads_memory_indirectly
 
 MAX_DEPTH = 12
 MAX_LOCATIONS = 4000
 
-SUPPORTED = ("fork, wait, waitpid, exit, _exit, abort, atexit, stdio to stdout or stderr, fflush, perror, "
-             "setvbuf and setbuf of stdout with constant arguments, "
+SUPPORTED = ("fork, vfork (without fork, in a child that never forks), wait, waitpid, exit, _exit, abort, atexit, "
+             "stdio to stdout or stderr, fflush, perror, setvbuf and setbuf of stdout with constant arguments, "
              "open (a constant name and flags), close, dup, dup2, pipe, read into a char array, write(2) to any fd, "
              "lseek, fcntl without record locks, flock, "
-             "getpid, getppid, nondet_int with `input:`, assert; pthread_create, pthread_join, pthread_exit, "
+             "getpid, getppid, nondet_int with `input:`, assert, c ? \"a\" : \"b\" strings, arrays and pointers "
+             "to variables, anonymous mmap and malloc/calloc/free with constant sizes, madvise of a whole mapping; "
+             "pthread_create, pthread_join, pthread_exit, "
              "pthread_self, pthread_equal, pthread mutexes (init, destroy, lock, trylock, unlock) and "
-             "pthread_atfork; stdout to a file, a pipe or a terminal; the properties "
+             "pthread_atfork; stdout to a file, a pipe or a terminal; the injected fault no-reparent; the properties "
              "all-reaped, atexit-reverse-order, no-deadlock, no-lost-write, orphans-reparented, pid-unique, "
-             "cow-isolation, no-shared-writable-page, fork-thread-safety")
+             "cow-isolation, no-shared-writable-page, fork-thread-safety, vfork-safety")
 
 # builtins that are steps of their own (as in the kernel, where they may be visible)
-BOUNDARY = frozenset({"fork", "wait", "waitpid", "_exit", "_Exit", "abort", "printf", "fprintf", "puts",
+BOUNDARY = frozenset({"fork", "vfork", "wait", "waitpid", "_exit", "_Exit", "abort", "printf", "fprintf", "puts",
                       "putchar", "fputs", "fputc", "putc", "fflush", "__flush_all", "getppid", "write",
                       "nondet_int", "assert", "pause", "setvbuf", "setbuf", "perror",
                       "open", "close", "dup2", "lseek", "fcntl", "flock", "read"}) | threads.VISIBLE
 # builtins the encoding runs inside a step
 LOCAL = frozenset({"getpid", "getpgrp", "atexit", "sleep", "usleep", "sched_yield", "__exit_begin",
                    "__atexit_pop", "pipe", "dup", "pthread_self", "pthread_equal", "pthread_atfork",
-                   "__atfork_next"})
+                   "__atfork_next", "mmap", "malloc", "calloc", "free", "madvise"})
 
 # stdio calls that only fill a fully buffered stdout's buffer (a full buffer is beyond the encoding)
 STDOUT_BUFFERED = frozenset({"printf", "puts", "putchar"})
@@ -99,6 +102,8 @@ class Layout:
     exact: bool = False  # stdout through the libio transcription (the program calls setvbuf or setbuf)
     setvbuf_calls: list = field(default_factory=list)  # (has_buffer, mode, size) each call may make
     pending_keys: set = field(default_factory=set)  # after a stdio call that may issue several write(2)s
+    vforks: bool = False  # the program calls vfork (the fragment `symbolic.vfork` encodes)
+    regions: list = field(default_factory=list)  # allocation sites (`symbolic.memory`)
     char_cells: dict = field(default_factory=dict)  # memory key -> characters, for char arrays (`chars`)
     threads: int = 1  # thread indices a process may use (1: the program creates no thread)
     atfork_sites: int = 0  # pthread_atfork calls (the registrations a process may hold)
@@ -217,6 +222,9 @@ def layout(program: ir.Program, line_buffered: bool = False) -> Layout:
                 starts.add(key)
             if ins.name == "atexit":
                 lay.atexit_sites += 1
+            if ins.name == "vfork":  # the parent's step ends at vfork; it resumes from the next instruction
+                f, pc = key[-1]
+                starts.add(key[:-1] + ((f, pc + 1),))
             if lay.exact and ins.name in MULTI_WRITE:
                 f, pc = key[-1]
                 lay.pending_keys.add(key[:-1] + ((f, pc + 1),))
@@ -241,6 +249,17 @@ def layout(program: ir.Program, line_buffered: bool = False) -> Layout:
     from forkspec.engines.symbolic.chars import char_cells
 
     lay.char_cells = char_cells(lay)
+    from forkspec.engines.symbolic import memory
+    from forkspec.engines.symbolic.vfork import check_fragment
+
+    lay.regions = memory.regions(lay)
+    lay.mem_keys.update(memory.region_keys(lay))
+    if any(r.shared for r in lay.regions):  # kernel: with a shared mapping every dereference is visible
+        for key in lay.locations:
+            if reads_memory_indirectly(lay.instr(key)):
+                lay.boundaries.add(key)
+                starts.add(key)
+    check_fragment(lay)
     lay.ids = {k: i for i, k in enumerate(lay.locations)}
     lay.starts = sorted(starts)
     return lay

@@ -15,7 +15,7 @@ import z3
 
 from forkspec import ir
 from forkspec.kernel import Kernel, threads
-from forkspec.kernel.state import FIRST_PID, RUNNING, THREAD_RUNNING, find
+from forkspec.kernel.state import EXITING, FIRST_PID, RUNNING, THREAD_RUNNING, find
 from forkspec.trace import ReplayError
 
 
@@ -97,12 +97,14 @@ def _run(kernel: Kernel, boundaries: set, state, pid: int, thread, mv: Move, fir
             proc = find(state, pid)
             alive = proc is not None and proc.state == RUNNING and _runs(proc, thread)
             if not first and (not alive or location(proc, thread) in boundaries or _pending(proc, thread)
-                              or _thread_point(kernel, proc, thread)):
-                break
+                              or _thread_point(kernel, proc, thread) or proc.vfork_child):
+                break  # at a boundary, suspended by vfork, or stopped for good
+            if first and proc is not None and proc.state == EXITING:
+                alive = True  # a vfork child's last step: it becomes a zombie
             if not alive:
                 raise ReplayError(f"move {i}: process {pid} cannot move (it is not running)")
             choice = ""
-            if first and not _pending(proc, thread):
+            if first and not _pending(proc, thread) and _stack(proc, thread):
                 top = _stack(proc, thread)[-1]
                 ins = kernel.program.functions[top.func].body[top.pc]
                 if isinstance(ins, ir.Builtin) and ins.name in ("fork", "vfork") and mv.fail:

@@ -19,12 +19,15 @@ from forkspec.engines.symbolic.expr import bv
 from forkspec.engines.symbolic.program import Layout, NotEncoded, initial_key, layout
 from forkspec.frontend.lower import wrap
 from forkspec.engines.symbolic.stdio import stream_kinds
+from forkspec.engines.symbolic import vfork as vf
+from forkspec.engines.symbolic.memory import region_names
 from forkspec.engines.symbolic.fds import FD_STATE, FdShape, uses_fds
 from forkspec.engines.symbolic import chars
 from forkspec.kernel.state import FIRST_PID, INIT_PID, IOFBF, IOLBF
 from forkspec.kernel.stdio import FILE_BUFFER, TTY_BUFFER
 
-EVENTS = ("assert_failed", "reparent", "atexit_bad", "slots_full", "lost_write", "orphaned_forked")
+EVENTS = ("assert_failed", "reparent", "atexit_bad", "slots_full", "lost_write", "orphaned_forked", "vfork_unsafe",
+          "shared_write", "shared_frame")
 CONTROL = frozenset({"st", "loc", "n"})  # finite control: bit-vectors, which Z3 bit-blasts
 BITS = 16
 
@@ -32,6 +35,7 @@ BITS = 16
 def control(v: int):
     return z3.BitVecVal(v, BITS)
 STRINGS = frozenset({"buf", "out", "err", "pw"})
+ENCODED_FAULTS = frozenset({"no-reparent"})  # injected kernel faults the encoding follows (`Step.terminate`)
 PENDING_CAP = 3  # write(2)s one stdio call may leave pending (more is beyond the encoding)
 
 
@@ -52,8 +56,10 @@ class Encoder:
     """Frames and transitions of one program under one kernel configuration."""
 
     def __init__(self, program: ir.Program, config, slots: int):
-        if config.inject:
-            raise NotEncoded(f"an injected kernel fault ({', '.join(sorted(config.inject))})", header="inject")
+        other = sorted(set(config.inject) - ENCODED_FAULTS)
+        if other:
+            raise NotEncoded(f"an injected kernel fault ({', '.join(other)})", header="inject")
+        self.reparents = "no-reparent" not in config.inject
         self.line_buffered = config.stdout == "tty"
         self.buffer_size = TTY_BUFFER if self.line_buffered else FILE_BUFFER
         self.layout: Layout = layout(program, self.line_buffered)
@@ -83,7 +89,11 @@ class Encoder:
             if self.exact:
                 out += [("sm", s), ("sz", s), ("sa", s), ("np", s)] + [("pw", s, j) for j in range(self.pending_cap)]
             out += self._thread_names(s)
-        return out + (self.fd.names() if self.fd is not None else [])
+            out += region_names(self.layout, s)
+            if self.layout.vforks:
+                out += [("map", s, v) for v in vf.stack_pages(self.layout)]
+                out += [("vf", s), ("vd", s)] + [("shr", s, v) for v in vf.stack_pages(self.layout)] if s else []
+        return out + ([("susp",)] if self.layout.vforks else []) + (self.fd.names() if self.fd is not None else [])
 
     def _thread_names(self, s: int) -> list:
         """Each thread's state, location, temps and split store (`symbolic.threads`); the
@@ -104,9 +114,12 @@ class Encoder:
     def _initial(self) -> dict:
         prog = self.layout.program
         f: dict = {("n",): control(1), ("out",): z3.StringVal(""), ("err",): z3.StringVal(""),
-                   ("first",): bv(-1), ("oob",): z3.BoolVal(False)}
+                   ("first",): bv(-1), ("oob",): z3.BoolVal(False), ("susp",): bv(0)}
         main = prog.functions[prog.main]
         params = {("s", slot): wrap(v, *w) if w else v for slot, w, v in zip(main.params, main.param_wraps, [1, 0])}
+        if self.layout.vforks:
+            for key in params:  # the kernel stores main's arguments: their stack page is mapped
+                f[("map", 0, vf.page_of(key))] = bv(1)
         for name in self.names:
             if name in f:
                 continue
@@ -160,25 +173,37 @@ class Encoder:
         lay = self.layout
         blocks = [(key, False) for key in lay.starts] + [(key, True) for key in sorted(lay.pending_keys)] \
             + [(key, "store") for key in sorted(lay.store_keys)]
+        if lay.vforks:
+            blocks.append((None, False))  # an EXITING vfork child becomes a zombie
         for s, k in ((s, k) for s in range(self.slots) for k in range(lay.threads)):
             step.k = k
             loc = old[step.loc_name(s)]
             for key, pending in blocks:
-                if s + k > 0 and not pending and key not in lay.boundaries and key not in lay.thread_points:
-                    continue  # a child starts at a boundary (its fork ran its first local steps)
-                if k and not lay.any_thread(key):
+                if key is None and s == 0:
                     continue
-                at = z3.And(old[("st", s)] == RUNNING, loc == lay.id(key))
-                if lay.threads > 1:
-                    at = z3.And(at, old[("ts", s, k)] == 1)
-                if key in lay.pending_keys and pending != "store":  # write(2)s pending first (`Step.run_pending`)
-                    at = z3.And(at, old[("np", s)] > 0 if pending else old[("np", s)] == 0)
-                if key in lay.store_keys:  # a split store first (`Step.run_store`)
-                    at = z3.And(at, old[("ps", s, k)] == (1 if pending == "store" else 0))
+                if s + k > 0 and not pending and key is not None and key not in lay.boundaries \
+                        and key not in lay.thread_points:
+                    continue  # a child starts at a boundary (its fork ran its first local steps)
+                if k and (key is None or not lay.any_thread(key)):
+                    continue
                 step.printed = []
                 step.touched = {(("st", s), False, False), (step.loc_name(s), True, False), (("np", s), False, False)}
-                paths = step.run_store(s, key) if pending == "store" else \
-                    step.run_pending(s, key) if pending else step.run_block(s, key)
+                if key is None:
+                    at = old[("st", s)] == vf.EXITING
+                    paths = step.run_exiting(s)
+                else:
+                    at = z3.And(old[("st", s)] == RUNNING, loc == lay.id(key))
+                    if lay.threads > 1:
+                        at = z3.And(at, old[("ts", s, k)] == 1)
+                    if key in lay.pending_keys and pending != "store":  # write(2)s pending first (`Step.run_pending`)
+                        at = z3.And(at, old[("np", s)] > 0 if pending else old[("np", s)] == 0)
+                    if key in lay.store_keys:  # a split store first (`Step.run_store`)
+                        at = z3.And(at, old[("ps", s, k)] == (1 if pending == "store" else 0))
+                    if lay.vforks and s == 0:  # a vfork parent is suspended
+                        at = z3.And(at, old[("susp",)] == 0)
+                        step.touched.add((("susp",), False, False))
+                    paths = step.run_store(s, key) if pending == "store" else \
+                        step.run_pending(s, key) if pending else step.run_block(s, key)
                 printed = step.printed
                 self.footprints.setdefault((s, key), set()).update(step.touched)
                 for p in paths:
@@ -271,7 +296,10 @@ class Encoder:
 
     def at_any(self, frame: dict, s: int, keys) -> z3.BoolRef:
         loc = frame[("loc", s)]
-        return z3.Or([loc == self.layout.id(k) for k in keys])
+        if not self.layout.vforks:
+            return z3.Or([loc == self.layout.id(k) for k in keys])
+        st = frame[("st", s)]  # a slot's location is kept while it is EXITING or stopped
+        return z3.Or([st == vf.EXITING if k is None else z3.And(st == RUNNING, loc == self.layout.id(k)) for k in keys])
 
     def independent_pairs(self, a: int, b: int) -> dict:
         """{start key of b: [start keys of a whose step commutes with it]}."""
@@ -307,7 +335,7 @@ class Encoder:
     def alive(self, t: int):
         """Processes in the table (not yet reaped), as the kernel's process limit counts them."""
         f = self.frames[t]
-        return z3.Sum([z3.If(z3.Or(f[("st", s)] == RUNNING, f[("st", s)] == ZOMBIE), z3.BitVecVal(1, 16),
+        return z3.Sum([z3.If(vf.in_table(f[("st", s)]), z3.BitVecVal(1, 16),
                              z3.BitVecVal(0, 16)) for s in range(self.slots)])
 
     def orphan_without_parent(self, t: int):
@@ -315,7 +343,7 @@ class Encoder:
         f = self.frames[t]
         bad = []
         for s in range(1, self.slots):
-            present = z3.Or(f[("st", s)] == RUNNING, f[("st", s)] == ZOMBIE)
+            present = vf.in_table(f[("st", s)])
             parent_ok = z3.Or([f[("ppid", s)] == INIT_PID] +
                               [z3.And(f[("ppid", s)] == FIRST_PID + c, f[("st", c)] == RUNNING) for c in range(s)])
             bad.append(z3.And(present, z3.Not(parent_ok)))

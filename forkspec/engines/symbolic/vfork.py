@@ -1,0 +1,203 @@
+"""vfork over Z3 terms: `kernel/vfork.py` and the vfork half of `Exec.do_fork`, transcribed.
+
+The encoded fragment: a program that calls vfork and no fork, whose children never
+fork, so the suspended parent is always the first slot and at most one vfork child
+borrows its memory at a time. State added per slot: `vf` (an unreleased vfork child),
+`vd` (the call depth of the function that called vfork), `map` (each stack page is
+mapped: the kernel maps one on the first store into it) and `shr` (the child maps
+the parent's frame of that stack page: it was mapped at vfork); `susp` (the first
+slot is suspended). A store of a vfork child into a page it shares is written to
+the parent's cell too (one frame) and raises `shared_write` (cow-isolation); a
+vfork that succeeds leaves the data page mapped writable by two processes
+(`shared_frame`, no-shared-writable-page). `_exit` releases the parent and leaves the
+child EXITING (a later step makes it a zombie); a return from the function that
+called vfork stops the child for good (UNDEF), its parent suspended.
+"""
+from __future__ import annotations
+
+import z3
+
+from forkspec import ir
+from forkspec.engines.symbolic.expr import as_int, bv
+from forkspec.engines.symbolic.program import NotEncoded
+from forkspec.kernel.vfork import ALLOWED_CALLS, stores_vfork_result_at
+
+EXITING, UNDEF = 5, 6  # slot states: released by _exit, not yet a zombie; stopped by undefined behaviour
+SHARED_LIBC = ("buf", "blen", "natx")  # what a released parent takes over from its child (stdio, atexit)
+STACK_VPN = ir.STACK_BASE >> 12
+
+
+def check_fragment(lay) -> None:
+    """vfork is encoded when the program calls no fork and no child can fork (see the module)."""
+    calls = {}
+    for key in lay.locations:  # reachable ones only
+        ins = lay.instr(key)
+        if isinstance(ins, ir.Builtin):
+            calls.setdefault(ins.name, ins.loc)
+    if "vfork" not in calls:
+        return
+    if "fork" in calls:
+        raise NotEncoded("a vfork() in a program that also calls fork() (copy-on-write frames a vfork child shares)",
+                         calls["vfork"])
+    if lay.children_fork:
+        raise NotEncoded("a vfork() in a program whose children may fork or vfork", calls["vfork"])
+    if lay.regions:
+        raise NotEncoded("a vfork() in a program that maps memory (mmap, malloc)", calls["vfork"])
+    from forkspec.engines.symbolic.fds import uses_fds
+
+    if uses_fds(lay):
+        raise NotEncoded("a vfork() in a program that changes file descriptors", calls["vfork"])
+    if lay.threads > 1 or "pthread_atfork" in calls:
+        raise NotEncoded("a vfork() in a program that creates threads or registers atfork handlers", calls["vfork"])
+    lay.vforks = True
+
+
+def page_of(key) -> int | None:
+    """The stack page (vpn) of a memory key, or None for the data pages (mapped from the start)."""
+    if key[0] == "g":
+        return None
+    return (ir.STACK_BASE + key[1] * ir.CELL) >> 12
+
+
+def stack_pages(lay) -> list[int]:
+    return sorted({page_of(k) for k in lay.mem_keys if k[0] == "s"})
+
+
+def static_violation(lay, ins) -> str:
+    """kernel: VforkRules.vfork_violation, but for what depends on the call depth: "" (allowed),
+    "unsafe", "store" (unsafe unless at the vfork caller's depth and storing its result),
+    "return" (unsafe and undefined at or above the vfork caller's depth)."""
+    if isinstance(ins, ir.Builtin):
+        return "" if ins.name.startswith("__") or ins.name in ALLOWED_CALLS else "unsafe"
+    if isinstance(ins, ir.Call):
+        return "unsafe"
+    if isinstance(ins, ir.Return):
+        return "return"
+    if isinstance(ins, (ir.Store, ir.StoreChar)):
+        return "store"
+    return ""
+
+
+class VforkSteps:
+    """The vfork rules of `Step` (mixed in)."""
+
+    def vfork_check(self, p, s: int, ins) -> bool:
+        """kernel: VforkRules.vfork_check before an instruction of slot s. True when it stopped
+        the path (the undefined return): the instruction does not run there."""
+        if not self.lay.vforks or s == 0:
+            return False
+        kind = static_violation(self.lay, ins)
+        if not kind:
+            return False
+        child = self.get(p, ("vf", s)) == 1
+        depth, vd = len(p.key) - 1, self.get(p, ("vd", s))
+        if kind == "unsafe":
+            p.event("vfork_unsafe", child)
+            return False
+        if kind == "store":
+            f, pc = p.key[-1]
+            ok = stores_vfork_result_at(self.lay.program.functions[f].body, pc)
+            p.event("vfork_unsafe", z3.And(child, vd != depth) if ok else child)
+            return False
+        undefined = z3.And(child, vd >= depth)
+        p.event("vfork_unsafe", undefined)
+        return undefined
+
+    def stop_undefined(self, p, s: int) -> None:
+        self.set(p, ("st", s), UNDEF)
+        p.held = True
+
+    def b_vfork(self, p, s, ins, ev):
+        """kernel: Exec._b_vfork: do_fork without copy-on-write; the parent is suspended (its step
+        ends here), the child runs in its memory."""
+        out = []
+        for q, result in self.b_fork(p, s, ins, ev):
+            if result is not None and result > 0:
+                q.held = True
+            out.append((q, result))
+        return out
+
+    def vfork_child_state(self, p, s: int, c: int, depth: int, vfork: bool) -> None:
+        """The fork child's vfork variables: its stack pages mapped as its parent's, shared if vfork."""
+        if not self.lay.vforks:
+            return
+        for v in stack_pages(self.lay):
+            mapped = self.get(p, ("map", s, v))
+            self.set(p, ("map", c, v), mapped)
+            self.set(p, ("shr", c, v), mapped if vfork else bv(0))
+        self.set(p, ("vf", c), 1 if vfork else 0)
+        self.set(p, ("vd", c), depth)
+        if vfork:
+            self.set(p, ("susp",), 1)
+            p.event("shared_frame", True)
+
+    def shared_store(self, p, s: int, key, value) -> None:
+        """A store's page: a stack page is mapped by it; a vfork child's store into a page it shares
+        with its parent is the parent's too (kernel: Exec.store, one frame, refcount 2)."""
+        if not self.lay.vforks:
+            return
+        v = page_of(key)
+        if s == 0:
+            if v is not None:
+                self.set(p, ("map", s, v), 1)
+            return
+        shared = self.get(p, ("vf", s)) == 1
+        if v is not None:
+            shared = z3.And(shared, self.get(p, ("shr", s, v)) == 1)
+            self.set(p, ("map", s, v), 1)
+        p.event("shared_write", shared)
+        old = self.get(p, ("m", 0, key))
+        self.set(p, ("m", 0, key), z3.If(shared, _vec(value), _vec(old)))
+
+    def release(self, p, s: int, cond) -> None:
+        """kernel: Exec.release_vfork_parent: the parent resumes with the stdio buffer and atexit
+        list the child left in the memory they shared."""
+        if not self.lay.vforks or s == 0:
+            return
+        names = SHARED_LIBC + (("sm", "sz", "sa") if self.enc.exact else ())
+        for n in names:
+            self.set(p, (n, 0), z3.If(cond, _vec(self.get(p, (n, s))), _vec(self.get(p, (n, 0)))))
+        for j in range(self.enc.atexit_cap):
+            self.set(p, ("atx", 0, j), z3.If(cond, _vec(self.get(p, ("atx", s, j))), _vec(self.get(p, ("atx", 0, j)))))
+        self.set(p, ("susp",), z3.If(cond, bv(0), _vec(self.get(p, ("susp",)))))
+        self.set(p, ("vf", s), bv(0))
+
+    def vfork_exit(self, p, s: int, word) -> list:
+        """kernel: Exec._b__exit: a vfork child releases its parent and is EXITING (the zombie is a
+        later step); any other process terminates now."""
+        if not self.lay.vforks or s == 0:
+            self.terminate(p, s, word)
+            return [p]
+        from forkspec.engines.symbolic.block import cases
+
+        out = []
+        for q, child in cases(p, self.get(p, ("vf", s)) == 1):
+            if child:
+                self.release(q, s, True)
+                self.set(q, ("st", s), EXITING)
+                self.set(q, ("status", s), as_int(word))
+                q.alive = False
+            else:
+                self.terminate(q, s, word)
+            out.append(q)
+        return out
+
+    def run_exiting(self, s: int) -> list:
+        """kernel: Exec.step of an EXITING process: it terminates with the status it gave."""
+        from forkspec.engines.symbolic.block import Path
+
+        p = Path(None)
+        self.terminate(p, s, self.get(p, ("status", s)))
+        return [p]
+
+
+def in_table(st):
+    """A slot whose process is in the process table: running, a zombie, exiting or stopped."""
+    from forkspec.engines.symbolic.block import RUNNING, ZOMBIE
+
+    return z3.Or(st == RUNNING, st == ZOMBIE, st == EXITING, st == UNDEF)
+
+
+def _vec(v):
+    v = as_int(v)
+    return bv(v) if isinstance(v, int) else v
