@@ -158,7 +158,7 @@ class Exec(FdCalls, ExecCalls, ThreadCalls, MemoryCalls, VforkRules, SignalCalls
         else:
             own = {"threads": threads.put(self.p.threads, self.thread, stack=stack, pending=tuple(self.pending))}
         self.procs[self.pid] = self.p._replace(
-            ptes=tuple((vpn, e[0], e[1]) for vpn, e in sorted(self.ptes.items())),
+            ptes=self.pte_tuple(),
             out=self.out,
             err=self.err,
             atexit=tuple(self.atexit),
@@ -166,6 +166,19 @@ class Exec(FdCalls, ExecCalls, ThreadCalls, MemoryCalls, VforkRules, SignalCalls
             fds=self.fd_table(),
             **own,
         )
+        if self.p.vfork_parent:
+            self.share_mm_with_vfork_parent()
+
+    def pte_tuple(self) -> tuple:
+        return tuple((vpn, e[0], e[1]) for vpn, e in sorted(self.ptes.items()))
+
+    def share_mm_with_vfork_parent(self) -> None:
+        """A vfork child runs in its parent's address space (one mm, one page table): a page it
+        faults in or maps is the parent's too, even one the parent had never touched."""
+        parent = self.procs.get(self.p.vfork_parent)
+        if parent is not None and parent.vfork_child == self.pid:
+            self.procs[parent.pid] = parent._replace(ptes=self.pte_tuple(), heap=self.p.heap,
+                                                     mmap_next=self.p.mmap_next)
 
     def result(self) -> State:
         self.pack()
@@ -624,10 +637,11 @@ class Exec(FdCalls, ExecCalls, ThreadCalls, MemoryCalls, VforkRules, SignalCalls
         return pid
 
     def release_vfork_parent(self) -> None:
-        """A vfork parent resumes with the stdio buffers and atexit list its child left (they were shared);
-        one killed while suspended is left as it died."""
+        """A vfork parent resumes with the stdio buffers and atexit list its child left (they were shared),
+        and with the page table as the child left it; one killed while suspended is left as it died."""
         parent_pid = self.p.vfork_parent
         if parent_pid and parent_pid in self.procs and self.procs[parent_pid].state == RUNNING:
+            self.share_mm_with_vfork_parent()
             parent = self.procs[parent_pid]
             self.procs[parent_pid] = parent._replace(
                 vfork_child=0, out=self.out, err=self.err, atexit=tuple(self.atexit))

@@ -6,8 +6,9 @@ borrows its memory at a time. State added per slot: `vf` (an unreleased vfork ch
 `vd` (the call depth of the function that called vfork), `map` (each stack page is
 mapped: the kernel maps one on the first store into it) and `shr` (the child maps
 the parent's frame of that stack page: it was mapped at vfork); `susp` (the first
-slot is suspended). A store of a vfork child into a page it shares is written to
-the parent's cell too (one frame) and raises `shared_write` (cow-isolation); a
+slot is suspended). A vfork child shares its parent's page table: its store is
+written to the parent's cell too, a stack page it faults in is the parent's as well,
+and a store into a page the parent mapped raises `shared_write` (cow-isolation); a
 vfork that succeeds leaves the data page mapped writable by two processes
 (`shared_frame`, no-shared-writable-page). `_exit` releases the parent and leaves the
 child EXITING (a later step makes it a zombie); a return from the function that
@@ -132,8 +133,10 @@ class VforkSteps:
             p.event("shared_frame", True)
 
     def shared_store(self, p, s: int, key, value) -> None:
-        """A store's page: a stack page is mapped by it; a vfork child's store into a page it shares
-        with its parent is the parent's too (kernel: Exec.store, one frame, refcount 2)."""
+        """A store's page: a stack page is mapped by it. A vfork child runs in its parent's address
+        space (kernel: Exec.share_mm_with_vfork_parent): its store is the parent's too, a stack page
+        it faults in is mapped by the parent as well, and the store raises `shared_write` when the
+        parent mapped the page as the step began (the kernel's refcount of 2 for the frame)."""
         if not self.lay.vforks:
             return
         v = page_of(key)
@@ -141,13 +144,16 @@ class VforkSteps:
             if v is not None:
                 self.set(p, ("map", s, v), 1)
             return
-        shared = self.get(p, ("vf", s)) == 1
+        child = self.get(p, ("vf", s)) == 1
+        seen = child
         if v is not None:
-            shared = z3.And(shared, self.get(p, ("shr", s, v)) == 1)
+            self.note(("map", 0, v), False)
+            seen = z3.And(child, self.frame[("map", 0, v)] == 1)
             self.set(p, ("map", s, v), 1)
-        p.event("shared_write", shared)
+            self.set(p, ("map", 0, v), z3.If(child, bv(1), _vec(self.get(p, ("map", 0, v)))))
+        p.event("shared_write", seen)
         old = self.get(p, ("m", 0, key))
-        self.set(p, ("m", 0, key), z3.If(shared, _vec(value), _vec(old)))
+        self.set(p, ("m", 0, key), z3.If(child, _vec(value), _vec(old)))
 
     def release(self, p, s: int, cond) -> None:
         """kernel: Exec.release_vfork_parent: the parent resumes with the stdio buffer and atexit
