@@ -16,6 +16,7 @@ from forkspec import ir
 from forkspec.engines.symbolic.expr import Evaluator, as_int, bv, is_sym, truth, wrap_sym
 from forkspec.engines.symbolic import stdio as sio
 from forkspec.engines.symbolic.program import Layout, NotEncoded
+from forkspec.engines.symbolic.signals import SignalSteps
 from forkspec.frontend import ctypes as ct
 from forkspec.kernel.printf import PrintfError, _parse, format_printf
 from forkspec.kernel.state import FIRST_PID, INIT_PID, IOFBF, IOLBF, IONBF
@@ -75,7 +76,7 @@ def cases(p: Path, cond) -> list[tuple[Path, bool]]:
     return [(p, True), (q, False)]
 
 
-class Step:
+class Step(SignalSteps):
     """The symbolic kernel for one step: the frame at time t, the step's choice variables."""
 
     def __init__(self, enc, frame: dict, fail, nondet):
@@ -247,11 +248,19 @@ class Step:
             if handler is None:
                 raise NotEncoded(f"{ins.name}()", ins.loc)
             out = []
+            signals = self.lay.signals.used
+            if signals:  # what decides whether the call writes (kernel: after_system_call)
+                before = (p.view.get(("out",)), p.view.get(("err",)))
+                buffered = self.get(p, ("blen", s)) != 0 if ins.name in ("fflush", "__flush_all") else True
             for q, result in handler(p, s, ins, ev):
                 if q.alive and not q.beyond:
                     if ins.dst is not None and result is not None:
                         self.set_temp(q, s, ins.dst, result)
                     q.key = q.key[:-1] + ((f, pc + 1),)
+                    if signals:
+                        wrote = q.view.get(("out",)) is not before[0] or q.view.get(("err",)) is not before[1]
+                        out.extend(self.after_call(q, s, ins, z3.And(buffered, wrote)))
+                        continue
                 out.append(q)
             return out
         raise NotEncoded(f"the instruction {type(ins).__name__}", ins.loc)
@@ -368,6 +377,8 @@ class Step:
             self.set(p, ("first",), as_int(word))
         else:
             orphan = self.get(p, ("ppid", s)) == INIT_PID
+            if self.lay.signals.used:  # SIGCHLD to the parent, which may have the kernel reap at once
+                orphan = z3.Or(orphan, self.notify_parent(p, s, z3.BoolVal(True), stop=False))
             self.set(p, ("st", s), z3.If(orphan, z3.BitVecVal(GONE, 16), z3.BitVecVal(ZOMBIE, 16)))
         self.set(p, ("status", s), as_int(word))
         reparented = []
@@ -376,7 +387,7 @@ class Step:
             child = z3.And(self.get(p, ("ppid", c)) == me, z3.Or(st_c == RUNNING, st_c == ZOMBIE))
             reparented.append(child)
             self.set(p, ("ppid", c), z3.If(child, INIT_PID, self.get(p, ("ppid", c))))
-            self.set(p, ("st", c), z3.If(z3.And(child, st_c == ZOMBIE), GONE, st_c))
+            self.set(p, ("st", c), z3.If(z3.And(child, st_c == ZOMBIE), z3.BitVecVal(GONE, 16), st_c))
         if reparented:
             p.event("reparent", z3.Or(reparented))
         p.alive = False
@@ -426,8 +437,8 @@ class Step:
 
     def _copy_process(self, p: Path, s: int, c: int, dst, key) -> None:
         g = self.get
-        self.set(p, ("st", c), RUNNING)
-        self.set(p, ("ppid", c), self.pid(s))
+        self.set(p, ("st", c), z3.BitVecVal(RUNNING, 16))  # terms: the parent may die in this step too
+        self.set(p, ("ppid", c), bv(self.pid(s)))
         self.set(p, ("status", c), 0)
         for k in self.lay.mem_keys:
             self.set(p, ("m", c, k), g(p, ("m", s, k)))
@@ -440,13 +451,14 @@ class Step:
             self.set(p, ("atx", c, j), g(p, ("atx", s, j)))
             self.set(p, ("plan", c, j), g(p, ("plan", s, j)))
         self.set(p, ("n",), c + 1)
+        self.copy_signals(p, s, c)
         return p
 
     def b_getpid(self, p, s, ins, ev):
         return [(p, self.pid(s))]
 
     def b_getpgrp(self, p, s, ins, ev):
-        return [(p, FIRST_PID)]  # process groups are inherited and never changed in the model
+        return [(p, self.pgid(p, s))]
 
     def b_getppid(self, p, s, ins, ev):
         return [(p, self.get(p, ("ppid", s)))]
@@ -510,9 +522,9 @@ class Step:
         for c in kids:
             st_c = self.get(p, ("st", c))
             m = z3.And(self.get(p, ("ppid", c)) == me, z3.Or(st_c == RUNNING, st_c == ZOMBIE),
-                       _pid_matches(pid_arg, FIRST_PID + c))
+                       self.wait_match(p, s, c, pid_arg))
             match.append(m)
-            zombie.append(z3.And(m, st_c == ZOMBIE))
+            zombie.append(z3.And(m, self.reportable(p, c, options)))
         any_kid, any_zombie = z3.Or(match) if match else z3.BoolVal(False), z3.Or(zombie) if zombie else z3.BoolVal(False)
         can_run = z3.Or(z3.Not(any_kid), any_zombie, z3.BoolVal(bool(options & WNOHANG)))
         p.guard.append(can_run)
@@ -529,7 +541,9 @@ class Step:
             for i, c in enumerate(kids):
                 if rest is None:
                     break
-                rest = self.pick(rest, zombie[i], lambda r, c=c: out.append((self.reap(r, s, c, status_ptr), FIRST_PID + c)))
+                rest = self.pick(rest, zombie[i], lambda r, c=c: out.extend(
+                    (q, FIRST_PID + c) for q in self.take_report(r, s, c, status_ptr,
+                                                                 lambda u: self.reap(u, s, c, status_ptr))))
             if rest is not None and options & WNOHANG:
                 out.append((rest, 0))
         return out
@@ -818,16 +832,6 @@ def _decimal_length(v):
     for d in range(18, 0, -1):
         digits = z3.If(n < 10 ** d, bv(d), digits)
     return digits + z3.If(v < 0, bv(1), bv(0))
-
-
-def _pid_matches(pid_arg, child_pid: int):
-    """waitpid's pid argument against a child (every process is in the first process's group)."""
-    if not is_sym(pid_arg):
-        if pid_arg > 0:
-            return z3.BoolVal(pid_arg == child_pid)
-        return z3.BoolVal(pid_arg in (-1, 0) or -pid_arg == FIRST_PID)
-    a = as_int(pid_arg)
-    return z3.Or(z3.And(a > 0, a == child_pid), a == -1, a == 0, a == -FIRST_PID)
 
 
 class _Ctx:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from forkspec import ir
+from forkspec.engines.symbolic import sigprogram as sg
 from forkspec.frontend.lower import eval_binop, wrap
 
 MAX_DEPTH = 12
@@ -24,17 +25,20 @@ MAX_LOCATIONS = 4000
 
 SUPPORTED = ("fork, wait, waitpid, exit, _exit, abort, atexit, stdio and write(2) to stdout or stderr, fflush, "
              "setvbuf and setbuf of stdout with constant arguments, "
+             "kill, raise, signal and sigaction with SIG_IGN or SIG_DFL (default actions: terminate, stop, continue, "
+             "ignore; SIGCHLD and its autoreap), sigprocmask, sigpending, sigemptyset, sigfillset, sigaddset, sigdelset, "
+             "sigismember, setpgid, getpgid, getpgrp, waitpid with WUNTRACED and WCONTINUED, "
              "getpid, getppid, nondet_int with `input:`, assert; stdout to a file, a pipe or a terminal; the properties "
              "all-reaped, atexit-reverse-order, no-deadlock, orphans-reparented, pid-unique, cow-isolation, "
-             "no-shared-writable-page")
+             "no-shared-writable-page, no-orphaned-stopped-group, signal-safety")
 
 # builtins that are steps of their own (as in the kernel, where they may be visible)
 BOUNDARY = frozenset({"fork", "wait", "waitpid", "_exit", "_Exit", "abort", "printf", "fprintf", "puts",
                       "putchar", "fputs", "fputc", "putc", "fflush", "__flush_all", "getppid", "write",
-                      "nondet_int", "assert", "pause", "setvbuf", "setbuf"})
+                      "nondet_int", "assert", "pause", "setvbuf", "setbuf"}) | sg.SIGNAL_BOUNDARY
 # builtins the encoding runs inside a step
 LOCAL = frozenset({"getpid", "getpgrp", "atexit", "sleep", "usleep", "sched_yield", "__exit_begin",
-                   "__atexit_pop"})
+                   "__atexit_pop"}) | sg.SIGNAL_LOCAL
 # stdio calls that only fill a fully buffered stdout's buffer (a full buffer is beyond the encoding)
 STDOUT_BUFFERED = frozenset({"printf", "puts", "putchar"})
 STREAM_CALLS = {"fprintf": 0, "fputs": 1, "fputc": 1, "putc": 1}  # name -> index of the FILE* argument
@@ -89,6 +93,8 @@ class Layout:
     exact: bool = False  # stdout through the libio transcription (the program calls setvbuf or setbuf)
     setvbuf_calls: list = field(default_factory=list)  # (has_buffer, mode, size) each call may make
     pending_keys: set = field(default_factory=set)  # after a stdio call that may issue several write(2)s
+    signals: sg.SignalUse = field(default_factory=sg.SignalUse)  # what of signals and groups the program uses
+    resumes: set = field(default_factory=set)  # where a process stopped within a step goes on from
 
     def id(self, key) -> int:
         return self.ids[key]
@@ -154,6 +160,7 @@ def layout(program: ir.Program, line_buffered: bool = False) -> Layout:
     if calls is not None:  # every stdio call may write: each is a step of its own
         lay.exact, lay.setvbuf_calls, line_buffered = True, calls, True
     lay.handlers = tuple(sorted(_address_taken(program)))
+    lay.signals = sg.signal_use(program, lay.exact)
     start = initial_key(program)
     starts = {start}
     todo = [start]
@@ -168,9 +175,12 @@ def layout(program: ir.Program, line_buffered: bool = False) -> Layout:
         if isinstance(ins, ir.Builtin):
             if ins.name not in BOUNDARY and ins.name not in LOCAL:
                 raise NotEncoded(f"{ins.name}()", ins.loc)
-            if is_boundary(ins, line_buffered):
+            if is_boundary(ins, line_buffered) or lay.signals.boundary(ins):
                 lay.boundaries.add(key)
                 starts.add(key)
+            if lay.signals.may_stop and sg.may_deliver(ins):
+                f, pc = key[-1]
+                lay.resumes.add(key[:-1] + ((f, pc + 1),))
             if ins.name == "atexit":
                 lay.atexit_sites += 1
             if lay.exact and ins.name in MULTI_WRITE:
@@ -184,6 +194,8 @@ def layout(program: ir.Program, line_buffered: bool = False) -> Layout:
                 todo.append(nxt)
     for slot in range(max(len(program.globals_init), 1)):
         lay.mem_keys.add(("g", slot))
+    lay.resumes &= seen
+    starts |= lay.resumes
     lay.locations.sort()
     lay.children_fork = children_fork(lay)
     lay.ids = {k: i for i, k in enumerate(lay.locations)}

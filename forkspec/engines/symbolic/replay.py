@@ -23,6 +23,7 @@ class Move(NamedTuple):
     slot: int
     fail: bool
     nondet: int | None
+    signal: bool = False  # the process takes its next pending signal (kernel: signal_successors)
 
 
 def schedule(enc, model: z3.ModelRef, upto: int) -> list[Move]:
@@ -33,7 +34,8 @@ def schedule(enc, model: z3.ModelRef, upto: int) -> list[Move]:
         who = model.eval(st.who, model_completion=True).as_long()
         fail = st.fail is not None and z3.is_true(model.eval(st.fail, model_completion=True))
         nd = model.eval(st.nondet, model_completion=True).as_signed_long() if st.nondet is not None else None
-        out.append(Move(who, fail, nd))
+        sig = st.signal is not None and z3.is_true(model.eval(st.signal, model_completion=True))
+        out.append(Move(who, fail, nd, sig))
     return out
 
 
@@ -47,6 +49,9 @@ def replay(kernel: Kernel, boundaries: set, moves: list[Move]) -> list[tuple]:
     out: list[tuple] = []
     for i, mv in enumerate(moves, start=1):
         mark = len(out)
+        if mv.signal:
+            state = _take_signal(kernel, state, FIRST_PID + mv.slot, out, i)
+            continue
         state = _run(kernel, boundaries, state, FIRST_PID + mv.slot, mv, True, out, i)
         children = [e.child for a, _ in out[mark:] for e in a.events if e.kind == "fork"]
         for child in children:  # a fork runs its child's local steps in the same move
@@ -60,7 +65,7 @@ def _run(kernel: Kernel, boundaries: set, state, pid: int, mv: Move, first: bool
         while True:
             proc = find(state, pid)
             alive = proc is not None and proc.state == RUNNING and bool(proc.stack)
-            if not first and (not alive or location(proc) in boundaries or proc.pending):
+            if not first and (not alive or location(proc) in boundaries or proc.pending or proc.stopped):
                 break
             if not alive:
                 raise ReplayError(f"move {i}: process {pid} cannot move (it is not running)")
@@ -72,8 +77,9 @@ def _run(kernel: Kernel, boundaries: set, state, pid: int, mv: Move, first: bool
                     choice = "fail"
                 elif isinstance(ins, ir.Builtin) and ins.name == "nondet_int":
                     choice = str(mv.nondet)
-            for action, nxt in kernel.successors(state):
-                if action.pid == pid and action.choice == choice:
+            skip = len(kernel.signal_successors(state, proc)) + (1 if proc.alarm else 0)
+            for action, nxt in kernel.successors(state, only={pid})[skip:]:  # the signal steps come first
+                if action.choice == choice:
                     break
             else:
                 raise ReplayError(f"move {i}: the kernel offers no step of process {pid}"
@@ -82,3 +88,12 @@ def _run(kernel: Kernel, boundaries: set, state, pid: int, mv: Move, first: bool
             state = nxt
             first = False
     return state
+
+
+def _take_signal(kernel: Kernel, state, pid: int, out: list, i: int):
+    proc = find(state, pid)
+    steps = kernel.signal_successors(state, proc) if proc is not None else []
+    if not steps:
+        raise ReplayError(f"move {i}: process {pid} has no signal to take")
+    out.append(steps[0])  # without a handler, the one way to take it
+    return steps[0][1]
