@@ -31,7 +31,8 @@ MAX_PATHS = 512
 class Path:
     """One way through a block: a guard, the choice it needs, and what it changed."""
 
-    __slots__ = ("view", "guard", "choice", "key", "alive", "events", "steps", "beyond", "reads_input", "held")
+    __slots__ = ("view", "guard", "choice", "key", "alive", "events", "steps", "beyond", "reads_input", "held",
+                 "calm")
 
     def __init__(self, key):
         self.view: dict = {}
@@ -44,12 +45,13 @@ class Path:
         self.beyond: str = ""
         self.reads_input = False  # the path calls nondet_int()
         self.held = False  # a stdio call left write(2)s pending: the step ends after it
+        self.calm = False  # no signal can be due for this slot until it sends, blocks or unblocks one
 
     def clone(self) -> "Path":
         p = Path(self.key)
         p.view, p.guard, p.choice, p.alive = dict(self.view), list(self.guard), self.choice, self.alive
         p.events, p.steps, p.beyond, p.reads_input = dict(self.events), self.steps, self.beyond, self.reads_input
-        p.held = self.held
+        p.held, p.calm = self.held, self.calm
         return p
 
     def event(self, name: str, cond) -> None:

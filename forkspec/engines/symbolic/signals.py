@@ -22,6 +22,9 @@ from forkspec.kernel.state import FIRST_PID, INIT_PID
 
 RUNNING, ZOMBIE = 1, 2  # as in block.py
 EPERM, ESRCH, EINVAL = ks.EPERM, ks.ESRCH, ks.EINVAL
+# calls after which a signal of the caller's may be due that was not before (within one step nobody
+# else moves: only the caller's own sending, unblocking or change of disposition can make one due)
+CHANGES_DUE = frozenset({"kill", "raise", "sigprocmask", "signal", "sigaction"})
 
 
 def signal_names(lay, s: int) -> list:
@@ -93,17 +96,19 @@ class SignalSteps:
         else the lowest unblocked pending one, none while stopped; 0 if none."""
         pend, mask = self.get(p, ("spend", t)), self.get(p, ("smask", t))
         ready = pend & ~(mask & bv(ks.BLOCKABLE))
+        possible = self.lay.signals.possible  # no other signal is ever pending (`valid_signal`)
         lowest = bv(0)
-        for g in range(ks.NSIG_MODELLED, 0, -1):
+        for g in reversed(possible):
             lowest = z3.If(has_bit(ready, g), bv(g), lowest)
         out = z3.If(z3.Or(self.get(p, ("stop", t)) != 0, ready == 0), bv(0), lowest)
         never = ks.DEFAULT_IGNORE | ks.DEFAULT_STOP | ks.CORE_DUMPING
-        for g in range(ks.NSIG_MODELLED, 0, -1):
+        for g in reversed(possible):
             if g == ks.SIGKILL or g in never:
                 continue
             h = self.disposition(p, t, g)[0]
             out = z3.If(z3.And(has_bit(ready, g), h == ks.SIG_DFL), bv(g), out)
-        out = z3.If(has_bit(ready, ks.SIGKILL), bv(ks.SIGKILL), out)
+        if ks.SIGKILL in possible:
+            out = z3.If(has_bit(ready, ks.SIGKILL), bv(ks.SIGKILL), out)
         return z3.If(self.get(p, ("st", t)) == RUNNING, out, bv(0))
 
     def fail_with(self, p, s: int, code: int):
@@ -181,11 +186,19 @@ class SignalSteps:
     def after_call(self, p, s: int, ins, wrote) -> list:
         """kernel: after_system_call and deliver_now: a pending signal is taken on the way back from a
         system call (or a stdio call that wrote) before the process goes on."""
+        if ins.name in CHANGES_DUE:
+            p.calm = False
+        if p.calm:  # none was due at an earlier call of this step, and nothing since made one due
+            return [p]
         due = wrote if ins.name not in ks.SYSTEM_CALLS else z3.BoolVal(True)
         nxt = self.next_signal(p, s)
         out = []
         for q, now in self.split(p, z3.And(due, nxt != 0)):
-            out.extend(self.deliver(q, s, nxt) if now else [q])
+            if now:
+                out.extend(self.deliver(q, s, nxt))
+                continue
+            q.calm = z3.is_true(z3.simplify(due)) if not isinstance(due, bool) else due
+            out.append(q)
         return out
 
     def signal_block(self, s: int, path_class) -> list:
@@ -243,7 +256,8 @@ class SignalSteps:
     # ------------------------------------------------------------ builtins: sending
 
     def valid_signal(self, p, s: int, sig, allow_zero: bool) -> list:
-        """kernel: check_signal: (path, valid) pairs; a real-time signal (32..64) is beyond the model."""
+        """kernel: check_signal: (path, valid) pairs; a real-time signal (32..64) is beyond the model, and
+        so is a number computed at run time that appears nowhere in the program (`SignalUse.possible`)."""
         lo = 0 if allow_zero else 1
         if not is_sym(sig):
             if lo <= sig <= ks.NSIG_MODELLED:
@@ -254,7 +268,10 @@ class SignalSteps:
         out = []
         for q, ok in self.split(p, z3.And(sig >= lo, sig <= ks.NSIG_MODELLED)):
             if ok:
-                out.append((q, True))
+                for r, known in self.split(q, among(sig, set(self.lay.signals.possible) | {0})):
+                    if not known:
+                        self.beyond(r, s, "a signal number computed at run time")
+                    out.append((r, True if known else None))
                 continue
             for r, rt in self.split(q, z3.And(sig > ks.NSIG_MODELLED, sig <= 64)):
                 if rt:

@@ -29,6 +29,7 @@ class SignalUse:
     groups: bool = False  # it calls setpgid: a process's group can change
     tracked: tuple = ()  # signals whose disposition it may change
     may_stop: bool = False  # a stop signal may be delivered (a stop signal's number appears in it)
+    possible: tuple = ()  # signals that may become pending (`sent_signals`)
 
     def boundary(self, ins: ir.Builtin) -> bool:
         """getpgrp/getpgid read what another process's setpgid changes: a step of their own then."""
@@ -59,12 +60,34 @@ def signal_use(program: ir.Program, exact: bool) -> SignalUse:
             if 1 <= sig.value <= ks.NSIG_MODELLED:
                 tracked.add(sig.value)
     _refuse_handlers(program)
-    consts = set()
+    possible = sent_signals(program)
+    return SignalUse(True, any(ins.name == "setpgid" for ins in calls), tuple(sorted(tracked)),
+                     bool(possible & STOP_SIGNALS), tuple(sorted(possible)))
+
+
+def sent_signals(program: ir.Program) -> set:
+    """The signals the program may send: kill's and raise's constant arguments, SIGCHLD, and, if
+    one of them sends a computed signal, every constant 1..31 the program passes to a function
+    or keeps in a variable. A number outside this set found at run time is beyond the encoding
+    (`SignalSteps.valid_signal`), so a guess too small is never a wrong verdict."""
+    out, computed, kept = {ks.SIGCHLD}, False, set()
     for f in program.functions:
         for ins in f.body:
-            _constants(ins, consts)
-    return SignalUse(True, any(ins.name == "setpgid" for ins in calls), tuple(sorted(tracked)),
-                     bool(consts & STOP_SIGNALS))
+            if isinstance(ins, ir.Builtin) and ins.name in ("kill", "raise"):
+                sig = ins.args[-1]
+                if isinstance(sig, ir.Const) and isinstance(sig.value, int):
+                    out.add(sig.value)
+                else:
+                    computed = True
+            values = list(ins.args) if isinstance(ins, ir.Call) else [getattr(ins, "value", None)]
+            for v in values:
+                while isinstance(v, ir.Wrap):
+                    v = v.operand
+                if isinstance(v, ir.Const) and isinstance(v.value, int):
+                    kept.add(v.value)
+    if computed:
+        out |= kept
+    return {v for v in out if 1 <= v <= ks.NSIG_MODELLED}
 
 
 def _refuse_handlers(program: ir.Program) -> None:

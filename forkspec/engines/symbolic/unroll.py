@@ -134,6 +134,7 @@ class Encoder:
         wrote_out, wrote_err, shown, signalled = [], [], [], []
         blocks = [(key, False) for key in self.layout.starts] + [(key, True) for key in sorted(self.layout.pending_keys)]
         signals = self.layout.signals.used
+        choose = z3.Bool(f"signal@{t}") if signals else None  # the mover takes a signal, not its next step
         if signals:
             blocks.append((None, False))  # a step that takes a pending signal (`Step.signal_block`)
         for s in range(self.slots):
@@ -159,7 +160,8 @@ class Encoder:
                     self.footprints.setdefault((s, key), set()).update(step.touched)
                 for p in paths:
                     data = z3.And(at, *p.guard) if p.guard else at
-                    full = z3.And(who == s, data, *([p.choice] if p.choice is not None else []))
+                    full = z3.And(who == s, data, *([p.choice] if p.choice is not None else []),
+                                  *([] if choose is None else [choose if key is None else z3.Not(choose)]))
                     fulls.append(full)
                     datas.append(data)
                     if p.choice is not None:
@@ -185,7 +187,9 @@ class Encoder:
         moved = z3.Or(fulls) if fulls else z3.BoolVal(False)
         enabled = z3.Or(datas) if datas else z3.BoolVal(False)
         cons = [z3.Implies(enabled, moved), z3.Implies(z3.Not(moved), who == -1)]
-        signal = (z3.Or(signalled) if signalled else z3.BoolVal(False)) if signals else None
+        signal = choose
+        if signals:
+            cons.append(z3.Implies(choose, z3.Or(signalled) if signalled else z3.BoolVal(False)))
         if t > 0:
             cons.extend(self.canonical_order(t, who, signal))
         if nondet is not None:
