@@ -4,6 +4,8 @@ Each program is small (two processes, a few steps) so each answer takes about a 
 """
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from forkspec.engines.result import HOLDS, VIOLATED
@@ -15,6 +17,8 @@ from forkspec.trace import rebuild
 
 FAST = SymOptions(timeout_ms=20_000, max_bound=40)
 SOLVER_ONLY = SymOptions(timeout_ms=20_000, max_bound=40, simulate=False)  # every trace from a model
+# longer programs (tens of seconds each): run with FORKSPEC_Z3_SLOW=1
+slow = pytest.mark.skipif(not os.environ.get("FORKSPEC_Z3_SLOW"), reason="slow: set FORKSPEC_Z3_SLOW=1")
 
 
 def both(source: str, z3_opts=FAST):
@@ -58,7 +62,10 @@ int main(void) {
     }
     kill(c, SIGTERM);
     waitpid(c, &s, 0);
-    printf("[%d]\\n", s);
+    if (s == SIGTERM)
+        write(1, "[killed]", 8);
+    if (s == 3 << 8)
+        write(1, "[exited]", 8);
     return 0;
 }
 """
@@ -69,7 +76,7 @@ def test_a_kill_races_the_child_and_its_default_action_gives_the_killed_status_w
     assert verdicts(z) == verdicts(b)
     got = {o.stdout for o in outcomes(z, True)}
     # killed before, between or after its writes: status 15; or it exits first (3 << 8)
-    assert got == {"[15]\n", "a[15]\n", "ab[15]\n", "ab[768]\n"}
+    assert got == {"[killed]", "a[killed]", "ab[killed]", "ab[exited]"}
     assert outcomes(z, True) == outcomes(b, False)
 
 
@@ -89,22 +96,26 @@ int main(void) {
     }
     kill(c, SIGSTOP);
     waitpid(c, &s, WUNTRACED);
-    printf("%d ", s);
+    if (s == 0x137f)
+        write(1, "S", 1);
     kill(c, SIGCONT);
     waitpid(c, &s, WCONTINUED);
-    printf("%d ", s);
+    if (s == 0xffff)
+        write(1, "C", 1);
     kill(c, SIGKILL);
     waitpid(c, &s, 0);
-    printf("%d\\n", s);
+    if (s == SIGKILL)
+        write(1, "K", 1);
     return 0;
 }
 """
 
 
+@slow
 def test_stop_and_continue_are_reported_to_waitpid_as_in_the_kernel():
     z, b = both(STOP_REPORT)
     assert verdicts(z) == verdicts(b) and all(v == HOLDS for v in verdicts(z).values())
-    assert {o.stdout for o in outcomes(z, True)} == {"4991 65535 9\n"} == {o.stdout for o in outcomes(b, False)}
+    assert {o.stdout for o in outcomes(z, True)} == {"SCK"} == {o.stdout for o in outcomes(b, False)}
 
 
 ORPHANED_STOP = """/*@forkspec
@@ -197,19 +208,24 @@ int main(void) {
             pause();
     }
     setpgid(a, a);
-    printf("%d ", getpgid(a) == a);
+    if (getpgid(a) == a)
+        write(1, "G", 1);
     kill(-a, SIGKILL);
     waitpid(a, &s, 0);
-    printf("%d %d\\n", s, kill(-a, 0));
+    if (s == SIGKILL)
+        write(1, "K", 1);
+    if (kill(-a, 0) == -1)
+        write(1, "E", 1);
     return 0;
 }
 """
 
 
+@slow
 def test_a_process_group_is_signalled_as_a_whole_and_an_emptied_group_gives_esrch():
     z, b = both(GROUPS)
     assert outcomes(z, True) == outcomes(b, False)
-    assert {o.stdout for o in outcomes(z, True)} == {"1 9 -1\n"}
+    assert {o.stdout for o in outcomes(z, True)} == {"GKE"}
 
 
 def test_a_signal_handler_is_refused_by_name():
