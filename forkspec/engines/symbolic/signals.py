@@ -242,6 +242,8 @@ class SignalSteps:
 
     def take_report(self, p, s: int, c: int, status_ptr, reap):
         """The child's exit is reaped, or its report taken (once)."""
+        if not self.lay.signals.used:  # no stops, no reports: only an exit
+            return [reap(p)]
         out = []
         for q, dead in self.split(p, self.get(p, ("st", c)) == ZOMBIE):
             if dead:
