@@ -95,21 +95,30 @@ class SignalSteps:
         """kernel: signals.next_signal: one that kills at once first (SIGKILL before the others),
         else the lowest unblocked pending one, none while stopped; 0 if none."""
         pend, mask = self.get(p, ("spend", t)), self.get(p, ("smask", t))
-        ready = pend & ~(mask & bv(ks.BLOCKABLE))
         possible = self.lay.signals.possible  # no other signal is ever pending (`valid_signal`)
+        inputs = [pend, mask, self.get(p, ("stop", t)), self.get(p, ("st", t))] + \
+            [self.disposition(p, t, g)[0] for g in possible]
+        key = (t,) + tuple(v.get_id() if is_sym(v) else ("v", v) for v in inputs)
+        cache = self.__dict__.setdefault("_signal_cache", {})  # the blocks of one step share their frame
+        if key not in cache:
+            cache[key] = self._next_signal(pend, mask, inputs[2], inputs[3], dict(zip(possible, inputs[4:])))
+        return cache[key]
+
+    def _next_signal(self, pend, mask, stop, st, handlers: dict):
+        ready = pend & ~(mask & bv(ks.BLOCKABLE))
+        possible = self.lay.signals.possible
         lowest = bv(0)
         for g in reversed(possible):
             lowest = z3.If(has_bit(ready, g), bv(g), lowest)
-        out = z3.If(z3.Or(self.get(p, ("stop", t)) != 0, ready == 0), bv(0), lowest)
+        out = z3.If(z3.Or(stop != 0, ready == 0), bv(0), lowest)
         never = ks.DEFAULT_IGNORE | ks.DEFAULT_STOP | ks.CORE_DUMPING
         for g in reversed(possible):
             if g == ks.SIGKILL or g in never:
                 continue
-            h = self.disposition(p, t, g)[0]
-            out = z3.If(z3.And(has_bit(ready, g), h == ks.SIG_DFL), bv(g), out)
+            out = z3.If(z3.And(has_bit(ready, g), handlers[g] == ks.SIG_DFL), bv(g), out)
         if ks.SIGKILL in possible:
             out = z3.If(has_bit(ready, ks.SIGKILL), bv(ks.SIGKILL), out)
-        return z3.If(self.get(p, ("st", t)) == RUNNING, out, bv(0))
+        return z3.simplify(z3.If(st == RUNNING, out, bv(0)))
 
     def fail_with(self, p, s: int, code: int):
         self.store(p, s, ("g", ir.ERRNO_SLOT), code)
