@@ -17,7 +17,7 @@ from forkspec.trace import rebuild
 
 FAST = SymOptions(timeout_ms=20_000, max_bound=40)
 SOLVER_ONLY = SymOptions(timeout_ms=20_000, max_bound=40, simulate=False)  # every trace from a model
-# longer programs (tens of seconds each): run with FORKSPEC_Z3_SLOW=1
+# a longer program (about ten seconds): run with FORKSPEC_Z3_SLOW=1
 slow = pytest.mark.skipif(not os.environ.get("FORKSPEC_Z3_SLOW"), reason="slow: set FORKSPEC_Z3_SLOW=1")
 
 
@@ -221,7 +221,6 @@ int main(void) {
 """
 
 
-@slow
 def test_a_process_group_is_signalled_as_a_whole_and_an_emptied_group_gives_esrch():
     z, b = both(GROUPS)
     assert outcomes(z, True) == outcomes(b, False)
