@@ -117,6 +117,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=1, help="forkspec --workers")
     ap.add_argument("--no-symmetry", action="store_true", help="forkspec without pid symmetry")
     ap.add_argument("--no-por", action="store_true", help="forkspec without partial-order reduction")
+    ap.add_argument("--no-dead-vars", action="store_true", help="forkspec without the dead-variable reset")
     ap.add_argument("--fingerprints", action="store_true", help="forkspec with fingerprint storage")
     ap.add_argument("--specs", action="store_true", help="measure the bundled specs instead (forkspec only)")
     ap.add_argument("--out", type=Path, default=None, help="result file stem (default results/run-<time>)")
@@ -126,8 +127,7 @@ def main() -> None:
     spin = args.spin and shutil.which("spin") is not None and shutil.which("gcc") is not None
     if args.spin and not spin:
         print(SPIN_MISSING)
-    opts = {"symmetry": not args.no_symmetry, "por": not args.no_por, "fingerprints": args.fingerprints,
-            "workers": args.workers}
+    opts = options(args)
     keys = [k for k in GENERATORS if not args.only or k in args.only.split(",")]
     rows = []
     head = (f"{'workload':16} {'fs states':>10} {'states/s':>9} {'peak MB':>8} {'B/state':>8} {'fs time':>8}"
@@ -210,10 +210,15 @@ def save(rows: list, stem: Path, opts: dict, spin: bool) -> None:
     stem.with_suffix(".md").write_text("\n".join(md) + "\n")
 
 
+def options(args) -> dict:
+    """forkspec's Options fields for the switches given."""
+    return {"symmetry": not args.no_symmetry, "por": not args.no_por, "dead_vars": not args.no_dead_vars,
+            "fingerprints": args.fingerprints, "workers": args.workers}
+
+
 def measure_specs(args) -> None:
     print(f"{'spec':52} {'distinct':>9} {'states/s':>9} {'seconds':>8} {'peak MB':>8}")
-    opts = {"symmetry": not args.no_symmetry, "por": not args.no_por, "fingerprints": args.fingerprints,
-            "workers": args.workers}
+    opts = options(args)
     for p in sorted((ROOT / "specs").rglob("*.c")) + sorted((ROOT / "benchmarks" / "workloads").glob("*.c")):
         name = p.relative_to(ROOT).as_posix()
         if args.only and args.only not in name:

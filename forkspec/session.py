@@ -10,7 +10,7 @@ import ast
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from forkspec.engines import bfs, parallel, por, symmetry
+from forkspec.engines import bfs, deadvars, parallel, por, symmetry
 from forkspec.engines.result import Check, Exploration
 from forkspec.errors import Span, SpecError, UnsupportedError
 from forkspec.frontend import Spec
@@ -35,6 +35,7 @@ class Options:
     fingerprints: bool = False  # store 64-bit fingerprints instead of states (see forkspec.engines.visited)
     workers: int = 1  # processes exploring the state space (see forkspec.engines.parallel)
     por: bool = True  # partial-order reduction, where it applies (see forkspec.engines.por)
+    dead_vars: bool = True  # dead locals stored as 0, where it applies (see forkspec.engines.deadvars)
 
 
 @dataclass
@@ -126,7 +127,7 @@ def run(spec: Spec, mode: str, opts: Options = Options(), props: dict[str, Prope
     kernel = Kernel(spec.program, config_for(spec, mode, opts))
     props = library(opts.property_files) if props is None else props
     checks = build_checks(spec, mode, opts, props)
-    canon, notes = plan_reductions(kernel, checks, opts, props)
+    canon, pid_symmetry, notes = plan_reductions(kernel, checks, opts, props)
     if opts.workers > 1 and not opts.count_paths:
         exploration = parallel.explore(
             kernel, checks, opts.workers, max_states=opts.max_states, max_depth=opts.max_depth,
@@ -139,8 +140,8 @@ def run(spec: Spec, mode: str, opts: Options = Options(), props: dict[str, Prope
     if opts.por:
         why = "counting paths needs every path" if opts.count_paths else por.refusal(kernel.program, checks, kernel.config)
         if not why:
-            reduction = por.Reduction(kernel, forks_commute=canon is not None,
-                                      siblings_alike=canon is not None and canon.free)
+            reduction = por.Reduction(kernel, forks_commute=pid_symmetry is not None,
+                                      siblings_alike=pid_symmetry is not None and pid_symmetry.free)
 
     def search(reduction, seconds=None):
         watch = progress
@@ -237,7 +238,8 @@ def bundled_descriptions(props: dict[str, Property]) -> dict[str, str]:
     return {n: p.description for n, p in props.items() if Path(p.source).resolve().parent == LIBRARY_DIR}
 
 def plan_reductions(kernel: Kernel, checks: list[Check], opts: Options, props: dict[str, Property]):
-    """The canonicalising function to search under, and a note per reduction (in force, or why not)."""
+    """The canonicalising function to search under, the pid symmetry in it (or None), and a note per
+    reduction (in force, or why not)."""
     cfg = kernel.config
     notes = []
     if cfg.merge_local:
@@ -255,7 +257,16 @@ def plan_reductions(kernel: Kernel, checks: list[Check], opts: Options, props: d
             free = symmetry.siblings_interchangeable(kernel.program, texts)
             canon = symmetry.PidSymmetry(interchangeable_siblings=free)
             notes.append("pid symmetry" + (" (siblings interchangeable)" if free else ""))
-    return canon, tuple(notes)
+    pid_symmetry = canon
+    if opts.dead_vars:
+        why = deadvars.refusal(kernel.program)
+        if why:
+            notes.append(f"dead-variable reset off: {why}")
+        else:
+            reset = deadvars.DeadReset(kernel.program)
+            canon = reset if canon is None else deadvars.Then(reset, canon)
+            notes.append("dead variables reset")
+    return canon, pid_symmetry, tuple(notes)
 
 
 def unknown_violates(spec: Spec, props: dict[str, Property]) -> None:

@@ -25,7 +25,8 @@ VARIANTS = {
     "no-eager-reap": Options(eager_reap=False),
     "no-symmetry": Options(symmetry=False),
     "no-por": Options(por=False),
-    "none": Options(merge_local=False, eager_reap=False, symmetry=False, por=False),
+    "no-dead-vars": Options(dead_vars=False),
+    "none": Options(merge_local=False, eager_reap=False, symmetry=False, por=False, dead_vars=False),
 }
 SAME_GRAPH = {  # storage and parallelism: the very same states, however they are kept or shared out
     "fingerprints": Options(fingerprints=True),
@@ -44,7 +45,8 @@ def summary(spec, mode, opts):
 
 def with_limit(opts: Options) -> Options:
     return Options(merge_local=opts.merge_local, eager_reap=opts.eager_reap, symmetry=opts.symmetry,
-                   fingerprints=opts.fingerprints, workers=opts.workers, por=opts.por, max_states=LIMIT)
+                   fingerprints=opts.fingerprints, workers=opts.workers, por=opts.por, dead_vars=opts.dead_vars,
+                   max_states=LIMIT)
 
 
 @pytest.mark.parametrize("path", SPECS, ids=[p.relative_to(ROOT).as_posix() for p in SPECS])
@@ -60,8 +62,8 @@ def test_reduction_changes_no_verdict_and_no_outcome(path, variant):
     assert o == base_o
     if variant in SAME_GRAPH:
         assert s.distinct == base_s.distinct
-    else:
-        assert s.distinct >= base_s.distinct
+    elif variant != "no-dead-vars":  # the reset may keep two copies of a state whose leftovers (what a
+        assert s.distinct >= base_s.distinct  # returned call left on the stack) it cannot show dead
 
 
 @pytest.mark.parametrize("seed", range(60))

@@ -132,13 +132,14 @@ def explore(
             succ = model.successors(state) if chosen is None else model.successors(state, chosen)
             if chosen is not None and not succ:  # the chosen processes could not move after all
                 chosen, succ = None, model.successors(state)
-            reps = None  # the successors' representatives, when already computed
+            reps = rep_keys = None  # the successors' representatives and keys, when already computed
             if chosen is not None:
                 reps = [canon(n) for _, n in succ] if canon is not None else [n for _, n in succ]
-                for n in reps:  # the cycle proviso
-                    nid = index.get(key(n))
+                rep_keys = [key(n) for n in reps]
+                for k_n in rep_keys:  # the cycle proviso
+                    nid = index.get(k_n)
                     if nid is not None and depth_of[nid] <= d:
-                        succ, reps = model.successors(state), None
+                        succ, reps, rep_keys = model.successors(state), None, None
                         break
                 else:
                     por.reduced += 1
@@ -162,10 +163,11 @@ def explore(
                     note(c, Witness(sid, k))
                     states.keep(sid, state)
             if reps is not None:
-                nxt = reps[k]
-            elif canon is not None:
-                nxt = canon(nxt)
-            k_nxt = key(nxt)
+                nxt, k_nxt = reps[k], rep_keys[k]
+            else:
+                if canon is not None:
+                    nxt = canon(nxt)
+                k_nxt = key(nxt)
             nid = index.get(k_nxt) if ids else (-1 if k_nxt in index else None)
             if nid is None:
                 if max_states is not None and len(states) >= max_states:

@@ -13,8 +13,10 @@ from __future__ import annotations
 import z3
 
 from forkspec import ir
-from forkspec.engines.symbolic.expr import Evaluator, as_int, bv, is_sym, truth, wrap_sym
+from forkspec.engines.symbolic.expr import Chars, Evaluator, as_int, bv, is_sym, truth, wrap_sym
+from forkspec.engines.symbolic import chars
 from forkspec.engines.symbolic import stdio as sio
+from forkspec.engines.symbolic.fds import STAY, FdSteps
 from forkspec.engines.symbolic.program import Layout, NotEncoded
 from forkspec.engines.symbolic.signals import SignalSteps
 from forkspec.frontend import ctypes as ct
@@ -78,8 +80,10 @@ def cases(p: Path, cond) -> list[tuple[Path, bool]]:
     return [(p, True), (q, False)]
 
 
-class Step(SignalSteps):
+class Step(FdSteps, SignalSteps):
     """The symbolic kernel for one step: the frame at time t, the step's choice variables."""
+
+    cases = staticmethod(cases)
 
     def __init__(self, enc, frame: dict, fail, nondet):
         self.enc = enc
@@ -150,7 +154,7 @@ class Step(SignalSteps):
         return out
 
     def pop_pending(self, p: Path, s: int, j: int) -> list[Path]:
-        self.write(p, 1, self.get(p, ("pw", s, 0)))
+        self.write(p, 1, self.get(p, ("pw", s, 0)), s)
         cap = self.enc.pending_cap
         for i in range(cap):
             self.set(p, ("pw", s, i), self.get(p, ("pw", s, i + 1)) if i + 1 < cap else z3.StringVal(""))
@@ -181,7 +185,7 @@ class Step(SignalSteps):
                 self.set(q, n, bv(v) if isinstance(v, int) else v)
             writes = f.writes
             if writes:
-                self.write(q, 1, writes[0])
+                self.write(q, 1, writes[0], s)
             rest = writes[1:]
             if len(rest) > self.enc.pending_cap:
                 self.beyond(q, s, f"more than {self.enc.pending_cap + 1} write(2)s in one stdio call")
@@ -230,6 +234,8 @@ class Step(SignalSteps):
             self.store(p, s, self.target_key(ev, p, s, ins.target), value, ins.loc)
             p.key = here + ((f, pc + 1),)
             return [p]
+        if isinstance(ins, ir.StoreChar):
+            return self.store_char(p, s, ins, ev)
         if isinstance(ins, ir.Jump):
             p.key = here + ((f, ins.target),)
             return [p]
@@ -255,6 +261,10 @@ class Step(SignalSteps):
                 before = (p.view.get(("out",)), p.view.get(("err",)))
                 buffered = self.get(p, ("blen", s)) != 0 if ins.name in ("fflush", "__flush_all") else True
             for q, result in handler(p, s, ins, ev):
+                if result is STAY:  # the call waits: the process stays at it
+                    q.held = True
+                    out.append(q)
+                    continue
                 if q.alive and not q.beyond:
                     if ins.dst is not None and result is not None:
                         self.set_temp(q, s, ins.dst, result)
@@ -270,7 +280,7 @@ class Step(SignalSteps):
     # ---------------------------------------------------------------- memory and frames
 
     def set_temp(self, p: Path, s: int, index: int, value) -> None:
-        if isinstance(value, str):
+        if isinstance(value, (str, Chars)):
             raise NotEncoded("a string value kept in a variable")
         self.set(p, ("t", s, len(p.key) - 1, index), value)
 
@@ -283,11 +293,32 @@ class Step(SignalSteps):
         return _Ctx(self, p, s).address_key(addr)
 
     def store(self, p: Path, s: int, key, value, line: int = 0) -> None:
-        if isinstance(value, str):
+        if key in self.lay.char_cells:
+            value = chars.bits_of(value, self.lay.char_cells[key])
+        elif isinstance(value, (str, Chars)):
             raise NotEncoded("a string value kept in a variable", line)
         if key not in self.lay.mem_keys:
             raise NotEncoded("a memory cell outside the program's variables", line)
         self.set(p, ("m", s, key), value)
+
+    def store_char(self, p: Path, s: int, ins, ev: Evaluator) -> list[Path]:
+        """kernel: Exec's StoreChar, `a[i] = c` in a char array (outside it, beyond the encoding)."""
+        key = self.target_key(ev, p, s, ins.target)
+        length = self.lay.char_cells.get(key)
+        if length is None:
+            raise NotEncoded("a char store into a cell that is not a char array", ins.loc)
+        i, c = ev.eval(ins.index), ev.eval(ins.value)
+        f, pc = p.key[-1]
+        out = []
+        for q, inside in cases(p, z3.And(as_int(i) >= 0, as_int(i) < length) if is_sym(i) else 0 <= i < length):
+            if not inside:
+                self.beyond(q, s, "a char array written out of bounds")
+            else:
+                bits = self.get(q, ("m", s, key))
+                self.set(q, ("m", s, key), chars.set_byte(bits, i, as_int(c)))
+                q.key = q.key[:-1] + ((f, pc + 1),)
+            out.append(q)
+        return out
 
     def call(self, p: Path, s: int, ins: ir.Call, ev: Evaluator) -> list[Path]:
         args = [ev.eval(a) for a in ins.args]
@@ -383,6 +414,8 @@ class Step(SignalSteps):
                 orphan = z3.Or(orphan, self.notify_parent(p, s, z3.BoolVal(True), stop=False))
             self.set(p, ("st", s), z3.If(orphan, z3.BitVecVal(GONE, 16), z3.BitVecVal(ZOMBIE, 16)))
         self.set(p, ("status", s), as_int(word))
+        if self.enc.fd is not None:
+            self.fd_exit(p, s)
         reparented = []
         for c in self.children(s):
             st_c = self.get(p, ("st", c))
@@ -452,6 +485,8 @@ class Step(SignalSteps):
         for j in range(self.enc.atexit_cap):
             self.set(p, ("atx", c, j), g(p, ("atx", s, j)))
             self.set(p, ("plan", c, j), g(p, ("plan", s, j)))
+        if self.enc.fd is not None:
+            self.fd_fork(p, s, c)
         self.set(p, ("n",), c + 1)
         self.copy_signals(p, s, c)
         return p
@@ -503,7 +538,7 @@ class Step(SignalSteps):
             prog = self.lay.program.path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
             q.event("assert_failed", True)
             self.write(q, 2, z3.StringVal(f"{prog}: {self.lay.program.path}:{ins.loc.line}: {func}: "
-                                          f"Assertion `{text}' failed.\n"))
+                                          f"Assertion `{text}' failed.\n"), s)
             self.terminate(q, s, SIGABRT)
             out.append((q, None))
         return out
@@ -616,13 +651,16 @@ class Step(SignalSteps):
 
     # ---------------------------------------------------------------- output
 
-    def write(self, p: Path, fd: int, data) -> None:
+    def write(self, p: Path, fd: int, data, s: int | None = None) -> None:
+        if self.enc.fd is not None and s is not None:  # through the fd table (`FdSteps.std_write`)
+            self.std_write(p, s, fd, data)
+            return
         name = ("out",) if fd == 1 else ("err",)
         self.set(p, name, z3.Concat(self.get(p, name), data))
 
     def flush(self, p: Path, s: int) -> None:
         buf = self.get(p, ("buf", s))
-        self.write(p, 1, buf)
+        self.write(p, 1, buf, s)
         self.set(p, ("buf", s), z3.StringVal(""))
         self.set(p, ("blen", s), 0)
 
@@ -640,7 +678,7 @@ class Step(SignalSteps):
         its own, so no guard needs string reasoning."""
         pieces, length = data
         if fd == 2:
-            self.write(p, 2, _cat([t for t, _, _ in pieces]))
+            self.write(p, 2, _cat([t for t, _, _ in pieces]), s)
             return [p]
         size = self.enc.buffer_size
         new_len = self.get(p, ("blen", s)) + length
@@ -653,7 +691,7 @@ class Step(SignalSteps):
                 self.set(q, ("buf", s), z3.Concat(self.get(q, ("buf", s)), _cat([t for t, _, _ in tail])))
                 self.set(q, ("blen", s), new_len)
             else:
-                self.write(q, 1, z3.Concat(self.get(q, ("buf", s)), _cat([t for t, _, _ in head])))
+                self.write(q, 1, z3.Concat(self.get(q, ("buf", s)), _cat([t for t, _, _ in head])), s)
                 self.set(q, ("buf", s), _cat([t for t, _, _ in tail]))
                 self.set(q, ("blen", s), sum((n for _, n, _ in tail), bv(0)))
             out.append(q)
@@ -682,6 +720,13 @@ class Step(SignalSteps):
                 continue
             vals = list(args[i:i + piece.nargs])
             i += piece.nargs
+            if any(isinstance(v, Chars) for v in vals):
+                if piece.conv != "s" or piece.flags or piece.width is not None or piece.precision is not None:
+                    raise NotEncoded(f"printf {piece.text} of a char array whose bytes are not known", ins.loc)
+                term, length = chars.c_string(vals[-1])
+                parts.append((term, length, None))
+                size = size + length
+                continue
             if not any(is_sym(v) for v in vals):
                 try:
                     known = format_printf(piece.text, vals)
@@ -790,6 +835,8 @@ class Step(SignalSteps):
         return [(q, result) for q in self.stdio(p, s, lambda f: f.setvbuf(has, mode, size))]
 
     def b_write(self, p, s, ins, ev):
+        if self.enc.fd is not None:
+            return self.fd_b_write(p, s, ins, ev)
         fd, buf, n = (ev.eval(a) for a in ins.args)
         if is_sym(fd) or is_sym(n) or not isinstance(buf, str):
             raise NotEncoded("write() of anything but a constant string to a known fd", ins.loc)
@@ -870,7 +917,9 @@ class _Ctx:
     def load(self, key):
         if key not in self.step.lay.mem_keys:
             raise NotEncoded("a memory cell outside the program's variables")
-        return self.step.get(self.p, ("m", self.s, key))
+        v = self.step.get(self.p, ("m", self.s, key))
+        length = self.step.lay.char_cells.get(key)
+        return v if length is None else chars.value(v, length)
 
 
 __all__ = ["Step", "Path", "UNUSED", "RUNNING", "ZOMBIE", "GONE", "HALTED"]

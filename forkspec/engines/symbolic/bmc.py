@@ -47,7 +47,7 @@ from forkspec.kernel.state import FIRST_PID, State
 from forkspec.trace import ReplayError
 
 # bundled properties the encoding decides: name -> how
-EVENT_PROPERTIES = {"all-reaped": "reparent", "atexit-reverse-order": "atexit_bad"}
+EVENT_PROPERTIES = {"all-reaped": "reparent", "atexit-reverse-order": "atexit_bad", "no-lost-write": "lost_write"}
 # properties that hold by construction of the encoded fragment: pids are slot numbers and
 # never reused; without mmap, vfork or injected faults, fork marks every shared private
 # page copy-on-write, so no frame is shared writable and no private write is seen by another
@@ -334,7 +334,8 @@ def _term(enc: Encoder, how: str, k: int):
 
 def _beyond_reason(enc: Encoder) -> str:
     return (f"beyond the encoding (at most {enc.slots} processes, {enc.atexit_cap} atexit handlers, "
-            "a stdio buffer that never fills)")
+            "a stdio buffer that never fills, fds and files within their shapes, "
+            "stdout and stderr on the standard files, no read() that returns bytes)")
 
 
 class _Search:

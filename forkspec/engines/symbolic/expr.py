@@ -27,6 +27,19 @@ from forkspec.engines.symbolic.program import NotEncoded
 from forkspec.frontend.lower import eval_binop, wrap
 
 
+class Chars:
+    """A char array's value whose bytes are not all known (`symbolic.chars`): `length`
+    characters, byte i in bits 8i..8i+7 of `bits`."""
+
+    __slots__ = ("bits", "length")
+
+    def __init__(self, bits, length: int):
+        self.bits, self.length = bits, length
+
+    def byte(self, i: int):
+        return z3.ZeroExt(WIDTH - 8, z3.Extract(8 * i + 7, 8 * i, self.bits)) if i < self.length else bv(0)
+
+
 def is_sym(v) -> bool:
     return isinstance(v, z3.ExprRef)
 
@@ -92,7 +105,7 @@ class Evaluator:
             if isinstance(c, bool):
                 return self.eval(e.then) if c else self.eval(e.other)
             a, b = self.eval(e.then), self.eval(e.other)
-            if isinstance(a, str) or isinstance(b, str):
+            if isinstance(a, (str, Chars)) or isinstance(b, (str, Chars)):
                 self.refuse("a conditional choosing between strings")
             return z3.If(c, _vec(a), _vec(b))
         if isinstance(e, ir.UnOp):
@@ -101,6 +114,8 @@ class Evaluator:
             return self.binop(e.op, self.eval(e.left), self.eval(e.right))
         if isinstance(e, ir.StrIndex):
             s, i = self.eval(e.string), self.eval(e.index)
+            if isinstance(s, Chars) and isinstance(i, int) and 0 <= i <= s.length:
+                return s.byte(i)
             if is_sym(s) or is_sym(i) or not isinstance(s, str):
                 self.refuse("indexing a string at a symbolic position")
             if not 0 <= i <= len(s):
@@ -109,6 +124,8 @@ class Evaluator:
         self.refuse(f"the expression {type(e).__name__}")
 
     def unop(self, op: str, v):
+        if isinstance(v, Chars):
+            self.refuse(f"the operator {op} on a char array whose bytes are not known")
         if not is_sym(v):
             from forkspec.kernel.evaluate import _strlen, _truth
 
@@ -131,6 +148,8 @@ class Evaluator:
         self.refuse(f"the operator {op} on a symbolic value")
 
     def binop(self, op: str, a, b):
+        if isinstance(a, Chars) or isinstance(b, Chars):
+            self.refuse(f"the operator {op} on a char array whose bytes are not known")
         if not is_sym(a) and not is_sym(b):
             return self.concrete_binop(op, a, b)
         if op == "&&":

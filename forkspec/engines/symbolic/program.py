@@ -23,22 +23,26 @@ from forkspec.frontend.lower import eval_binop, wrap
 MAX_DEPTH = 12
 MAX_LOCATIONS = 4000
 
-SUPPORTED = ("fork, wait, waitpid, exit, _exit, abort, atexit, stdio and write(2) to stdout or stderr, fflush, "
+SUPPORTED = ("fork, wait, waitpid, exit, _exit, abort, atexit, stdio to stdout or stderr, fflush, perror, "
              "setvbuf and setbuf of stdout with constant arguments, "
+             "open (a constant name and flags), close, dup, dup2, pipe, read into a char array, write(2) to any fd, "
+             "lseek, fcntl without record locks, flock, "
              "kill, raise, signal and sigaction with SIG_IGN or SIG_DFL (default actions: terminate, stop, continue, "
              "ignore; SIGCHLD and its autoreap), sigprocmask, sigpending, sigemptyset, sigfillset, sigaddset, sigdelset, "
              "sigismember, setpgid, getpgid, getpgrp, waitpid with WUNTRACED and WCONTINUED, "
              "getpid, getppid, nondet_int with `input:`, assert; stdout to a file, a pipe or a terminal; the properties "
-             "all-reaped, atexit-reverse-order, no-deadlock, orphans-reparented, pid-unique, cow-isolation, "
-             "no-shared-writable-page, no-orphaned-stopped-group, signal-safety")
+             "all-reaped, atexit-reverse-order, no-deadlock, no-lost-write, orphans-reparented, pid-unique, "
+             "cow-isolation, no-shared-writable-page, no-orphaned-stopped-group, signal-safety")
 
 # builtins that are steps of their own (as in the kernel, where they may be visible)
 BOUNDARY = frozenset({"fork", "wait", "waitpid", "_exit", "_Exit", "abort", "printf", "fprintf", "puts",
                       "putchar", "fputs", "fputc", "putc", "fflush", "__flush_all", "getppid", "write",
-                      "nondet_int", "assert", "pause", "setvbuf", "setbuf"}) | sg.SIGNAL_BOUNDARY
+                      "nondet_int", "assert", "pause", "setvbuf", "setbuf", "perror",
+                      "open", "close", "dup2", "lseek", "fcntl", "flock", "read"}) | sg.SIGNAL_BOUNDARY
 # builtins the encoding runs inside a step
 LOCAL = frozenset({"getpid", "getpgrp", "atexit", "sleep", "usleep", "sched_yield", "__exit_begin",
-                   "__atexit_pop"}) | sg.SIGNAL_LOCAL
+                   "__atexit_pop", "pipe", "dup"}) | sg.SIGNAL_LOCAL
+
 # stdio calls that only fill a fully buffered stdout's buffer (a full buffer is beyond the encoding)
 STDOUT_BUFFERED = frozenset({"printf", "puts", "putchar"})
 STREAM_CALLS = {"fprintf": 0, "fputs": 1, "fputc": 1, "putc": 1}  # name -> index of the FILE* argument
@@ -95,6 +99,7 @@ class Layout:
     pending_keys: set = field(default_factory=set)  # after a stdio call that may issue several write(2)s
     signals: sg.SignalUse = field(default_factory=sg.SignalUse)  # what of signals and groups the program uses
     resumes: set = field(default_factory=set)  # where a process stopped within a step goes on from
+    char_cells: dict = field(default_factory=dict)  # memory key -> characters, for char arrays (`chars`)
 
     def id(self, key) -> int:
         return self.ids[key]
@@ -198,6 +203,9 @@ def layout(program: ir.Program, line_buffered: bool = False) -> Layout:
     starts |= lay.resumes
     lay.locations.sort()
     lay.children_fork = children_fork(lay)
+    from forkspec.engines.symbolic.chars import char_cells
+
+    lay.char_cells = char_cells(lay)
     lay.ids = {k: i for i, k in enumerate(lay.locations)}
     lay.starts = sorted(starts)
     return lay

@@ -20,10 +20,12 @@ from forkspec.engines.symbolic.expr import bv
 from forkspec.engines.symbolic.program import Layout, NotEncoded, initial_key, layout
 from forkspec.frontend.lower import wrap
 from forkspec.engines.symbolic.stdio import stream_kinds
+from forkspec.engines.symbolic.fds import FD_STATE, FdShape, uses_fds
+from forkspec.engines.symbolic import chars
 from forkspec.kernel.state import FIRST_PID, INIT_PID, IOFBF, IOLBF
 from forkspec.kernel.stdio import FILE_BUFFER, TTY_BUFFER
 
-EVENTS = ("assert_failed", "reparent", "atexit_bad", "slots_full")
+EVENTS = ("assert_failed", "reparent", "atexit_bad", "slots_full", "lost_write")
 CONTROL = frozenset({"st", "loc", "n"})  # finite control: bit-vectors, which Z3 bit-blasts
 BITS = 16
 
@@ -65,6 +67,7 @@ class Encoder:
         self.initial_stream = (IOLBF if self.line_buffered else IOFBF, self.buffer_size)
         self.stream_kinds = stream_kinds(self.initial_stream, self.layout.setvbuf_calls) if self.exact else []
         self.pending_cap = PENDING_CAP if self.exact else 0
+        self.fd = FdShape(program, self.slots) if uses_fds(self.layout) else None
         self.names = self._names()
         self.frames: list[dict] = [self._initial()]
         self.steps: list[StepTerms] = []
@@ -82,7 +85,7 @@ class Encoder:
             if self.exact:
                 out += [("sm", s), ("sz", s), ("sa", s), ("np", s)] + [("pw", s, j) for j in range(self.pending_cap)]
             out += signal_names(self.layout, s)
-        return out
+        return out + (self.fd.names() if self.fd is not None else [])
 
     def _initial(self) -> dict:
         prog = self.layout.program
@@ -92,6 +95,9 @@ class Encoder:
         params = {("s", slot): wrap(v, *w) if w else v for slot, w, v in zip(main.params, main.param_wraps, [1, 0])}
         for name in self.names:
             if name in f:
+                continue
+            if self.fd is not None and name[0] in FD_STATE:
+                f[name] = self.fd.initial(name)
                 continue
             kind, s = name[0], name[1]
             if kind in STRINGS:
@@ -103,6 +109,9 @@ class Encoder:
                     v = prog.globals_init[key[1]]
                 elif s == 0:
                     v = params.get(key, 0)
+                if key in self.layout.char_cells:
+                    f[name] = chars.const_bits(v if isinstance(v, str) else "", self.layout.char_cells[key])
+                    continue
                 f[name] = v if isinstance(v, str) else bv(v)
             elif kind == "st":
                 f[name] = control(RUNNING if s == 0 else UNUSED)
