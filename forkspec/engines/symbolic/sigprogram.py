@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from forkspec import ir
 from forkspec.kernel import signals as ks
+from forkspec.kernel.files import SIGPIPE
 from forkspec.kernel.step import STDIO_CALLS
 
 # calls that another process's signal or exit can observe: steps of their own (as in the kernel)
@@ -66,11 +67,13 @@ def signal_use(program: ir.Program, exact: bool) -> SignalUse:
 
 
 def sent_signals(program: ir.Program) -> set:
-    """The signals the program may send: kill's and raise's constant arguments, SIGCHLD, and, if
+    """The signals the program may send: kill's and raise's constant arguments, SIGCHLD, SIGPIPE, and, if
     one of them sends a computed signal, every constant 1..31 the program passes to a function
     or keeps in a variable. A number outside this set found at run time is beyond the encoding
     (`SignalSteps.valid_signal`), so a guess too small is never a wrong verdict."""
     out, computed, kept = {ks.SIGCHLD}, False, set()
+    if any(isinstance(ins, ir.Builtin) and ins.name == "pipe" for f in program.functions for ins in f.body):
+        out.add(SIGPIPE)  # a write to a pipe without a reader sends it
     for f in program.functions:
         for ins in f.body:
             if isinstance(ins, ir.Builtin) and ins.name in ("kill", "raise"):
