@@ -21,6 +21,7 @@ from forkspec.engines.symbolic.program import Layout, NotEncoded
 from forkspec.engines.symbolic.threads import PUSHED, ThreadSteps
 from forkspec.engines.symbolic.vfork import VforkSteps, in_table
 from forkspec.engines.symbolic.memory import MemorySteps
+from forkspec.engines.symbolic.signals import SignalSteps
 from forkspec.frontend import ctypes as ct
 from forkspec.kernel.printf import PrintfError, _parse, format_printf
 from forkspec.kernel.state import FIRST_PID, INIT_PID, IOFBF, IOLBF, IONBF
@@ -36,7 +37,7 @@ class Path:
     """One way through a block: a guard, the choice it needs, and what it changed."""
 
     __slots__ = ("view", "guard", "choice", "key", "alive", "events", "steps", "beyond", "reads_input", "held",
-                 "assumed")
+                 "assumed", "calm")
 
     def __init__(self, key):
         self.view: dict = {}
@@ -50,12 +51,13 @@ class Path:
         self.reads_input = False  # the path calls nondet_int()
         self.held = False  # a stdio call left write(2)s pending: the step ends after it
         self.assumed: dict = {}  # the current instruction's splits (`expr.Split`): key -> which side
+        self.calm = False  # no signal can be due for this slot until it sends, blocks or unblocks one
 
     def clone(self) -> "Path":
         p = Path(self.key)
         p.view, p.guard, p.choice, p.alive = dict(self.view), list(self.guard), self.choice, self.alive
         p.events, p.steps, p.beyond, p.reads_input = dict(self.events), self.steps, self.beyond, self.reads_input
-        p.held, p.assumed = self.held, dict(self.assumed)
+        p.held, p.assumed, p.calm = self.held, dict(self.assumed), self.calm
         return p
 
     def event(self, name: str, cond) -> None:
@@ -82,7 +84,7 @@ def cases(p: Path, cond) -> list[tuple[Path, bool]]:
     return [(p, True), (q, False)]
 
 
-class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps):
+class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps, SignalSteps):
     """The symbolic kernel for one step: the frame at time t, the step's choice variables."""
 
     cases = staticmethod(cases)
@@ -300,6 +302,10 @@ class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps):
             if handler is None:
                 raise NotEncoded(f"{ins.name}()", ins.loc)
             out = []
+            signals = self.lay.signals.used
+            if signals:  # what decides whether the call writes (kernel: after_system_call)
+                before = (p.view.get(("out",)), p.view.get(("err",)))
+                buffered = self.get(p, ("blen", s)) != 0 if ins.name in ("fflush", "__flush_all") else True
             for q, result in handler(p, s, ins, ev):
                 if result is STAY:  # the call waits: the process stays at it
                     q.held = True
@@ -309,6 +315,10 @@ class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps):
                     if ins.dst is not None and result is not None:
                         self.set_temp(q, s, ins.dst, result)
                     q.key = q.key[:-1] + ((f, pc + 1),)
+                    if signals:
+                        wrote = q.view.get(("out",)) is not before[0] or q.view.get(("err",)) is not before[1]
+                        out.extend(self.after_call(q, s, ins, z3.And(buffered, wrote)))
+                        continue
                 out.append(q)
             return out
         raise NotEncoded(f"the instruction {type(ins).__name__}", ins.loc)
@@ -462,6 +472,8 @@ class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps):
             self.set(p, ("first",), as_int(word))
         else:
             orphan = self.get(p, ("ppid", s)) == INIT_PID
+            if self.lay.signals.used:  # SIGCHLD to the parent, which may have the kernel reap at once
+                orphan = z3.Or(orphan, self.notify_parent(p, s, z3.BoolVal(True), stop=False))
             self.set(p, ("st", s), z3.If(orphan, z3.BitVecVal(GONE, 16), z3.BitVecVal(ZOMBIE, 16)))
         self.set(p, ("status", s), as_int(word))
         if self.enc.fd is not None:
@@ -535,8 +547,8 @@ class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps):
 
     def _copy_process(self, p: Path, s: int, c: int, dst, key) -> None:
         g = self.get
-        self.set(p, ("st", c), RUNNING)
-        self.set(p, ("ppid", c), self.pid(s))
+        self.set(p, ("st", c), z3.BitVecVal(RUNNING, 16))  # terms: the parent may die in this step too
+        self.set(p, ("ppid", c), bv(self.pid(s)))
         self.set(p, ("status", c), 0)
         for k in self.lay.mem_keys:
             self.set(p, ("m", c, k), g(p, ("m", s, k)))
@@ -561,13 +573,14 @@ class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps):
         if self.enc.fd is not None:
             self.fd_fork(p, s, c)
         self.set(p, ("n",), c + 1)
+        self.copy_signals(p, s, c)
         return p
 
     def b_getpid(self, p, s, ins, ev):
         return [(p, self.pid(s))]
 
     def b_getpgrp(self, p, s, ins, ev):
-        return [(p, FIRST_PID)]  # process groups are inherited and never changed in the model
+        return [(p, self.pgid(p, s))]
 
     def b_getppid(self, p, s, ins, ev):
         return [(p, self.get(p, ("ppid", s)))]
@@ -630,9 +643,9 @@ class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps):
         for c in kids:
             st_c = self.get(p, ("st", c))
             m = z3.And(self.get(p, ("ppid", c)) == me, in_table(st_c),
-                       _pid_matches(pid_arg, FIRST_PID + c))
+                       self.wait_match(p, s, c, pid_arg))
             match.append(m)
-            zombie.append(z3.And(m, st_c == ZOMBIE))
+            zombie.append(z3.And(m, self.reportable(p, c, options)))
         any_kid, any_zombie = z3.Or(match) if match else z3.BoolVal(False), z3.Or(zombie) if zombie else z3.BoolVal(False)
         can_run = z3.Or(z3.Not(any_kid), any_zombie, z3.BoolVal(bool(options & WNOHANG)))
         p.guard.append(can_run)
@@ -649,7 +662,9 @@ class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps):
             for i, c in enumerate(kids):
                 if rest is None:
                     break
-                rest = self.pick(rest, zombie[i], lambda r, c=c: out.append((self.reap(r, s, c, status_ptr), FIRST_PID + c)))
+                rest = self.pick(rest, zombie[i], lambda r, c=c: out.extend(
+                    (q, FIRST_PID + c) for q in self.take_report(r, s, c, status_ptr,
+                                                                 lambda u: self.reap(u, s, c, status_ptr))))
             if rest is not None and options & WNOHANG:
                 out.append((rest, 0))
         return out
@@ -950,16 +965,6 @@ def _decimal_length(v):
     for d in range(18, 0, -1):
         digits = z3.If(n < 10 ** d, bv(d), digits)
     return digits + z3.If(v < 0, bv(1), bv(0))
-
-
-def _pid_matches(pid_arg, child_pid: int):
-    """waitpid's pid argument against a child (every process is in the first process's group)."""
-    if not is_sym(pid_arg):
-        if pid_arg > 0:
-            return z3.BoolVal(pid_arg == child_pid)
-        return z3.BoolVal(pid_arg in (-1, 0) or -pid_arg == FIRST_PID)
-    a = as_int(pid_arg)
-    return z3.Or(z3.And(a > 0, a == child_pid), a == -1, a == 0, a == -FIRST_PID)
 
 
 class _Ctx:

@@ -58,6 +58,9 @@ VFORK_EVENTS = {"cow-isolation": "shared_write", "no-shared-writable-page": "sha
 # never reused; without mmap, vfork or injected faults, fork marks every shared private
 # page copy-on-write, so no frame is shared writable and no private write is seen by another
 STRUCTURAL = frozenset({"pid-unique", "cow-isolation", "no-shared-writable-page"})
+# no handler function runs in the encoded fragment (a program that installs one is refused),
+# so no handler calls a function outside signal-safety(7)
+NO_HANDLERS = frozenset({"signal-safety"})
 MAX_OUTCOMES = 5000
 FIRST_SLOTS = 2
 PROBE_MS = 50
@@ -307,8 +310,10 @@ def _how(c: Check, library_descriptions: dict) -> str | None:
     if c.origin == "property" and library_descriptions.get(c.name) == c.description:
         if c.name in EVENT_PROPERTIES:
             return EVENT_PROPERTIES[c.name]
-        if c.name in STRUCTURAL:
+        if c.name in STRUCTURAL or c.name in NO_HANDLERS:
             return "structural"
+        if c.name == "no-orphaned-stopped-group":
+            return "orphaned_stopped"
         if c.name == "no-deadlock":
             return "deadlock"
         if c.name == "orphans-reparented":
@@ -336,6 +341,8 @@ def _term(enc: Encoder, how: str, k: int):
         return enc.deadlocked(k)
     if how == "orphans":
         return enc.orphan_without_parent(k + 1)
+    if how == "orphaned_stopped":
+        return enc.orphaned_stopped_group(k + 1)
     return enc.steps[k].events[how]
 
 
@@ -483,7 +490,7 @@ def _decide_finals(search: _Search, enc: Encoder, chain: "_Chains", finals: list
     k = figures.threshold
     f = enc.frames[k]
     out, err, procs = f[("out",)], f[("err",)], enc.processes(k)
-    trail = [x for st in enc.steps[:k] for x in (st.who, st.fail, st.nondet) if x is not None]
+    trail = [x for st in enc.steps[:k] for x in (st.who, st.fail, st.nondet, st.signal) if x is not None]
     solver = search.incremental(enc.terminated(k))
     seen: set = set()
     models = 0

@@ -9,6 +9,7 @@ A test runs both evaluators on random expressions so the two cannot drift apart.
 """
 from __future__ import annotations
 
+import functools
 import operator
 
 import z3
@@ -18,8 +19,9 @@ from forkspec import ir
 WIDTH = 64
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def bv(v: int):
-    """A known value as a 64-bit vector."""
+    """A known value as a 64-bit vector (cached: building a Z3 constant is slow, and terms are immutable)."""
     return z3.BitVecVal(v, WIDTH)
 from forkspec.engines.symbolic.program import NotEncoded
 from forkspec.frontend.lower import eval_binop, wrap

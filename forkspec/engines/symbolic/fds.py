@@ -31,6 +31,7 @@ from forkspec.kernel.files import (
     O_CLOEXEC, O_CREAT, O_EXCL, O_LARGEFILE, O_NONBLOCK, O_RDONLY, O_TRUNC, O_WRONLY, OPEN_FLAGS, PIPE_BUF,
     SEEK_CUR, SEEK_END, SEEK_SET, SIGPIPE, STATUS_FLAGS,
 )
+from forkspec.kernel.files import EPIPE
 from forkspec.kernel.step import STRERROR
 
 STDIN, STDOUT, STDERR, FILE, PIPE = 0, 1, 2, 3, 4  # description kinds (the kernel's Ofd.kind)
@@ -506,8 +507,10 @@ class FdSteps:
         out = []
         for q, none in self.cases(p, self.refs(p, reader) == 0):
             if none:
-                if self.shape.signals:  # SIGPIPE's disposition may not be the default (kill)
-                    raise NotEncoded("a write(2) to a pipe in a program that changes signal dispositions", ins.loc)
+                if self.lay.signals.used:  # kernel: SIGPIPE to the writer, taken before write returns; EPIPE
+                    self.send(q, s, SIGPIPE, z3.BoolVal(True))
+                    out.append((q, self.fail_with(q, s, EPIPE)))
+                    continue
                 self.terminate(q, s, SIGPIPE)
                 out.append((q, None))
                 continue

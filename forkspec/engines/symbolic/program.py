@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from forkspec import ir
+from forkspec.engines.symbolic import sigprogram as sg
 from forkspec.frontend.lower import eval_binop, wrap
 from forkspec.frontend.routines import FORK_ATFORK, THREAD_START
 from forkspec.kernel import threads
@@ -33,19 +34,25 @@ SUPPORTED = ("fork, vfork (without fork, in a child that never forks), wait, wai
              "to variables, anonymous mmap and malloc/calloc/free with constant sizes, madvise of a whole mapping; "
              "pthread_create, pthread_join, pthread_exit, "
              "pthread_self, pthread_equal, pthread mutexes (init, destroy, lock, trylock, unlock) and "
-             "pthread_atfork; stdout to a file, a pipe or a terminal; the injected fault no-reparent; the properties "
+             "pthread_atfork; "
+             "kill, raise, signal and sigaction with SIG_IGN or SIG_DFL (default actions: terminate, stop, continue, "
+             "ignore; SIGCHLD and its autoreap), sigprocmask, sigpending, sigemptyset, sigfillset, sigaddset, sigdelset, "
+             "sigismember, setpgid, getpgid, getpgrp, waitpid with WUNTRACED and WCONTINUED; "
+             "stdout to a file, a pipe or a terminal; the injected fault no-reparent; the properties "
              "all-reaped, atexit-reverse-order, no-deadlock, no-lost-write, orphans-reparented, pid-unique, "
-             "cow-isolation, no-shared-writable-page, fork-thread-safety, vfork-safety")
+             "cow-isolation, no-shared-writable-page, fork-thread-safety, vfork-safety, no-orphaned-stopped-group, "
+             "signal-safety")
 
 # builtins that are steps of their own (as in the kernel, where they may be visible)
 BOUNDARY = frozenset({"fork", "vfork", "wait", "waitpid", "_exit", "_Exit", "abort", "printf", "fprintf", "puts",
                       "putchar", "fputs", "fputc", "putc", "fflush", "__flush_all", "getppid", "write",
                       "nondet_int", "assert", "pause", "setvbuf", "setbuf", "perror",
-                      "open", "close", "dup2", "lseek", "fcntl", "flock", "read"}) | threads.VISIBLE
+                      "open", "close", "dup2", "lseek", "fcntl", "flock", "read"}) | threads.VISIBLE \
+    | sg.SIGNAL_BOUNDARY
 # builtins the encoding runs inside a step
 LOCAL = frozenset({"getpid", "getpgrp", "atexit", "sleep", "usleep", "sched_yield", "__exit_begin",
                    "__atexit_pop", "pipe", "dup", "pthread_self", "pthread_equal", "pthread_atfork",
-                   "__atfork_next", "mmap", "malloc", "calloc", "free", "madvise"})
+                   "__atfork_next", "mmap", "malloc", "calloc", "free", "madvise"}) | sg.SIGNAL_LOCAL
 
 # stdio calls that only fill a fully buffered stdout's buffer (a full buffer is beyond the encoding)
 STDOUT_BUFFERED = frozenset({"printf", "puts", "putchar"})
@@ -104,6 +111,8 @@ class Layout:
     pending_keys: set = field(default_factory=set)  # after a stdio call that may issue several write(2)s
     vforks: bool = False  # the program calls vfork (the fragment `symbolic.vfork` encodes)
     regions: list = field(default_factory=list)  # allocation sites (`symbolic.memory`)
+    signals: sg.SignalUse = field(default_factory=sg.SignalUse)  # what of signals and groups the program uses
+    resumes: set = field(default_factory=set)  # where a process stopped within a step goes on from
     char_cells: dict = field(default_factory=dict)  # memory key -> characters, for char arrays (`chars`)
     threads: int = 1  # thread indices a process may use (1: the program creates no thread)
     atfork_sites: int = 0  # pthread_atfork calls (the registrations a process may hold)
@@ -201,6 +210,7 @@ def layout(program: ir.Program, line_buffered: bool = False) -> Layout:
     if lay.exact and lay.threads > 1:  # each thread has its own pending write(2)s in the kernel
         raise NotEncoded("setvbuf or setbuf in a program that creates threads")
     lay.atfork_sites = _count_calls(program, "pthread_atfork")
+    lay.signals = sg.signal_use(program, lay.exact)
     start = initial_key(program)
     starts = {start}
     todo = [start]
@@ -217,9 +227,12 @@ def layout(program: ir.Program, line_buffered: bool = False) -> Layout:
         if isinstance(ins, ir.Builtin):
             if ins.name not in BOUNDARY and ins.name not in LOCAL:
                 raise NotEncoded(f"{ins.name}()", ins.loc)
-            if is_boundary(ins, line_buffered):
+            if is_boundary(ins, line_buffered) or lay.signals.boundary(ins):
                 lay.boundaries.add(key)
                 starts.add(key)
+            if lay.signals.may_stop and sg.may_deliver(ins):
+                f, pc = key[-1]
+                lay.resumes.add(key[:-1] + ((f, pc + 1),))
             if ins.name == "atexit":
                 lay.atexit_sites += 1
             if ins.name == "vfork":  # the parent's step ends at vfork; it resumes from the next instruction
@@ -244,6 +257,8 @@ def layout(program: ir.Program, line_buffered: bool = False) -> Layout:
                 todo.append(nxt)
     for slot in range(max(len(program.globals_init), 1)):
         lay.mem_keys.add(("g", slot))
+    lay.resumes &= seen
+    starts |= lay.resumes
     lay.locations.sort()
     lay.children_fork = children_fork(lay)
     from forkspec.engines.symbolic.chars import char_cells
@@ -260,6 +275,8 @@ def layout(program: ir.Program, line_buffered: bool = False) -> Layout:
                 lay.boundaries.add(key)
                 starts.add(key)
     check_fragment(lay)
+    if lay.signals.used and (lay.threads > 1 or lay.atfork_sites or lay.vforks or lay.regions):
+        raise NotEncoded("signals in a program that creates threads, calls vfork or maps memory")
     lay.ids = {k: i for i, k in enumerate(lay.locations)}
     lay.starts = sorted(starts)
     return lay

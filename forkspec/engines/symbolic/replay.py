@@ -24,6 +24,7 @@ class Move(NamedTuple):
     fail: bool
     nondet: int | None
     thread: int = 0  # the thread index within the process
+    signal: bool = False  # the process takes its next pending signal (kernel: signal_successors)
 
 
 def schedule(enc, model: z3.ModelRef, upto: int) -> list[Move]:
@@ -35,7 +36,8 @@ def schedule(enc, model: z3.ModelRef, upto: int) -> list[Move]:
         fail = st.fail is not None and z3.is_true(model.eval(st.fail, model_completion=True))
         nd = model.eval(st.nondet, model_completion=True).as_signed_long() if st.nondet is not None else None
         n = enc.layout.threads
-        out.append(Move(who // n, fail, nd, who % n))
+        sig = st.signal is not None and z3.is_true(model.eval(st.signal, model_completion=True))
+        out.append(Move(who // n, fail, nd, who % n, sig))
     return out
 
 
@@ -79,6 +81,9 @@ def replay(kernel: Kernel, boundaries: set, moves: list[Move]) -> list[tuple]:
     for i, mv in enumerate(moves, start=1):
         mark = len(out)
         pid = FIRST_PID + mv.slot
+        if mv.signal:
+            state = _take_signal(kernel, state, pid, out, i)
+            continue
         proc = find(state, pid)
         thread = None if proc is None or mv.thread == proc.tid else mv.thread
         state = _run(kernel, boundaries, state, pid, thread, mv, True, out, i)
@@ -97,8 +102,8 @@ def _run(kernel: Kernel, boundaries: set, state, pid: int, thread, mv: Move, fir
             proc = find(state, pid)
             alive = proc is not None and proc.state == RUNNING and _runs(proc, thread)
             if not first and (not alive or location(proc, thread) in boundaries or _pending(proc, thread)
-                              or _thread_point(kernel, proc, thread) or proc.vfork_child):
-                break  # at a boundary, suspended by vfork, or stopped for good
+                              or _thread_point(kernel, proc, thread) or proc.vfork_child or proc.stopped):
+                break  # at a boundary, suspended by vfork or a signal, or stopped for good
             if first and proc is not None and proc.state == EXITING:
                 alive = True  # a vfork child's last step: it becomes a zombie
             if not alive:
@@ -112,8 +117,9 @@ def _run(kernel: Kernel, boundaries: set, state, pid: int, thread, mv: Move, fir
                 elif isinstance(ins, ir.Builtin) and ins.name == "nondet_int":
                     choice = str(mv.nondet)
             mark = "" if thread is None else f"[thread {thread}] "
-            for action, nxt in kernel.successors(state):
-                if action.pid == pid and action.choice == choice and action.text.startswith(mark) \
+            skip = len(kernel.signal_successors(state, proc)) + (1 if proc.alarm else 0)
+            for action, nxt in kernel.successors(state, only={pid})[skip:]:  # the signal steps come first
+                if action.choice == choice and action.text.startswith(mark) \
                         and (thread is not None or not action.text.startswith("[thread ")):
                     break
             else:
@@ -123,3 +129,12 @@ def _run(kernel: Kernel, boundaries: set, state, pid: int, thread, mv: Move, fir
             state = nxt
             first = False
     return state
+
+
+def _take_signal(kernel: Kernel, state, pid: int, out: list, i: int):
+    proc = find(state, pid)
+    steps = kernel.signal_successors(state, proc) if proc is not None else []
+    if not steps:
+        raise ReplayError(f"move {i}: process {pid} has no signal to take")
+    out.append(steps[0])  # without a handler, the one way to take it
+    return steps[0][1]

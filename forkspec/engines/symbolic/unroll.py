@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import z3
 
 from forkspec import ir
-from forkspec.engines.symbolic.block import GONE, RUNNING, UNUSED, ZOMBIE, Step
+from forkspec.engines.symbolic.block import GONE, RUNNING, UNUSED, ZOMBIE, Path, Step
+from forkspec.engines.symbolic.signals import initial_value, signal_names
 from forkspec.engines.symbolic.expr import bv
 from forkspec.engines.symbolic.program import Layout, NotEncoded, initial_key, layout
 from forkspec.frontend.lower import wrap
@@ -28,6 +29,7 @@ from forkspec.kernel.stdio import FILE_BUFFER, TTY_BUFFER
 
 EVENTS = ("assert_failed", "reparent", "atexit_bad", "slots_full", "lost_write", "orphaned_forked", "vfork_unsafe",
           "shared_write", "shared_frame")
+EXITING_BLOCK = ("exiting",)  # the block of an EXITING vfork child (it becomes a zombie); None: a signal's
 CONTROL = frozenset({"st", "loc", "n"})  # finite control: bit-vectors, which Z3 bit-blasts
 BITS = 16
 
@@ -50,6 +52,7 @@ class StepTerms:
     enabled: z3.BoolRef
     events: dict
     trail: list  # what decides the output: who wrote at this step, the numbers printed
+    signal: z3.BoolRef | None = None  # the step takes a pending signal (not the slot's next instruction)
 
 
 class Encoder:
@@ -90,6 +93,7 @@ class Encoder:
                 out += [("sm", s), ("sz", s), ("sa", s), ("np", s)] + [("pw", s, j) for j in range(self.pending_cap)]
             out += self._thread_names(s)
             out += region_names(self.layout, s)
+            out += signal_names(self.layout, s)
             if self.layout.vforks:
                 out += [("map", s, v) for v in vf.stack_pages(self.layout)]
                 out += [("vf", s), ("vd", s)] + [("shr", s, v) for v in vf.stack_pages(self.layout)] if s else []
@@ -152,6 +156,8 @@ class Encoder:
                 f[name] = bv(INIT_PID if s == 0 else 0)
             elif kind in ("sm", "sz"):
                 f[name] = bv(self.initial_stream[0 if kind == "sm" else 1])
+            elif kind == "pg":
+                f[name] = initial_value(name)
             else:
                 f[name] = bv(0)
         return f
@@ -169,32 +175,43 @@ class Encoder:
         updates: dict = {}
         fulls, datas, forking, reading = [], [], [], []
         events: dict = {e: [] for e in EVENTS}
-        wrote_out, wrote_err, shown = [], [], []
+        wrote_out, wrote_err, shown, signalled = [], [], [], []
         lay = self.layout
         blocks = [(key, False) for key in lay.starts] + [(key, True) for key in sorted(lay.pending_keys)] \
             + [(key, "store") for key in sorted(lay.store_keys)]
+        signals = lay.signals.used
+        choose = z3.Bool(f"signal@{t}") if signals else None  # the mover takes a signal, not its next step
+        if signals:
+            blocks.append((None, False))  # a step that takes a pending signal (`Step.signal_block`)
         if lay.vforks:
-            blocks.append((None, False))  # an EXITING vfork child becomes a zombie
+            blocks.append((EXITING_BLOCK, False))  # an EXITING vfork child becomes a zombie
         for s, k in ((s, k) for s in range(self.slots) for k in range(lay.threads)):
             step.k = k
             loc = old[step.loc_name(s)]
             for key, pending in blocks:
-                if key is None and s == 0:
+                special = key is None or key == EXITING_BLOCK
+                if key == EXITING_BLOCK and s == 0:
                     continue
-                if s + k > 0 and not pending and key is not None and key not in lay.boundaries \
-                        and key not in lay.thread_points:
+                if s + k > 0 and not pending and not special and key not in lay.boundaries \
+                        and key not in lay.thread_points and key not in lay.resumes:
                     continue  # a child starts at a boundary (its fork ran its first local steps)
-                if k and (key is None or not lay.any_thread(key)):
+                if k and (special or not lay.any_thread(key)):
                     continue
                 step.printed = []
                 step.touched = {(("st", s), False, False), (step.loc_name(s), True, False), (("np", s), False, False)}
                 if key is None:
+                    at = z3.BoolVal(True)
+                    paths = step.signal_block(s, Path)
+                elif key == EXITING_BLOCK:
                     at = old[("st", s)] == vf.EXITING
                     paths = step.run_exiting(s)
                 else:
                     at = z3.And(old[("st", s)] == RUNNING, loc == lay.id(key))
                     if lay.threads > 1:
                         at = z3.And(at, old[("ts", s, k)] == 1)
+                    if signals:  # a stopped process takes no step but a signal's
+                        at = z3.And(at, old[("stop", s)] == 0)
+                        step.touched.add((("stop", s), False, False))
                     if key in lay.pending_keys and pending != "store":  # write(2)s pending first (`Step.run_pending`)
                         at = z3.And(at, old[("np", s)] > 0 if pending else old[("np", s)] == 0)
                     if key in lay.store_keys:  # a split store first (`Step.run_store`)
@@ -205,20 +222,25 @@ class Encoder:
                     paths = step.run_store(s, key) if pending == "store" else \
                         step.run_pending(s, key) if pending else step.run_block(s, key)
                 printed = step.printed
-                self.footprints.setdefault((s, key), set()).update(step.touched)
+                if key is not None:
+                    self.footprints.setdefault((s, key), set()).update(step.touched)
                 for p in paths:
                     data = z3.And(at, *p.guard) if p.guard else at
-                    full = z3.And(who == s * lay.threads + k, data, *([p.choice] if p.choice is not None else []))
+                    full = z3.And(who == s * lay.threads + k, data, *([p.choice] if p.choice is not None else []),
+                                  *([] if choose is None else [choose if key is None else z3.Not(choose)]))
                     fulls.append(full)
                     datas.append(data)
                     if p.choice is not None:
                         forking.append(full)
                     if p.reads_input:
                         reading.append(full)
-                    if p.alive and not p.beyond:
+                    if key is None:
+                        signalled.append(full)
+                    elif p.alive and not p.beyond:
                         p.view[step.loc_name(s)] = control(self.layout.id(p.key))
                         self.kill_dead(p, s, step)
-                    self.footprints[(s, key)].update((n, True, False) for n in p.view if len(n) > 1 and n[1] == s)
+                    if key is not None:
+                        self.footprints[(s, key)].update((n, True, False) for n in p.view if len(n) > 1 and n[1] == s)
                     for name, value in p.view.items():
                         updates.setdefault(name, []).append((full, value))
                     if ("out",) in p.view:
@@ -231,8 +253,11 @@ class Encoder:
         moved = z3.Or(fulls) if fulls else z3.BoolVal(False)
         enabled = z3.Or(datas) if datas else z3.BoolVal(False)
         cons = [z3.Implies(enabled, moved), z3.Implies(z3.Not(moved), who == -1)]
+        signal = choose
+        if signals:
+            cons.append(z3.Implies(choose, z3.Or(signalled) if signalled else z3.BoolVal(False)))
         if t > 0 and lay.threads == 1:  # (threads of one process share memory: no reordering)
-            cons.extend(self.canonical_order(t, who))
+            cons.extend(self.canonical_order(t, who, signal))
         if nondet is not None:
             lo, hi = self.config.nondet
             cons.append(z3.And(nondet >= lo, nondet <= hi))
@@ -262,12 +287,12 @@ class Encoder:
                  z3.If(z3.Or(wrote_err), who, -1) if wrote_err else None] + shown
         self.steps.append(StepTerms(who, fail, nondet, moved, enabled,
                                     {e: (z3.Or(v) if v else z3.BoolVal(False)) for e, v in events.items()},
-                                    [x for x in trail if x is not None]))
+                                    [x for x in trail if x is not None], signal))
         return cons
 
     # ---------------------------------------------------------------- partial order
 
-    def canonical_order(self, t: int, who) -> list:
+    def canonical_order(self, t: int, who, signal=None) -> list:
         """Independent adjacent steps in slot order: slot b > a moving at t-1 and slot a at t
         is ruled out when the two steps commute.
 
@@ -280,7 +305,8 @@ class Encoder:
         inversion, hence they stop) turn any execution into one this constraint allows,
         ending in the same state. Every reachable state is still reached, at the same
         depth, and every event still happens: violations, deadlocks, outcomes, the
-        longest execution and the largest process count are those of the full relation."""
+        longest execution and the largest process count are those of the full relation.
+        A step that takes a signal (`signal`) is never swapped: only two instruction steps are."""
         old, cur = self.frames[t - 1], self.steps[t - 1]
         out = []
         for a in range(self.slots):
@@ -291,7 +317,8 @@ class Encoder:
                 if not groups:
                     continue
                 commute = z3.Or([z3.And(self.at_any(old, b, kbs), self.at_any(old, a, kas)) for kas, kbs in groups.items()])
-                out.append(z3.Not(z3.And(cur.who == b, who == a, old[("st", a)] == RUNNING, commute)))
+                plain = [z3.Not(x) for x in (cur.signal, signal) if x is not None]
+                out.append(z3.Not(z3.And(cur.who == b, who == a, old[("st", a)] == RUNNING, commute, *plain)))
         return out
 
     def at_any(self, frame: dict, s: int, keys) -> z3.BoolRef:
@@ -299,7 +326,8 @@ class Encoder:
         if not self.layout.vforks:
             return z3.Or([loc == self.layout.id(k) for k in keys])
         st = frame[("st", s)]  # a slot's location is kept while it is EXITING or stopped
-        return z3.Or([st == vf.EXITING if k is None else z3.And(st == RUNNING, loc == self.layout.id(k)) for k in keys])
+        return z3.Or([st == vf.EXITING if k == EXITING_BLOCK else z3.And(st == RUNNING, loc == self.layout.id(k))
+                      for k in keys])
 
     def independent_pairs(self, a: int, b: int) -> dict:
         """{start key of b: [start keys of a whose step commutes with it]}."""
@@ -348,6 +376,24 @@ class Encoder:
                               [z3.And(f[("ppid", s)] == FIRST_PID + c, f[("st", c)] == RUNNING) for c in range(s)])
             bad.append(z3.And(present, z3.Not(parent_ok)))
         return z3.Or(bad) if bad else z3.BoolVal(False)
+
+    def orphaned_stopped_group(self, t: int):
+        """A violation of no-orphaned-stopped-group: a stopped process none of whose group's live
+        members is the first process or has a parent in another group (one session: `sid` is 0)."""
+        f = self.frames[t]
+        if not self.layout.signals.used:
+            return z3.BoolVal(False)
+        groups = self.layout.signals.groups
+        pg = (lambda s: f[("pg", s)]) if groups else (lambda s: bv(FIRST_PID))
+        live = [f[("st", s)] == RUNNING for s in range(self.slots)]
+        anchored = []
+        for q in range(self.slots):
+            outside = z3.Or([z3.And(live[r], f[("ppid", q)] == FIRST_PID + r, pg(r) != pg(q)) for r in range(self.slots)])
+            anchored.append(z3.And(live[q], z3.BoolVal(True) if q == 0 else outside))
+        bad = [z3.And(live[p], f[("stop", p)] != 0,
+                      z3.Not(z3.Or([z3.And(anchored[q], pg(q) == pg(p)) for q in range(self.slots)])))
+               for p in range(self.slots)]
+        return z3.Or(bad)
 
     def exit_status(self, t: int):
         word = self.frames[t][("first",)]

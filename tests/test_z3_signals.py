@@ -1,0 +1,239 @@
+"""The Z3 engine on signals and process groups: the same verdicts and outcomes as BFS, traces that replay.
+
+Each program is small (two processes, a few steps) so each answer takes about a second.
+"""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from forkspec.engines.result import HOLDS, VIOLATED
+from forkspec.engines.symbolic import Options as SymOptions
+from forkspec.errors import UnsupportedError
+from forkspec.frontend import parse_spec
+from forkspec.session import Options, run, run_z3
+from forkspec.trace import rebuild
+
+FAST = SymOptions(timeout_ms=20_000, max_bound=40)
+SOLVER_ONLY = SymOptions(timeout_ms=20_000, max_bound=40, simulate=False)  # every trace from a model
+# a longer program (about ten seconds): run with FORKSPEC_Z3_SLOW=1
+slow = pytest.mark.skipif(not os.environ.get("FORKSPEC_Z3_SLOW"), reason="slow: set FORKSPEC_Z3_SLOW=1")
+
+
+def both(source: str, z3_opts=FAST):
+    spec = parse_spec(source, "t.c")
+    z = run_z3(spec, "file", z3_opts=z3_opts, outcomes=True)
+    b = run(spec, "file", Options())
+    return z, b
+
+
+def verdicts(r) -> dict:
+    return {x.check.name: x.verdict for x in r.exploration.results}
+
+
+def outcomes(r, z3: bool) -> set:
+    if z3:
+        return set(r.exploration.stats.solver.outcome_set)
+    return {r.kernel.outcome(r.exploration.states[i]) for i in r.exploration.finals}
+
+
+def assert_traces_replay(z) -> None:
+    for x in z.exploration.results:
+        if x.witness is not None:
+            trace = rebuild(z.kernel, z.exploration, x.witness)
+            assert trace.steps, x.check.name
+
+
+KILL_RACE = """/*@forkspec
+properties: all-reaped
+*/
+#include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <sys/wait.h>
+int main(void) {
+    int s;
+    pid_t c = fork();
+    if (c == 0) {
+        write(1, "a", 1);
+        write(1, "b", 1);
+        _exit(3);
+    }
+    kill(c, SIGTERM);
+    waitpid(c, &s, 0);
+    if (s == SIGTERM)
+        write(1, "[killed]", 8);
+    if (s == 3 << 8)
+        write(1, "[exited]", 8);
+    return 0;
+}
+"""
+
+
+def test_a_kill_races_the_child_and_its_default_action_gives_the_killed_status_word():
+    z, b = both(KILL_RACE)
+    assert verdicts(z) == verdicts(b)
+    got = {o.stdout for o in outcomes(z, True)}
+    # killed before, between or after its writes: status 15; or it exits first (3 << 8)
+    assert got == {"[killed]", "a[killed]", "ab[killed]", "ab[exited]"}
+    assert outcomes(z, True) == outcomes(b, False)
+
+
+STOP_REPORT = """/*@forkspec
+properties: no-orphaned-stopped-group all-reaped
+*/
+#include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <sys/wait.h>
+int main(void) {
+    int s;
+    pid_t c = fork();
+    if (c == 0) {
+        for (;;)
+            pause();
+    }
+    kill(c, SIGSTOP);
+    waitpid(c, &s, WUNTRACED);
+    if (s == 0x137f)
+        write(1, "S", 1);
+    kill(c, SIGCONT);
+    waitpid(c, &s, WCONTINUED);
+    if (s == 0xffff)
+        write(1, "C", 1);
+    kill(c, SIGKILL);
+    waitpid(c, &s, 0);
+    if (s == SIGKILL)
+        write(1, "K", 1);
+    return 0;
+}
+"""
+
+
+@slow
+def test_stop_and_continue_are_reported_to_waitpid_as_in_the_kernel():
+    z, b = both(STOP_REPORT)
+    assert verdicts(z) == verdicts(b) and all(v == HOLDS for v in verdicts(z).values())
+    assert {o.stdout for o in outcomes(z, True)} == {"SCK"} == {o.stdout for o in outcomes(b, False)}
+
+
+ORPHANED_STOP = """/*@forkspec
+properties: no-orphaned-stopped-group
+*/
+#include <signal.h>
+#include <unistd.h>
+int main(void) {
+    if (fork() == 0) {
+        setpgid(0, 0);
+        raise(SIGSTOP);
+        _exit(0);
+    }
+    return 0;
+}
+"""
+
+
+def test_an_orphaned_stopped_group_is_found_by_the_solver_and_its_trace_replays():
+    z, b = both(ORPHANED_STOP, z3_opts=SOLVER_ONLY)
+    assert verdicts(z)["no-orphaned-stopped-group"] == VIOLATED == verdicts(b)["no-orphaned-stopped-group"]
+    assert verdicts(z)["no-deadlock"] == VIOLATED
+    assert_traces_replay(z)
+
+
+IGNORED_CHILD = """/*@forkspec
+*/
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <sys/wait.h>
+int main(void) {
+    int r;
+    signal(SIGCHLD, SIG_IGN);
+    if (fork() == 0)
+        _exit(7);
+    r = wait(NULL);
+    printf("%d %d\\n", r, errno == ECHILD);
+    return 0;
+}
+"""
+
+
+def test_sigchld_ignored_makes_the_kernel_reap_the_child_so_wait_fails_with_echild():
+    z, b = both(IGNORED_CHILD)
+    assert {o.stdout for o in outcomes(z, True)} == {"-1 1\n"} == {o.stdout for o in outcomes(b, False)}
+
+
+BLOCKED = """/*@forkspec
+*/
+#include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
+int main(void) {
+    sigset_t set;
+    sigset_t pend;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    raise(SIGTERM);
+    sigpending(&pend);
+    printf("pending %d\\n", sigismember(&pend, SIGTERM));
+    fflush(stdout);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
+    printf("not reached\\n");
+    return 0;
+}
+"""
+
+
+def test_a_blocked_signal_stays_pending_and_kills_as_soon_as_it_is_unblocked():
+    z, b = both(BLOCKED)
+    assert outcomes(z, True) == outcomes(b, False)
+    (o,) = outcomes(z, True)
+    assert o.stdout == "pending 1\n" and o.exit_status == 128 + 15
+
+
+GROUPS = """/*@forkspec
+*/
+#include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <sys/wait.h>
+int main(void) {
+    int s;
+    pid_t a = fork();
+    if (a == 0) {
+        for (;;)
+            pause();
+    }
+    setpgid(a, a);
+    if (getpgid(a) == a)
+        write(1, "G", 1);
+    kill(-a, SIGKILL);
+    waitpid(a, &s, 0);
+    if (s == SIGKILL)
+        write(1, "K", 1);
+    if (kill(-a, 0) == -1)
+        write(1, "E", 1);
+    return 0;
+}
+"""
+
+
+def test_a_process_group_is_signalled_as_a_whole_and_an_emptied_group_gives_esrch():
+    z, b = both(GROUPS)
+    assert outcomes(z, True) == outcomes(b, False)
+    assert {o.stdout for o in outcomes(z, True)} == {"GKE"}
+
+
+def test_a_signal_handler_is_refused_by_name():
+    src = """/*@forkspec
+*/
+#include <signal.h>
+void on(int sig) { }
+int main(void) { signal(SIGUSR1, on); raise(SIGUSR1); return 0; }
+"""
+    with pytest.raises(UnsupportedError) as e:
+        run_z3(parse_spec(src, "t.c"), "file", z3_opts=FAST)
+    assert "a signal handler (the function on)" in e.value.message and e.value.span.line == 5
