@@ -68,6 +68,31 @@ def test_a_stop_signal_is_reported_once_to_wuntraced_as_sig_shl_8_or_0x7f(sig):
     assert stdouts_of(src) == {f"{sig << 8 | 0x7f:#x} stopped=1 stopsig={sig}\nagain 0\n"}
 
 
+def test_a_stops_sigchld_may_reach_the_parent_after_its_waitpid_has_seen_the_stop():
+    """Linux sends a stop's SIGCHLD after the child stopped (do_notify_parent_cldstop, outside the
+    siglock): waitpid(WUNTRACED) may return first. A blocked SIGCHLD shows it: pending or not yet."""
+    src = """
+    sigset_t block, pend;
+    int s;
+    sigemptyset(&block);
+    sigaddset(&block, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &block, NULL);
+    pid_t c = fork();
+    if (c == 0) { for (;;) pause(); }
+    kill(c, SIGSTOP);
+    waitpid(c, &s, WUNTRACED);
+    sigpending(&pend);
+    printf("stopped %d pending %d\\n", WIFSTOPPED(s), sigismember(&pend, SIGCHLD));
+    kill(c, SIGKILL);
+    waitpid(c, &s, 0);
+    sigpending(&pend);
+    printf("after exit pending %d\\n", sigismember(&pend, SIGCHLD));
+    return 0;
+    """
+    assert stdouts_of(src) == {"stopped 1 pending 0\nafter exit pending 1\n",
+                               "stopped 1 pending 1\nafter exit pending 1\n"}
+
+
 def test_a_stopped_child_runs_no_step_until_sigcont():
     src = """
     int s;

@@ -267,7 +267,7 @@ class Reduction:
             if p.state == ZOMBIE:
                 children.setdefault(p.ppid, []).append(p)
                 continue
-            if p.sigpending or p.alarm or p.stopped or p.threads or p.vfork_child or p.vfork_parent or \
+            if p.sigpending or p.alarm or p.cld_report or p.stopped or p.threads or p.vfork_child or p.vfork_parent or \
                     p.state == EXITING or p.image or p.handlers:
                 return None
             children.setdefault(p.ppid, []).append(p)

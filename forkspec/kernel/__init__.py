@@ -70,6 +70,10 @@ class Kernel:
                 x = Exec(self.program, self.config, state, p.pid)
                 action = x.alarm_step()
                 out.append((action, x.result()))
+            if p.cld_report:
+                x = Exec(self.program, self.config, state, p.pid)
+                action = x.cld_report_step()
+                out.append((action, x.result()))
             if p.stopped or p.vfork_child:
                 continue
             for thread in schedulable(p):

@@ -197,11 +197,9 @@ class SignalCalls:
         elif sig == SIGCONT:
             pending &= ~STOP_BITS
             if q.stopped:
-                q = q._replace(stopped=0, report=CONTINUED_REPORT, sigpending=pending)
+                q = q._replace(stopped=0, report=CONTINUED_REPORT, sigpending=pending, cld_report=True)
                 self.put_proc(q)
                 self.events.append(Event("continued", pid, signal=sig))
-                self.notify_parent(q, stop=True)
-                q = self.proc(pid)
         if not ignored(q, sig):
             pending |= bit(sig)
             self.events.append(Event("signal_sent", self.pid, target=pid, signal=sig))
@@ -300,9 +298,8 @@ class SignalCalls:
             if sig in DEFAULT_IGNORE:
                 return
             if sig in DEFAULT_STOP:
-                self.p = self.p._replace(stopped=sig, report=(sig << 8) | STOPPED_REPORT)
+                self.p = self.p._replace(stopped=sig, report=(sig << 8) | STOPPED_REPORT, cld_report=True)
                 self.events.append(Event("stopped", self.pid, signal=sig))
-                self.notify_parent(self.p, stop=True)
                 return
             self.pending = []
             self.events.append(Event("killed", self.pid, signal=sig, text=f"the default action of {name(sig)}"))
@@ -577,6 +574,19 @@ class SignalCalls:
         old = self.p.alarm
         self.p = self.p._replace(alarm=max(n, 0))
         return int(choice.split(":")[1]) if choice.startswith("left:") else old
+
+    def cld_report_step(self):
+        """The SIGCHLD of a stop or continue reaches the parent. Linux sends it after the child's
+        state changed (do_notify_parent_cldstop, outside the siglock), so a parent's waitpid may
+        already have seen the stop, and returned, before its SIGCHLD is pending."""
+        from forkspec.kernel.step import Action
+
+        self.p = self.p._replace(cld_report=False)
+        self.put_proc(self.p)
+        self.notify_parent(self.p, stop=True)
+        self.deliver_due = False
+        return Action(self.pid, 0, "SIGCHLD for the stop or continue reaches the parent", tuple(self.events),
+                      "cld_report")
 
     def alarm_step(self):
         """The alarm of this process expires: SIGALRM becomes pending (taken in a later step)."""

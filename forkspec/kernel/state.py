@@ -116,6 +116,7 @@ class Proc(NamedTuple):
     subreaper: bool = False  # PR_SET_CHILD_SUBREAPER
     pdeathsig: int = 0  # PR_SET_PDEATHSIG
     alarm: int = 0  # seconds the pending alarm() was set for, 0 if none
+    cld_report: bool = False  # a stop or continue whose SIGCHLD has not reached the parent yet
 
 
 THREAD_RUNNING, THREAD_EXITED, THREAD_STUCK = "running", "exited", "stuck"

@@ -654,6 +654,9 @@ class Exec(FdCalls, ExecCalls, ThreadCalls, MemoryCalls, VforkRules, SignalCalls
         its children go to init, and a vfork parent resumes with the libc state the child left."""
         if self.exit_plan:
             self.events.append(Event("atexit_skipped", self.pid, remaining=len(self.exit_plan)))
+        if self.p.cld_report:  # the child sends its stop's SIGCHLD before it can take a killing signal
+            self.p = self.p._replace(cld_report=False)
+            self.notify_parent(self.p, stop=True)
         self.release_vfork_parent()
         self.close_all_fds()
         p = self.p

@@ -83,6 +83,7 @@ def replay(kernel: Kernel, boundaries: set, moves: list[Move]) -> list[tuple]:
         pid = FIRST_PID + mv.slot
         if mv.signal:
             state = _take_signal(kernel, state, pid, out, i)
+            state = _report_stops(kernel, state, out)
             continue
         proc = find(state, pid)
         thread = None if proc is None or mv.thread == proc.tid else mv.thread
@@ -91,7 +92,19 @@ def replay(kernel: Kernel, boundaries: set, moves: list[Move]) -> list[tuple]:
         created = [(a.pid, e.child) for a, _ in out[mark:] for e in a.events if e.kind == "thread_create"]
         for child, t in created + forked:  # a new thread, a fork's child: their local steps in the same move
             state = _run(kernel, boundaries, state, child, t, mv, False, out, i)
+        state = _report_stops(kernel, state, out)
     return out
+
+
+def _report_stops(kernel: Kernel, state, out: list):
+    """The encoding sends a stop's or continue's SIGCHLD with the stop: the kernel's later step
+    that does (`cld_report`) is taken at once."""
+    while True:
+        proc = next((p for p in state.procs if p.cld_report), None)
+        if proc is None:
+            return state
+        action, state = next((a, n) for a, n in kernel.successors(state, only={proc.pid}) if a.choice == "cld_report")
+        out.append((action, state))
 
 
 def _run(kernel: Kernel, boundaries: set, state, pid: int, thread, mv: Move, first: bool, out: list, i: int):
@@ -117,7 +130,7 @@ def _run(kernel: Kernel, boundaries: set, state, pid: int, thread, mv: Move, fir
                 elif isinstance(ins, ir.Builtin) and ins.name == "nondet_int":
                     choice = str(mv.nondet)
             mark = "" if thread is None else f"[thread {thread}] "
-            skip = len(kernel.signal_successors(state, proc)) + (1 if proc.alarm else 0)
+            skip = len(kernel.signal_successors(state, proc)) + (1 if proc.alarm else 0) + (1 if proc.cld_report else 0)
             for action, nxt in kernel.successors(state, only={pid})[skip:]:  # the signal steps come first
                 if action.choice == choice and action.text.startswith(mark) \
                         and (thread is not None or not action.text.startswith("[thread ")):

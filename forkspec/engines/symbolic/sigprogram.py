@@ -62,6 +62,10 @@ def signal_use(program: ir.Program, exact: bool) -> SignalUse:
                 tracked.add(sig.value)
     _refuse_handlers(program)
     possible = sent_signals(program)
+    watch = next((ins for ins in calls if ins.name in ("sigprocmask", "sigpending")), None)
+    if possible & (STOP_SIGNALS | {ks.SIGCONT}) and watch is not None:
+        raise NotEncoded("the late SIGCHLD of a stop or continue (the kernel sends it in a later step) in a "
+                         "program that blocks or inspects pending signals", watch.loc)
     return SignalUse(True, any(ins.name == "setpgid" for ins in calls), tuple(sorted(tracked)),
                      bool(possible & STOP_SIGNALS), tuple(sorted(possible)))
 
