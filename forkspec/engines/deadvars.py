@@ -38,7 +38,7 @@ sees a value change that it could read.
 from __future__ import annotations
 
 from forkspec import ir
-from forkspec.engines.por import _reachable as reachable
+from forkspec.engines.por import _next, _reachable as reachable
 from forkspec.engines.symmetry import _const_int as _const, address_taken
 from forkspec.kernel.state import ZOMBIE, State
 
@@ -186,17 +186,10 @@ NO_RETURN = frozenset({"_exit", "_Exit", "abort", "exit"})
 
 
 def _successors(ins, pc: int, n: int, exit_routine: int) -> tuple:
-    if isinstance(ins, ir.Branch):
-        return (ins.if_true, ins.if_false)
-    if isinstance(ins, ir.Jump):
-        return (ins.target,)
-    if isinstance(ins, ir.Return):
+    """Where control goes next: nowhere after exit(), _exit() or abort()."""
+    if (isinstance(ins, ir.Call) and ins.func == exit_routine) or (isinstance(ins, ir.Builtin) and ins.name in NO_RETURN):
         return ()
-    if isinstance(ins, ir.Call) and ins.func == exit_routine:
-        return ()
-    if isinstance(ins, ir.Builtin) and ins.name in NO_RETURN:
-        return ()
-    return (pc + 1,) if pc + 1 < n else ()
+    return _next(ins, pc, n)
 
 
 def _live_in(fn: ir.Function, exit_routine: int) -> list[frozenset]:
