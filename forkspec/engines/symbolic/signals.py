@@ -295,6 +295,10 @@ class SignalSteps:
     def b_kill(self, p, s, ins, ev):
         """kernel: _b_kill: pid > 0 that process, 0 the caller's group, -1 all but the caller, < -1 a group."""
         pid, sig = ev.eval(ins.args[0]), ev.eval(ins.args[1])
+        return self.with_valid_signal(p, s, sig, lambda q: self.kill_targets(q, s, pid, sig))
+
+    def with_valid_signal(self, p, s: int, sig, send) -> list:
+        """kill/raise: EINVAL for a signal number out of range, else `send(path)` (a list of results)."""
         out = []
         for q, ok in self.valid_signal(p, s, sig, allow_zero=True):
             if ok is None:
@@ -302,7 +306,7 @@ class SignalSteps:
             elif not ok:
                 out.append((q, self.fail_with(q, s, EINVAL)))
             else:
-                out.extend(self.kill_targets(q, s, pid, sig))
+                out.extend(send(q))
         return out
 
     def kill_targets(self, p, s: int, pid, sig) -> list:
@@ -335,17 +339,13 @@ class SignalSteps:
 
     def b_raise(self, p, s, ins, ev):
         sig = ev.eval(ins.args[0])
-        out = []
-        for q, ok in self.valid_signal(p, s, sig, allow_zero=True):
-            if ok is None:
-                out.append((q, None))
-            elif not ok:
-                out.append((q, self.fail_with(q, s, EINVAL)))
-            else:
-                if is_sym(sig) or sig:
-                    self.send(q, s, sig, sig != 0 if is_sym(sig) else z3.BoolVal(True))
-                out.append((q, 0))
-        return out
+
+        def to_self(q) -> list:
+            if is_sym(sig) or sig:
+                self.send(q, s, sig, sig != 0 if is_sym(sig) else z3.BoolVal(True))
+            return [(q, 0)]
+
+        return self.with_valid_signal(p, s, sig, to_self)
 
     # ------------------------------------------------------------ builtins: dispositions
 
