@@ -22,6 +22,7 @@ from forkspec.engines.symbolic.threads import PUSHED, ThreadSteps
 from forkspec.engines.symbolic.vfork import VforkSteps, in_table
 from forkspec.engines.symbolic.memory import MemorySteps
 from forkspec.engines.symbolic.signals import SignalSteps
+from forkspec.engines.symbolic.exec import ExecSteps
 from forkspec.frontend import ctypes as ct
 from forkspec.kernel.printf import PrintfError, _parse, format_printf
 from forkspec.kernel.state import FIRST_PID, INIT_PID, IOFBF, IOLBF, IONBF
@@ -84,7 +85,7 @@ def cases(p: Path, cond) -> list[tuple[Path, bool]]:
     return [(p, True), (q, False)]
 
 
-class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps, SignalSteps):
+class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps, SignalSteps, ExecSteps):
     """The symbolic kernel for one step: the frame at time t, the step's choice variables."""
 
     cases = staticmethod(cases)

@@ -21,6 +21,7 @@ from forkspec.engines.symbolic import sigprogram as sg
 from forkspec.frontend.lower import eval_binop, wrap
 from forkspec.frontend.routines import FORK_ATFORK, THREAD_START
 from forkspec.kernel import threads
+from forkspec.kernel.exec import EXEC_CALLS
 from forkspec.kernel.evaluate import reads_memory_indirectly
 
 MAX_DEPTH = 12
@@ -47,7 +48,7 @@ SUPPORTED = ("fork, vfork (without fork, in a child that never forks), wait, wai
 BOUNDARY = frozenset({"fork", "vfork", "wait", "waitpid", "_exit", "_Exit", "abort", "printf", "fprintf", "puts",
                       "putchar", "fputs", "fputc", "putc", "fflush", "__flush_all", "getppid", "write",
                       "nondet_int", "assert", "pause", "setvbuf", "setbuf", "perror",
-                      "open", "close", "dup2", "lseek", "fcntl", "flock", "read"}) | threads.VISIBLE \
+                      "open", "close", "dup2", "lseek", "fcntl", "flock", "read"}) | threads.VISIBLE | EXEC_CALLS \
     | sg.SIGNAL_BOUNDARY
 # builtins the encoding runs inside a step
 LOCAL = frozenset({"getpid", "getpgrp", "atexit", "sleep", "usleep", "sched_yield", "__exit_begin",
@@ -118,6 +119,7 @@ class Layout:
     atfork_sites: int = 0  # pthread_atfork calls (the registrations a process may hold)
     thread_points: set = field(default_factory=set)  # steps of their own while a process has two live threads
     store_keys: set = field(default_factory=set)  # after a store whose value reads shared memory (two steps)
+    exec_offsets: dict = field(default_factory=dict)  # (image, echo's argv) -> its first function (`symbolic.exec`)
 
     @property
     def start(self):
@@ -200,7 +202,11 @@ def setvbuf_calls(program: ir.Program) -> list | None:
 
 
 def layout(program: ir.Program, line_buffered: bool = False) -> Layout:
+    from forkspec.engines.symbolic import exec as ex
+
+    program, offsets = ex.merge(program)  # the images it can exec appended
     lay = Layout(program)
+    lay.exec_offsets = offsets
     calls = setvbuf_calls(program)
     if calls is not None:  # every stdio call may write: each is a step of its own
         lay.exact, lay.setvbuf_calls, line_buffered = True, calls, True
@@ -255,7 +261,7 @@ def layout(program: ir.Program, line_buffered: bool = False) -> Layout:
                     raise NotEncoded(f"more than {MAX_LOCATIONS} program locations", limit=True)
                 seen.add(nxt)
                 todo.append(nxt)
-    for slot in range(max(len(program.globals_init), 1)):
+    for slot in range(max([len(program.globals_init), 1] + [len(p.globals_init) for _, p in program.images])):
         lay.mem_keys.add(("g", slot))
     lay.resumes &= seen
     starts |= lay.resumes
@@ -389,6 +395,10 @@ def successors(lay: Layout, key: tuple, ins) -> list[tuple]:
             return [((prog.exit_routine, 0),)]
         if ins.name == "fork" and lay.atfork_sites and prog.functions[f].name != FORK_ATFORK:
             return [here + ((f, pc + 1),), here + ((f, pc + 1), (prog.function_index[FORK_ATFORK], 0))]
+        if ins.name in EXEC_CALLS and lay.exec_offsets:  # the image's main, or on failure the next instruction
+            from forkspec.engines.symbolic.exec import image_start
+
+            return [here + ((f, pc + 1),)] + image_start(lay, ins)
         return [] if ins.name in ENDS else [here + ((f, pc + 1),)]
     if isinstance(ins, ir.Call):
         targets = [ins.func] if isinstance(ins.func, int) else list(lay.targets(f))

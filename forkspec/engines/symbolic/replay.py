@@ -14,7 +14,9 @@ from typing import NamedTuple
 import z3
 
 from forkspec import ir
+from forkspec.engines.symbolic.exec import merge, relocated
 from forkspec.kernel import Kernel, threads
+from forkspec.kernel.exec import program_of
 from forkspec.kernel.state import EXITING, FIRST_PID, RUNNING, THREAD_RUNNING, find
 from forkspec.trace import ReplayError
 
@@ -41,8 +43,13 @@ def schedule(enc, model: z3.ModelRef, upto: int) -> list[Move]:
     return out
 
 
-def location(proc, thread: int | None = None) -> tuple:
-    return tuple((a.func, a.pc) for a in _stack(proc, thread))
+def location(proc, thread: int | None = None, images=None) -> tuple:
+    """The layout's key for a process's stack; `images` = (program, `exec.merge`'s offsets) maps
+    the functions of an exec'd image to the merged layout's."""
+    if images is None or not proc.image:
+        return tuple((a.func, a.pc) for a in _stack(proc, thread))
+    f = relocated(images[1], images[0], proc)
+    return tuple((f(a.func), a.pc) for a in _stack(proc, thread))
 
 
 def _stack(proc, thread):
@@ -78,6 +85,7 @@ def replay(kernel: Kernel, boundaries: set, moves: list[Move]) -> list[tuple]:
     """[(action, state)] from the initial state, following `moves`; raises ReplayError."""
     state = kernel.initial_state()
     out: list[tuple] = []
+    images = (kernel.program, merge(kernel.program)[1])
     for i, mv in enumerate(moves, start=1):
         mark = len(out)
         pid = FIRST_PID + mv.slot
@@ -87,11 +95,11 @@ def replay(kernel: Kernel, boundaries: set, moves: list[Move]) -> list[tuple]:
             continue
         proc = find(state, pid)
         thread = None if proc is None or mv.thread == proc.tid else mv.thread
-        state = _run(kernel, boundaries, state, pid, thread, mv, True, out, i)
+        state = _run(kernel, boundaries, state, pid, thread, mv, True, out, i, images)
         forked = [(e.child, None) for a, _ in out[mark:] for e in a.events if e.kind == "fork"]
         created = [(a.pid, e.child) for a, _ in out[mark:] for e in a.events if e.kind == "thread_create"]
         for child, t in created + forked:  # a new thread, a fork's child: their local steps in the same move
-            state = _run(kernel, boundaries, state, child, t, mv, False, out, i)
+            state = _run(kernel, boundaries, state, child, t, mv, False, out, i, images)
         state = _report_stops(kernel, state, out)
     return out
 
@@ -107,14 +115,15 @@ def _report_stops(kernel: Kernel, state, out: list):
         out.append((action, state))
 
 
-def _run(kernel: Kernel, boundaries: set, state, pid: int, thread, mv: Move, first: bool, out: list, i: int):
+def _run(kernel: Kernel, boundaries: set, state, pid: int, thread, mv: Move, first: bool, out: list, i: int,
+         images=None):
     """Steps of `pid` (its thread `thread`, None: the one on its stack) up to its next boundary
     (executing the one it is at when `first`)."""
     if True:
         while True:
             proc = find(state, pid)
             alive = proc is not None and proc.state == RUNNING and _runs(proc, thread)
-            if not first and (not alive or location(proc, thread) in boundaries or _pending(proc, thread)
+            if not first and (not alive or location(proc, thread, images) in boundaries or _pending(proc, thread)
                               or _thread_point(kernel, proc, thread) or proc.vfork_child or proc.stopped):
                 break  # at a boundary, suspended by vfork or a signal, or stopped for good
             if first and proc is not None and proc.state == EXITING:
@@ -124,7 +133,7 @@ def _run(kernel: Kernel, boundaries: set, state, pid: int, thread, mv: Move, fir
             choice = ""
             if first and not _pending(proc, thread) and _stack(proc, thread):
                 top = _stack(proc, thread)[-1]
-                ins = kernel.program.functions[top.func].body[top.pc]
+                ins = program_of(kernel.program, proc).functions[top.func].body[top.pc]
                 if isinstance(ins, ir.Builtin) and ins.name in ("fork", "vfork") and mv.fail:
                     choice = "fail"
                 elif isinstance(ins, ir.Builtin) and ins.name == "nondet_int":

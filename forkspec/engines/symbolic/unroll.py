@@ -74,7 +74,7 @@ class Encoder:
         self.initial_stream = (IOLBF if self.line_buffered else IOFBF, self.buffer_size)
         self.stream_kinds = stream_kinds(self.initial_stream, self.layout.setvbuf_calls) if self.exact else []
         self.pending_cap = PENDING_CAP if self.exact else 0
-        self.fd = FdShape(program, self.slots) if uses_fds(self.layout) else None
+        self.fd = FdShape(self.layout.program, self.slots) if uses_fds(self.layout) else None
         self.names = self._names()
         self.frames: list[dict] = [self._initial()]
         self.steps: list[StepTerms] = []

@@ -1,0 +1,275 @@
+"""exec over Z3 terms: the rules of `kernel/exec.py`, with the images folded into the layout.
+
+The images a program can exec (`ir.Program.images`, linked when the spec is loaded) are
+appended to the root program's functions, so that a location `((func, pc), ...)` names
+code in any image and a slot's program counter says which image it runs. Every image
+shares the root's exit routine (libc's, the same IR in each). /bin/echo prints its
+argv, which the encoding does not keep: each constant argument list an exec site
+gives echo is a variant of its own whose `__echo` carries the text. `image_table`
+numbers the variants the same way for the layout and for replay (`location`).
+
+A successful exec (`ExecSteps.replace_image`) closes the FD_CLOEXEC fds, discards the
+stdio buffer and the atexit list, gives the slot the new image's globals and an empty
+stack, and starts the image's main; a failed one returns -1 with ENOENT. What the
+encoding leaves out is refused by name: an exec path or argument that is not a
+constant string (execv's argv array keeps strings in variables), exec in a program
+with vfork, threads, signals, mappings or setvbuf, and images that use those or
+register functions.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import z3
+
+from forkspec import ir
+from forkspec.engines.symbolic import chars
+from forkspec.engines.symbolic.expr import bv
+from forkspec.engines.symbolic.program import NotEncoded
+from forkspec.engines.symbolic.threads import PUSHED
+from forkspec.kernel.exec import EXEC_CALLS, ENOENT, image_key
+from forkspec.kernel.files import EBADF, EPIPE
+from forkspec.kernel.step import STRERROR
+
+LIST_CALLS = {"execl": False, "execlp": True}  # name -> searches PATH
+ARRAY_CALLS = frozenset({"execv", "execvp", "execve"})
+ECHO = "/bin/echo"
+# what an image may call for the encoding to follow it (its own stdio, fds, processes)
+IMAGE_CALLS = frozenset({"printf", "fprintf", "puts", "putchar", "fputs", "fputc", "putc", "fflush", "__flush_all",
+                         "perror", "getpid", "getppid", "_exit", "_Exit", "abort", "__exit_begin", "__atexit_pop",
+                         "write", "read", "open", "close", "dup", "dup2", "pipe", "lseek", "fork", "wait", "waitpid",
+                         "sleep", "usleep", "sched_yield", "__echo"}) | EXEC_CALLS
+# what a program that execs may not use (its effect on exec is not encoded)
+NOT_WITH_EXEC = frozenset({"vfork", "setvbuf", "setbuf", "mmap", "malloc", "calloc", "free", "madvise",
+                           "pthread_create", "pthread_atfork", "signal", "sigaction", "kill", "raise",
+                           "sigprocmask"})
+
+
+def exec_sites(program: ir.Program):
+    for fn in program.functions:
+        for ins in fn.body:
+            if isinstance(ins, ir.Builtin) and ins.name in EXEC_CALLS - {"__echo"}:
+                yield ins
+
+
+def uses_exec(program: ir.Program) -> bool:
+    return next(exec_sites(program), None) is not None
+
+
+def site_target(ins: ir.Builtin) -> tuple[str, tuple | None]:
+    """An exec site's image key and argv (constants, or refused)."""
+    if ins.name in ARRAY_CALLS:
+        raise NotEncoded(f"{ins.name}() (an argv array keeps strings in variables; execl and execlp are encoded)",
+                         ins.loc)
+    path = ins.args[0]
+    if not (isinstance(path, ir.Const) and isinstance(path.value, str)):
+        raise NotEncoded(f"{ins.name}() of a path that is not a constant string", ins.loc)
+    args = [a.value if isinstance(a, ir.Const) else None for a in ins.args[1:]]
+    if 0 not in args or not all(isinstance(a, str) for a in args[: args.index(0)]):
+        raise NotEncoded(f"{ins.name}() with arguments that are not constant strings", ins.loc)
+    key = image_key(path.value, LIST_CALLS[ins.name])
+    return key, tuple(a.split("\0", 1)[0] for a in args[: args.index(0)])
+
+
+def variant(key: str, argv: tuple):
+    """What tells two runs of an image apart in the layout: echo's argv, nothing for the others."""
+    return argv if key == ECHO else None
+
+
+def image_table(root: ir.Program) -> dict:
+    """{(image index, argv or None): (offset, program)} for every image an exec site of the
+    root or of an image it reaches can start, in a fixed order; the root is (0, None) at 0."""
+    names = [k for k, _ in root.images]
+    programs = dict(root.images)
+    table = {(0, None): (0, root)}
+    offset = len(root.functions)
+    todo, seen = [root], {id(root)}
+    while todo:
+        prog = todo.pop(0)
+        for ins in exec_sites(prog):
+            key, argv = site_target(ins)
+            argv = variant(key, argv)
+            if key not in programs or (names.index(key) + 1, argv) in table:
+                continue
+            image = programs[key]
+            table[(names.index(key) + 1, argv)] = (offset, image)
+            offset += len(image.functions)
+            if id(image) not in seen:
+                seen.add(id(image))
+                todo.append(image)
+    return table
+
+
+def image_start(lay, ins: ir.Builtin) -> list:
+    """Where a successful exec at `ins` starts: the image's main (none when it is not modelled)."""
+    if ins.name == "__echo":
+        return []
+    key, argv = site_target(ins)
+    names = [k for k, _ in lay.program.images]
+    if key not in names:
+        return []
+    image = dict(lay.program.images)[key]
+    return [((lay.exec_offsets[(names.index(key) + 1, variant(key, argv))] + image.main, 0),)]
+
+
+def _check_image(image: ir.Program) -> None:
+    """Refuses an image whose code (from its main, by direct calls) does what the encoding
+    does not follow after an exec."""
+    todo, seen = [image.main], {image.main}
+    while todo:
+        for ins in image.functions[todo.pop()].body:
+            if isinstance(ins, ir.Builtin) and ins.name not in IMAGE_CALLS:
+                raise NotEncoded(f"{ins.name}() in an exec'd image ({image.path})", ins.loc)
+            if isinstance(ins, ir.Call):
+                if not isinstance(ins.func, int):
+                    raise NotEncoded(f"a call through a pointer in an exec'd image ({image.path})", ins.loc)
+                if ins.func not in seen:
+                    seen.add(ins.func)
+                    todo.append(ins.func)
+
+
+def _relocate(image: ir.Program, offset: int, root_exit: int, argv: tuple | None) -> list:
+    """The image's functions, calls renumbered; its exit routine's index mapped to the root's."""
+    def index(f: int) -> int:
+        return root_exit if f == image.exit_routine else offset + f
+
+    out = []
+    for fn in image.functions:
+        body = []
+        for ins in fn.body:
+            if isinstance(ins, ir.Call) and isinstance(ins.func, int):
+                ins = replace(ins, func=index(ins.func))
+            elif isinstance(ins, ir.Builtin) and ins.name == "__echo" and argv is not None:
+                ins = replace(ins, args=(ir.Const(argv[0] if argv else "echo"), ir.Const(echo_text(argv[1:]))))
+            body.append(ins)
+        out.append(replace(fn, body=tuple(body)))
+    return out
+
+
+def echo_text(args: tuple) -> str:
+    """What /bin/echo writes (kernel: _b___echo): the arguments, spaces between, a newline unless -n."""
+    if args and args[0] == "-n":
+        return " ".join(args[1:])
+    return " ".join(args) + "\n"
+
+
+def merge(program: ir.Program) -> tuple[ir.Program, dict]:
+    """The root program with every image it can exec appended (see the module docstring),
+    and {(image, argv): offset}; the program itself when it makes no exec call."""
+    if not uses_exec(program):
+        return program, {}
+    table = image_table(program)
+    for prog in {id(p): p for _, p in table.values()}.values():
+        for fn in prog.functions:
+            for ins in fn.body:
+                if isinstance(ins, ir.Builtin) and ins.name in NOT_WITH_EXEC:
+                    raise NotEncoded(f"exec in a program that calls {ins.name}()", ins.loc)
+    functions = list(program.functions)
+    for (image, argv), (offset, prog) in table.items():
+        if image:
+            _check_image(prog)
+            functions += _relocate(prog, offset, program.exit_routine, argv)
+    merged = replace(program, functions=tuple(functions))
+    return merged, {k: off for k, (off, _) in table.items()}
+
+
+def relocated(offsets: dict, program: ir.Program, proc) -> callable:
+    """How a process's function indices map to the merged layout's (replay's `location`)."""
+    if not proc.image:
+        return lambda f: f
+    image = program.images[proc.image - 1][1]
+    argv = tuple(proc.argv) if program.images[proc.image - 1][0] == ECHO else None
+    offset = offsets[(proc.image, argv)]
+    return lambda f: program.exit_routine if f == image.exit_routine else offset + f
+
+
+class ExecSteps:
+    """The exec family and /bin/echo's write, as `b_` methods mixed into `block.Step`."""
+
+    def b_execl(self, p, s, ins, ev):
+        return self.exec_call(p, s, ins)
+
+    b_execlp = b_execl
+
+    def b_execv(self, p, s, ins, ev):
+        site_target(ins)  # refuses
+
+    b_execvp = b_execve = b_execv
+
+    def exec_call(self, p, s: int, ins):
+        key, argv = site_target(ins)
+        names = [k for k, _ in self.lay.program.images]
+        if key not in names:  # kernel: do_exec's ENOENT (a real file outside the model is refused at load)
+            self.store(p, s, ("g", ir.ERRNO_SLOT), ENOENT)
+            return [(p, -1)]
+        image = names.index(key) + 1
+        offset = self.lay.exec_offsets[(image, variant(key, argv))]
+        self.replace_image(p, s, offset, dict(self.lay.program.images)[key], len(argv))
+        return [(p, PUSHED)]
+
+    def replace_image(self, p, s: int, offset: int, program: ir.Program, argc: int) -> None:
+        """kernel: ExecCalls.replace_image: FD_CLOEXEC fds close, the stdio buffer and the atexit
+        list go, memory is the image's globals and an empty stack, and its main starts."""
+        if self.enc.fd is not None:
+            for i in range(self.shape.fds):
+                fd = self.get(p, ("fd", s, i))
+                self.set(p, ("fd", s, i), z3.If(self.get(p, ("cx", s, i)) != 0, bv(-1), fd))
+            if self.enc.line_buffered and _uses_stdout(program):  # glibc picks the mode from what fd 1 is
+                self.beyond_if(p, self.get(p, ("fd", s, 1)) != 1)
+        self.set(p, ("buf", s), z3.StringVal(""))
+        self.set(p, ("blen", s), 0)
+        for name in ("natx", "planned", "plen"):
+            self.set(p, (name, s), 0)
+        for key in self.lay.mem_keys:
+            v = 0
+            if key[0] == "g" and key[1] < len(program.globals_init):
+                v = program.globals_init[key[1]]
+            self.set(p, ("m", s, key), self.fresh_cell(p, s, key, v))
+        main = program.functions[program.main]
+        p.key = None
+        self.push(p, s, offset + program.main, [argc, 0][: len(main.params)], 0)
+
+    def fresh_cell(self, p, s: int, key, v):
+        """A cell's value in the new image: its initial value, as the encoding holds cells."""
+        if key in self.lay.char_cells:
+            return chars.const_bits(v if isinstance(v, str) else "", self.lay.char_cells[key])
+        if isinstance(v, str) or isinstance(self.get(p, ("m", s, key)), str):
+            raise NotEncoded("exec in a program with a string pointer in a global variable")
+        return bv(v)
+
+    def b___echo(self, p, s, ins, ev):
+        """kernel: _b___echo: the text in one write(2) to fd 1; if that fails, coreutils'
+        message on stderr and status 1."""
+        name, text = ins.args[0].value, ins.args[1].value
+        out = []
+        for q, n in self.write_fd(p, s, 1, text, ins):
+            if n is None or not q.alive:
+                out.append((q, 0 if n is not None else None))
+                continue
+            for r, failed in self.cases(q, n < 0):
+                if not failed:
+                    out.append((r, 0))
+                    continue
+                err = self.get(r, ("m", s, ("g", ir.ERRNO_SLOT)))
+                rest = r
+                for code in (EBADF, EPIPE):
+                    if rest is None:
+                        break
+                    msg = f"{name}: write error: {STRERROR.get(code, code)}\n"
+                    rest = self.pick(rest, err == code, lambda t, msg=msg: out.extend(
+                        (u, 1) for u, _ in self.write_fd(t, s, 2, msg, ins)))
+                if rest is not None:
+                    self.beyond(rest, s, "/bin/echo failing with an error the encoding does not name")
+                    out.append((rest, None))
+        return out
+
+    def write_fd(self, p, s: int, fd: int, text: str, ins) -> list:
+        """write(2) of a known text to a known fd: (path, result) as `b_write` gives them."""
+        call = ir.Builtin(None, "write", (ir.Const(fd), ir.Const(text), ir.Const(len(text))), ins.loc)
+        return self.b_write(p, s, call, self.ctx(p, s, ins.loc))
+
+
+def _uses_stdout(program: ir.Program) -> bool:
+    return any(isinstance(ins, ir.Builtin) and ins.name in ("printf", "puts", "putchar", "fflush", "fprintf", "fputs",
+                                                            "fputc", "putc", "perror")
+               for fn in program.functions for ins in fn.body)
