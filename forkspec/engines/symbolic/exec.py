@@ -24,7 +24,7 @@ import z3
 
 from forkspec import ir
 from forkspec.engines.symbolic import chars
-from forkspec.engines.symbolic.expr import bv
+from forkspec.engines.symbolic.expr import bv, truth
 from forkspec.engines.symbolic.program import NotEncoded
 from forkspec.engines.symbolic.threads import PUSHED
 from forkspec.kernel.exec import EXEC_CALLS, ENOENT, image_key
@@ -38,7 +38,7 @@ ECHO = "/bin/echo"
 IMAGE_CALLS = frozenset({"printf", "fprintf", "puts", "putchar", "fputs", "fputc", "putc", "fflush", "__flush_all",
                          "perror", "getpid", "getppid", "_exit", "_Exit", "abort", "__exit_begin", "__atexit_pop",
                          "write", "read", "open", "close", "dup", "dup2", "pipe", "lseek", "fork", "wait", "waitpid",
-                         "sleep", "usleep", "sched_yield", "__echo"}) | EXEC_CALLS
+                         "sleep", "usleep", "sched_yield", "__echo", "__echo_err"}) | EXEC_CALLS
 # what a program that execs may not use (its effect on exec is not encoded)
 NOT_WITH_EXEC = frozenset({"vfork", "setvbuf", "setbuf", "mmap", "malloc", "calloc", "free", "madvise",
                            "pthread_create", "pthread_atfork", "signal", "sigaction", "kill", "raise",
@@ -59,14 +59,14 @@ def uses_exec(program: ir.Program) -> bool:
 def site_target(ins: ir.Builtin) -> tuple[str, tuple | None]:
     """An exec site's image key and argv (constants, or refused)."""
     if ins.name in ARRAY_CALLS:
-        raise NotEncoded(f"{ins.name}() (an argv array keeps strings in variables; execl and execlp are encoded)",
+        raise NotEncoded(f"an argv array for {ins.name}() (its strings kept in variables; execl and execlp are encoded)",
                          ins.loc)
     path = ins.args[0]
     if not (isinstance(path, ir.Const) and isinstance(path.value, str)):
-        raise NotEncoded(f"{ins.name}() of a path that is not a constant string", ins.loc)
+        raise NotEncoded(f"a path for {ins.name}() that is not a constant string", ins.loc)
     args = [a.value if isinstance(a, ir.Const) else None for a in ins.args[1:]]
     if 0 not in args or not all(isinstance(a, str) for a in args[: args.index(0)]):
-        raise NotEncoded(f"{ins.name}() with arguments that are not constant strings", ins.loc)
+        raise NotEncoded(f"an argument of {ins.name}() that is not a constant string", ins.loc)
     key = image_key(path.value, LIST_CALLS[ins.name])
     return key, tuple(a.split("\0", 1)[0] for a in args[: args.index(0)])
 
@@ -102,7 +102,7 @@ def image_table(root: ir.Program) -> dict:
 
 def image_start(lay, ins: ir.Builtin) -> list:
     """Where a successful exec at `ins` starts: the image's main (none when it is not modelled)."""
-    if ins.name == "__echo":
+    if ins.name.startswith("__echo"):
         return []
     key, argv = site_target(ins)
     names = [k for k, _ in lay.program.images]
@@ -119,31 +119,43 @@ def _check_image(image: ir.Program) -> None:
     while todo:
         for ins in image.functions[todo.pop()].body:
             if isinstance(ins, ir.Builtin) and ins.name not in IMAGE_CALLS:
-                raise NotEncoded(f"{ins.name}() in an exec'd image ({image.path})", ins.loc)
+                raise NotEncoded(f"a call to {ins.name}() in an exec'd image ({image.path})")
             if isinstance(ins, ir.Call):
                 if not isinstance(ins.func, int):
-                    raise NotEncoded(f"a call through a pointer in an exec'd image ({image.path})", ins.loc)
+                    raise NotEncoded(f"a call through a pointer in an exec'd image ({image.path})")
                 if ins.func not in seen:
                     seen.add(ins.func)
                     todo.append(ins.func)
 
 
 def _relocate(image: ir.Program, offset: int, root_exit: int, argv: tuple | None) -> list:
-    """The image's functions, calls renumbered; its exit routine's index mapped to the root's."""
+    """The image's functions, calls renumbered; its exit routine's index mapped to the root's.
+    An echo variant's main is `echo_main`."""
     def index(f: int) -> int:
         return root_exit if f == image.exit_routine else offset + f
 
     out = []
-    for fn in image.functions:
-        body = []
-        for ins in fn.body:
-            if isinstance(ins, ir.Call) and isinstance(ins.func, int):
-                ins = replace(ins, func=index(ins.func))
-            elif isinstance(ins, ir.Builtin) and ins.name == "__echo" and argv is not None:
-                ins = replace(ins, args=(ir.Const(argv[0] if argv else "echo"), ir.Const(echo_text(argv[1:]))))
-            body.append(ins)
-        out.append(replace(fn, body=tuple(body)))
+    for i, fn in enumerate(image.functions):
+        if argv is not None and i == image.main:
+            out.append(echo_main(fn, argv))
+            continue
+        body = tuple(replace(ins, func=index(ins.func)) if isinstance(ins, ir.Call) and isinstance(ins.func, int)
+                     else ins for ins in fn.body)
+        out.append(replace(fn, body=body))
     return out
+
+
+def echo_main(fn: ir.Function, argv: tuple) -> ir.Function:
+    """/bin/echo's main for one argv: the write to stdout (`__echo`, a step), then, when it
+    failed, the message on stderr (`__echo_err`, the kernel's pending write: a step of its
+    own, where the step after a failure starts), then _exit with the status."""
+    from forkspec.frontend.lower import liveness
+
+    loc = fn.loc
+    body = (ir.Builtin(0, "__echo", (ir.Const(echo_text(argv[1:])),), loc),
+            ir.Builtin(None, "__echo_err", (ir.Const(argv[0] if argv else "echo"),), loc),
+            ir.Builtin(None, "_exit", (ir.Temp(0),), loc))
+    return replace(fn, body=body, live_out=liveness(body, 1))
 
 
 def echo_text(args: tuple) -> str:
@@ -163,7 +175,7 @@ def merge(program: ir.Program) -> tuple[ir.Program, dict]:
         for fn in prog.functions:
             for ins in fn.body:
                 if isinstance(ins, ir.Builtin) and ins.name in NOT_WITH_EXEC:
-                    raise NotEncoded(f"exec in a program that calls {ins.name}()", ins.loc)
+                    raise NotEncoded(f"an exec in a program that calls {ins.name}()", ins.loc)
     functions = list(program.functions)
     for (image, argv), (offset, prog) in table.items():
         if image:
@@ -174,13 +186,17 @@ def merge(program: ir.Program) -> tuple[ir.Program, dict]:
 
 
 def relocated(offsets: dict, program: ir.Program, proc) -> callable:
-    """How a process's function indices map to the merged layout's (replay's `location`)."""
-    if not proc.image:
-        return lambda f: f
+    """How a process's (function, pc) maps to the merged layout's (replay's `location`); an
+    echo variant has `__echo_err` as its second instruction, which the kernel's image has not."""
     image = program.images[proc.image - 1][1]
-    argv = tuple(proc.argv) if program.images[proc.image - 1][0] == ECHO else None
-    offset = offsets[(proc.image, argv)]
-    return lambda f: program.exit_routine if f == image.exit_routine else offset + f
+    echo = program.images[proc.image - 1][0] == ECHO
+    offset = offsets[(proc.image, tuple(proc.argv) if echo else None)]
+
+    def at(f: int, pc: int) -> tuple:
+        if f == image.exit_routine:
+            return program.exit_routine, pc
+        return offset + f, (pc + 1 if echo and f == image.main and pc > 0 else pc)
+    return at
 
 
 class ExecSteps:
@@ -234,33 +250,40 @@ class ExecSteps:
         if key in self.lay.char_cells:
             return chars.const_bits(v if isinstance(v, str) else "", self.lay.char_cells[key])
         if isinstance(v, str) or isinstance(self.get(p, ("m", s, key)), str):
-            raise NotEncoded("exec in a program with a string pointer in a global variable")
+            raise NotEncoded("an exec in a program with a string pointer in a global variable")
         return bv(v)
 
     def b___echo(self, p, s, ins, ev):
-        """kernel: _b___echo: the text in one write(2) to fd 1; if that fails, coreutils'
-        message on stderr and status 1."""
-        name, text = ins.args[0].value, ins.args[1].value
+        """kernel: _b___echo: the text in one write(2) to fd 1; status 0, or 1 when it failed,
+        and then coreutils' message on stderr is the step after (`b___echo_err`)."""
         out = []
-        for q, n in self.write_fd(p, s, 1, text, ins):
+        for q, n in self.write_fd(p, s, 1, ins.args[0].value, ins):
             if n is None or not q.alive:
-                out.append((q, 0 if n is not None else None))
+                out.append((q, None))
                 continue
             for r, failed in self.cases(q, n < 0):
-                if not failed:
-                    out.append((r, 0))
-                    continue
-                err = self.get(r, ("m", s, ("g", ir.ERRNO_SLOT)))
-                rest = r
-                for code in (EBADF, EPIPE):
-                    if rest is None:
-                        break
-                    msg = f"{name}: write error: {STRERROR.get(code, code)}\n"
-                    rest = self.pick(rest, err == code, lambda t, msg=msg: out.extend(
-                        (u, 1) for u, _ in self.write_fd(t, s, 2, msg, ins)))
-                if rest is not None:
-                    self.beyond(rest, s, "/bin/echo failing with an error the encoding does not name")
-                    out.append((rest, None))
+                r.held = failed  # the kernel leaves the message as the process's pending write
+                out.append((r, 1 if failed else 0))
+        return out
+
+    def b___echo_err(self, p, s, ins, ev):
+        """The message after a failed write: `{argv[0]}: write error: {strerror(errno)}`."""
+        out = []
+        for q, failed in self.cases(p, truth(ev.eval(ir.Temp(0)))):
+            if not failed:
+                out.append((q, None))
+                continue
+            err = self.get(q, ("m", s, ("g", ir.ERRNO_SLOT)))
+            rest = q
+            for code in (EBADF, EPIPE):
+                if rest is None:
+                    break
+                msg = f"{ins.args[0].value}: write error: {STRERROR.get(code, code)}\n"
+                rest = self.pick(rest, err == code, lambda t, msg=msg: out.extend(
+                    (u, None) for u, _ in self.write_fd(t, s, 2, msg, ins)))
+            if rest is not None:
+                self.beyond(rest, s, "/bin/echo failing with an error the encoding does not name")
+                out.append((rest, None))
         return out
 
     def write_fd(self, p, s: int, fd: int, text: str, ins) -> list:

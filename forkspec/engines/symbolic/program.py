@@ -53,7 +53,7 @@ BOUNDARY = frozenset({"fork", "vfork", "wait", "waitpid", "_exit", "_Exit", "abo
 # builtins the encoding runs inside a step
 LOCAL = frozenset({"getpid", "getpgrp", "atexit", "sleep", "usleep", "sched_yield", "__exit_begin",
                    "__atexit_pop", "pipe", "dup", "pthread_self", "pthread_equal", "pthread_atfork",
-                   "__atfork_next", "mmap", "malloc", "calloc", "free", "madvise"}) | sg.SIGNAL_LOCAL
+                   "__atfork_next", "mmap", "malloc", "calloc", "free", "madvise", "__echo_err"}) | sg.SIGNAL_LOCAL
 
 # stdio calls that only fill a fully buffered stdout's buffer (a full buffer is beyond the encoding)
 STDOUT_BUFFERED = frozenset({"printf", "puts", "putchar"})
@@ -241,6 +241,8 @@ def layout(program: ir.Program, line_buffered: bool = False) -> Layout:
                 lay.resumes.add(key[:-1] + ((f, pc + 1),))
             if ins.name == "atexit":
                 lay.atexit_sites += 1
+            if ins.name == "__echo_err":  # where the step after echo's failed write goes on (`symbolic.exec`)
+                lay.resumes.add(key)
             if ins.name == "vfork":  # the parent's step ends at vfork; it resumes from the next instruction
                 f, pc = key[-1]
                 starts.add(key[:-1] + ((f, pc + 1),))

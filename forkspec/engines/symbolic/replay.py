@@ -48,8 +48,8 @@ def location(proc, thread: int | None = None, images=None) -> tuple:
     the functions of an exec'd image to the merged layout's."""
     if images is None or not proc.image:
         return tuple((a.func, a.pc) for a in _stack(proc, thread))
-    f = relocated(images[1], images[0], proc)
-    return tuple((f(a.func), a.pc) for a in _stack(proc, thread))
+    at = relocated(images[1], images[0], proc)
+    return tuple(at(a.func, a.pc) for a in _stack(proc, thread))
 
 
 def _stack(proc, thread):

@@ -1,0 +1,126 @@
+"""exec under the Z3 engine: the kernel's rules (`kernel/exec.py`) over Z3 terms, checked
+against BFS on verdicts and outcome sets, with every Z3 trace replayed in the kernel."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from forkspec.engines.result import HOLDS, VIOLATED
+from forkspec.engines.symbolic import Options as SymOptions
+from forkspec.errors import UnsupportedError
+from forkspec.frontend import load_spec, parse_spec
+from forkspec.session import Options, run, run_z3
+from forkspec.trace import rebuild
+
+ROOT = Path(__file__).resolve().parent.parent
+FAST = SymOptions(timeout_ms=20_000, max_bound=40)
+SOLVER_ONLY = SymOptions(timeout_ms=20_000, max_bound=40, simulate=False)
+
+HEADER = "#include <stdio.h>\n#include <errno.h>\n#include <unistd.h>\n#include <fcntl.h>\n#include <sys/wait.h>\n"
+
+
+def both(spec, mode: str = "file", z3_opts=FAST):
+    z = run_z3(spec, mode, z3_opts=z3_opts, outcomes=True)
+    b = run(spec, mode, Options())
+    return z, b
+
+
+def bfs_outcomes(b) -> set:
+    return {b.kernel.outcome(b.exploration.states[i]) for i in b.exploration.finals}
+
+
+def test_echo_after_a_fork_gives_the_outcomes_bfs_gives_and_a_wrong_order_is_a_replayed_violation():
+    source = """/*@forkspec
+forall stdout == "parent\\nhi there\\n"
+*/
+""" + HEADER + """
+int main(void) {
+    pid_t pid = fork();
+    if (pid == 0) {
+        printf("lost");
+        execl("/bin/echo", "echo", "hi", "there", NULL);
+        _exit(127);
+    }
+    write(1, "parent\\n", 7);
+    waitpid(pid, NULL, 0);
+    return 0;
+}
+"""
+    z, b = both(parse_spec(source, "echo.c"), z3_opts=SOLVER_ONLY)
+    assert set(z.exploration.stats.solver.outcome_set) == bfs_outcomes(b)
+    assert {o.stdout for o in bfs_outcomes(b)} == {"parent\nhi there\n", "hi there\nparent\n"}
+    bad = z.exploration.results[1]
+    assert bad.verdict == VIOLATED == b.exploration.results[1].verdict
+    trace = rebuild(z.kernel, z.exploration, bad.witness)  # the exec and the echo replay in the kernel
+    assert trace.final.stdout == "hi there\nparent\n"
+
+
+def test_a_failed_exec_returns_minus_one_with_enoent_and_the_process_goes_on():
+    source = """/*@forkspec
+forall stdout == "r -1 enoent 1\\n"
+*/
+""" + HEADER + """
+int main(void) {
+    int r = execlp("no_such_program", "no_such_program", NULL);
+    printf("r %d enoent %d\\n", r, errno == ENOENT);
+    return 0;
+}
+"""
+    z, b = both(parse_spec(source, "enoent.c"))
+    assert [x.verdict for x in z.exploration.results] == [x.verdict for x in b.exploration.results]
+    assert z.exploration.results[1].verdict == HOLDS
+
+
+def test_exec_closes_only_cloexec_fds_so_echo_fails_on_a_closed_stdout_with_status_1():
+    """item 24: the outcome sets of the spec are BFS's, on a file and on a terminal."""
+    spec = load_spec(ROOT / "specs/exec/item24_cloexec_closed_only_by_exec.c")
+    for mode in ("file", "tty"):
+        z, b = both(spec, mode)
+        assert [x.verdict for x in z.exploration.results] == [x.verdict for x in b.exploration.results]
+        assert set(z.exploration.stats.solver.outcome_set) == bfs_outcomes(b)
+        assert all(x.verdict == HOLDS for x in z.exploration.results)
+
+
+def test_a_spec_file_image_runs_with_the_same_pid_and_a_fresh_stdio_buffer():
+    spec = load_spec(ROOT / "specs/exec/fork_exec_spec_chain.c")
+    z, b = both(spec)
+    assert all(x.verdict == HOLDS for x in z.exploration.results)
+    assert set(z.exploration.stats.solver.outcome_set) == bfs_outcomes(b)
+    assert {o.stdout for o in bfs_outcomes(b)} == {"image: pid 1001 parent 1000\npending child 1001 exited 3\n"}
+
+
+def test_the_exit_status_of_an_image_reaches_the_parents_wait():
+    source = """/*@forkspec
+exists stdout == "status 1\\n"
+forall stdout == "status 0\\n"
+*/
+""" + HEADER + """
+int main(void) {
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl("/bin/false", "false", NULL);
+        _exit(127);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    printf("status %d\\n", WEXITSTATUS(status));
+    return 0;
+}
+"""
+    z, b = both(parse_spec(source, "false.c"), z3_opts=SOLVER_ONLY)
+    assert [x.verdict for x in z.exploration.results] == [x.verdict for x in b.exploration.results] \
+        == [HOLDS, HOLDS, VIOLATED, HOLDS]
+    bad = z.exploration.results[2]
+    assert rebuild(z.kernel, z.exploration, bad.witness).final.stdout == "status 1\n"
+
+
+@pytest.mark.parametrize("call, named", [
+    ('char *argv[] = {"true", NULL}; execv("/bin/true", argv);', "an argv array for execv()"),
+    ('char *p = "/bin/true"; execl(p, "true", NULL);', "a path for execl() that is not a constant string"),
+])
+def test_what_the_exec_encoding_lacks_is_refused_by_name(call, named):
+    source = "/*@forkspec\nforall processes == 1\n*/\n" + HEADER + "int main(void) {\n    " + call + "\n    return 0;\n}\n"
+    with pytest.raises(UnsupportedError) as e:
+        run_z3(parse_spec(source, "refused.c"), "file", z3_opts=FAST)
+    assert named in e.value.message and "--engine bfs" in e.value.render()
