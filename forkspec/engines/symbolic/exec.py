@@ -176,6 +176,10 @@ def merge(program: ir.Program) -> tuple[ir.Program, dict]:
             for ins in fn.body:
                 if isinstance(ins, ir.Builtin) and ins.name in NOT_WITH_EXEC:
                     raise NotEncoded(f"an exec in a program that calls {ins.name}()", ins.loc)
+    from forkspec.engines.symbolic.locks import uses_locks
+
+    if any(uses_locks(prog) for _, prog in table.values()):
+        raise NotEncoded("an exec in a program that uses fcntl() record locks")
     functions = list(program.functions)
     for (image, argv), (offset, prog) in table.items():
         if image:

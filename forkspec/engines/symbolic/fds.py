@@ -25,6 +25,7 @@ from forkspec.engines.symbolic import chars
 from forkspec.engines.symbolic.chars import Data
 from forkspec.engines.symbolic.expr import Chars, as_int, bv, is_sym, truth
 from forkspec.engines.symbolic.program import NotEncoded
+from forkspec.engines.symbolic import locks as rl
 from forkspec.kernel.files import (
     EBADF, EEXIST, EINVAL, ENOENT, ESPIPE, EAGAIN, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_GETLK, F_SETFD,
     F_SETFL, F_SETLK, F_SETLKW, FD_CLOEXEC, LOCK_EX, LOCK_NB, LOCK_SH, LOCK_UN, MAX_FDS, O_ACCMODE, O_APPEND,
@@ -43,7 +44,7 @@ MAX_BYTES = 16  # what a file or a pipe holds at most in the encoding (more is b
 RECORD_LOCKS = (F_GETLK, F_SETLK, F_SETLKW)
 ERRNO = ("g", ir.ERRNO_SLOT)
 NO_OWNER = z3.BitVecVal(255, 8)  # a file byte no description wrote (the kernel's owner -1); owners fit in 8 bits
-FD_STATE = frozenset({"nof", "fd", "cx", "ofd", "pipe", "file"})  # the state variables' kinds
+FD_STATE = frozenset({"nof", "fd", "cx", "ofd", "pipe", "file", "rl"})  # the state variables' kinds
 
 
 def uses_fds(lay) -> bool:
@@ -83,11 +84,13 @@ class FdShape:
         self.slots = slots
         self.signals = any(isinstance(ins, ir.Builtin) and ins.name.startswith("sig")
                            for fn in program.functions for ins in fn.body)
+        self.locks = min(rl.MAX_LOCKS, max(2, 2 * rl.lock_sites(program))) if rl.uses_locks(program) else 0
 
     def names(self) -> list:
         out = [("nof", "n")]
         for s in range(self.slots):
             out += [("fd", s, i) for i in range(self.fds)] + [("cx", s, i) for i in range(self.fds)]
+            out += [("rl", s, f, i, x) for f in range(len(self.files)) for i in range(self.locks) for x in rl.FIELDS]
         for j in range(self.ofds):
             out += [("ofd", f, j) for f in ("kind", "tgt", "fl", "off", "lk")] + [("pipe", "len", j), ("pipe", "data", j)]
         for f in range(len(self.files)):
@@ -129,13 +132,14 @@ def _file_name(ins) -> str:
     return name
 
 
+COMMANDS = (F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_DUPFD, F_DUPFD_CLOEXEC) + RECORD_LOCKS
+
+
 def _check_fcntl(ins) -> None:
     cmd = ins.args[1]
     if not (isinstance(cmd, ir.Const) and isinstance(cmd.value, int)):
-        raise NotEncoded("an fcntl() command that is not a constant", ins.loc)
-    if cmd.value in RECORD_LOCKS:
-        raise NotEncoded("the record locks of fcntl() (F_GETLK, F_SETLK, F_SETLKW)", ins.loc)
-    if cmd.value not in (F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_DUPFD, F_DUPFD_CLOEXEC):
+        return  # split over the commands when it runs (`FdSteps.b_fcntl`)
+    if cmd.value not in COMMANDS:
         raise NotEncoded(f"the fcntl() command {cmd.value}", ins.loc)
 
 
@@ -151,7 +155,7 @@ def _v(x):
     return bv(x) if isinstance(x, int) else as_int(x)
 
 
-class FdSteps:
+class FdSteps(rl.LockSteps):
     """The fd system calls as `b_<name>` methods of the symbolic `Step` (mixed in)."""
 
     # ------------------------------------------------------------ state access
@@ -207,6 +211,7 @@ class FdSteps:
         self.std_fd_changed(p, fd)
 
     def close_entry(self, p, s: int, fd) -> None:
+        self.release_locks(p, s, fd)
         if not is_sym(fd):
             self.set(p, ("fd", s, fd), bv(-1))
             self.std_fd_changed(p, fd)
@@ -248,7 +253,8 @@ class FdSteps:
             self.set(p, ("cx", c, i), self.get(p, ("cx", s, i)))
 
     def fd_exit(self, p, s: int) -> None:
-        """Every fd closes when the process ends (the kernel's close_all_fds)."""
+        """Every fd closes when the process ends (the kernel's close_all_fds), and its record locks go."""
+        self.release_locks(p, s)
         for i in range(self.shape.fds):
             self.set(p, ("fd", s, i), bv(-1))
 
@@ -368,6 +374,7 @@ class FdSteps:
             for r, same in self.cases(q, _v(old) == _v(new)):
                 if not same:
                     self.beyond_if(r, _v(new) >= self.shape.fds)
+                    self.release_locks(r, s, new)  # kernel: close_fd(new) when it is open
                     self.install(r, s, new, index, 0)
                 out.append((r, new))
         return out
@@ -408,8 +415,24 @@ class FdSteps:
         return out
 
     def b_fcntl(self, p, s, ins, ev):
-        """kernel: FdCalls._b_fcntl without record locks (refused by `FdShape`)."""
-        fd, cmd = ev.eval(ins.args[0]), ev.eval(ins.args[1])
+        """kernel: FdCalls._b_fcntl; a command not known here is split over the commands."""
+        cmd = ev.eval(ins.args[1])
+        if not is_sym(cmd):
+            return self.fcntl(p, s, ins, ev, cmd)
+        out, rest = [], p
+        for c in COMMANDS:
+            if rest is None:
+                break
+            rest = self.pick(rest, cmd == c, lambda q, c=c: out.extend(self.fcntl(q, s, ins, self.ctx(q, s, ins.loc), c)))
+        if rest is not None:
+            self.beyond(rest, s, "an fcntl() command the model does not know")
+            out.append((rest, None))
+        return out
+
+    def fcntl(self, p, s, ins, ev, cmd: int):
+        if cmd in RECORD_LOCKS:
+            return self.record_lock(p, s, ins, ev, cmd)
+        fd = ev.eval(ins.args[0])
         arg = ev.eval(ins.args[2]) if len(ins.args) > 2 else 0
         index = self.fd_entry(p, s, fd)
         out = []
