@@ -84,7 +84,7 @@ class FdShape:
         self.slots = slots
         self.signals = any(isinstance(ins, ir.Builtin) and ins.name.startswith("sig")
                            for fn in program.functions for ins in fn.body)
-        self.locks = min(rl.MAX_LOCKS, max(2, 2 * rl.lock_sites(program))) if rl.uses_locks(program) else 0
+        self.locks = min(rl.MAX_LOCKS, max(2, rl.lock_sites(program))) if rl.uses_locks(program) else 0
 
     def names(self) -> list:
         out = [("nof", "n")]

@@ -114,6 +114,14 @@ class LockSteps:
                     out.append((hit, (bv(c), ty, st, en)))
         return out
 
+    @staticmethod
+    def first_owner(hits: list):
+        """The slot of the conflicting lock the kernel finds first (slots in pid order), or -1."""
+        owner = bv(-1)
+        for h, key in reversed(hits):
+            owner = z3.If(h, key[0], owner)
+        return owner
+
     def first_conflict(self, hits: list):
         """The conflicting lock the kernel's sorted list gives first: (any, its fields)."""
         any_hit = z3.Or([h for h, _ in hits]) if hits else z3.BoolVal(False)
@@ -145,9 +153,9 @@ class LockSteps:
             if self.enc.exact:  # a process with write(2)s pending is not waiting at the call yet
                 here = z3.And(here, self.get(p, ("np", c)) == 0)
             req = Request(self, probe, c, ev.eval(ins.args[0]), ev.eval(ins.args[2]), ins.loc)
-            any_hit, fields = self.first_conflict(self.conflicts(probe, c, req))
-            waiting = z3.And(here, req.ok, req.typ != F_UNLCK, any_hit)
-            out = z3.If(waiting, fields[0], out)
+            hits = self.conflicts(probe, c, req)
+            waiting = z3.And(here, req.ok, req.typ != F_UNLCK, z3.Or([h for h, _ in hits]) if hits else False)
+            out = z3.If(waiting, self.first_owner(hits), out)
         return out
 
     def would_deadlock(self, p, s: int, owner):
@@ -166,8 +174,9 @@ class LockSteps:
         """kernel: FdCalls.record_lock, with fd_call_ready's wait for F_SETLKW."""
         fd, addr = ev.eval(ins.args[0]), ev.eval(ins.args[2])
         req = Request(self, p, s, fd, addr, ins.loc)
-        any_hit, fields = self.first_conflict(self.conflicts(p, s, req))
-        deadlock = self.would_deadlock(p, s, fields[0]) if cmd == F_SETLKW else z3.BoolVal(False)
+        hits = self.conflicts(p, s, req)
+        any_hit, fields = self.first_conflict(hits) if cmd == F_GETLK else (z3.Or([h for h, _ in hits]), None)
+        deadlock = self.would_deadlock(p, s, self.first_owner(hits)) if cmd == F_SETLKW else z3.BoolVal(False)
         if cmd == F_SETLKW:  # waits while a lock conflicts, unless that closes a cycle
             p.guard.append(z3.Or(z3.Not(req.ok), req.typ == F_UNLCK, z3.Not(any_hit), deadlock))
         out = []

@@ -1,0 +1,95 @@
+"""fcntl record locks under the Z3 engine (`symbolic/locks.py`): verdicts and outcome sets
+equal to BFS's, deadlocks whose traces replay in the kernel."""
+from __future__ import annotations
+
+from forkspec.engines.result import HOLDS, VIOLATED
+from forkspec.engines.symbolic import Options as SymOptions
+from forkspec.frontend import parse_spec
+from forkspec.session import Options, run, run_z3
+from forkspec.trace import rebuild
+
+FAST = SymOptions(timeout_ms=20_000, max_bound=30)
+HEADER = "#include <stdio.h>\n#include <errno.h>\n#include <unistd.h>\n#include <fcntl.h>\n#include <sys/wait.h>\n"
+
+
+def both(source: str, name: str):
+    spec = parse_spec(source, name)
+    z = run_z3(spec, "file", z3_opts=FAST, outcomes=True)
+    b = run(spec, "file", Options())
+    assert [x.verdict for x in z.exploration.results] == [x.verdict for x in b.exploration.results]
+    assert set(z.exploration.stats.solver.outcome_set) == \
+        {b.kernel.outcome(b.exploration.states[i]) for i in b.exploration.finals}
+    return z, b
+
+
+def test_a_lock_the_parent_holds_is_not_the_childs_and_f_getlk_names_the_parent():
+    source = """/*@forkspec
+forall stdout == "r -1 again 1 owner 1 type 1\\n"
+*/
+""" + HEADER + """
+int main(void) {
+    int fd = open("f", O_RDWR | O_CREAT, 0644);
+    struct flock wr = {F_WRLCK, SEEK_SET, 0, 0};
+    fcntl(fd, F_SETLK, &wr);
+    if (fork() == 0) {
+        int r = fcntl(fd, F_SETLK, &wr);
+        int e = errno;
+        struct flock q = {F_RDLCK, SEEK_SET, 5, 1};
+        fcntl(fd, F_GETLK, &q);
+        printf("r %d again %d owner %d type %d\\n", r, e == EAGAIN, q.l_pid == getppid(), q.l_type == F_WRLCK);
+        return 0;
+    }
+    wait(NULL);
+    return 0;
+}
+"""
+    z, _ = both(source, "inherit.c")
+    assert all(x.verdict == HOLDS for x in z.exploration.results)
+
+
+def test_closing_another_fd_of_the_file_releases_the_owners_lock():
+    source = """/*@forkspec
+forall stdout == "unlocked\\n"
+*/
+""" + HEADER + """
+int main(void) {
+    int fd = open("f", O_RDWR | O_CREAT, 0644);
+    struct flock wr = {F_WRLCK, SEEK_SET, 0, 0};
+    fcntl(fd, F_SETLK, &wr);
+    close(open("f", O_RDONLY));
+    if (fork() == 0) {
+        struct flock q = {F_WRLCK, SEEK_SET, 0, 0};
+        fcntl(fd, F_GETLK, &q);
+        printf(q.l_type == F_UNLCK ? "unlocked\\n" : "locked\\n");
+        return 0;
+    }
+    wait(NULL);
+    return 0;
+}
+"""
+    z, _ = both(source, "release.c")
+    assert z.exploration.results[1].verdict == HOLDS
+
+
+def test_waiting_for_a_lock_held_by_a_parent_that_waits_for_the_child_is_a_deadlock_that_replays():
+    source = """/*@forkspec
+forall processes == 2
+*/
+""" + HEADER + """
+int main(void) {
+    int fd = open("f", O_RDWR | O_CREAT, 0644);
+    struct flock wr = {F_WRLCK, SEEK_SET, 0, 0};
+    fcntl(fd, F_SETLK, &wr);
+    if (fork() == 0) {
+        fcntl(fd, F_SETLKW, &wr);
+        _exit(0);
+    }
+    wait(NULL);
+    return 0;
+}
+"""
+    z, _ = both(source, "wait.c")
+    stuck = next(x for x in z.exploration.results if x.check.name == "no-deadlock")
+    assert stuck.verdict == VIOLATED
+    trace = rebuild(z.kernel, z.exploration, stuck.witness)
+    assert z.kernel.successors(trace.final) == []  # the replayed state is stuck, as the kernel sees it
