@@ -4,7 +4,8 @@ Modules in reading order: `program` (locations: call stacks inlined; boundaries;
 whether children can fork), `expr` (IR expressions over ints or Z3 terms), `block`
 (one slot's step, the kernel's rules over Z3 terms), `stdio` (glibc's libio write
 path over Z3 terms, for programs that call setvbuf or setbuf), `fds` (fd tables, descriptions,
-pipes and named files), `chars` (char arrays and contents as bit-vectors), `threads` (pthreads
+pipes and named files; `locks`: fcntl record locks), `exec` (exec's images folded into the
+layout, a slot's image replaced), `chars` (char arrays and contents as bit-vectors), `threads` (pthreads
 and pthread_atfork: a slot's threads, mixed into `block.Step`), `unroll` (frames, the
 transition relation, the canonical order of commuting steps), `condition` (an
 expectation as a Z3 formula), `replay` (a model as a schedule, followed in the
