@@ -820,10 +820,17 @@ class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps, SignalSteps, ExecSteps
                 except PrintfError as e:
                     raise NotEncoded(f"printf: {e}", ins.loc) from None
                 continue
-            if piece.conv not in "diu" or piece.flags or piece.width is not None or piece.precision is not None \
+            if piece.conv not in "diuxX" or piece.flags or piece.width is not None or piece.precision is not None \
                     or piece.length not in ("", "l", "ll", "z", "j", "t"):
                 raise NotEncoded(f"printf {piece.text} of a symbolic value", ins.loc)
             bits = 32 if piece.length == "" else 64
+            if piece.conv in "xX":
+                v = wrap_sym(as_int(vals[0]), bits, False)
+                self.printed.append(v)
+                term, digits = _hex(v, bits, piece.conv == "X")
+                parts.append((term, digits, None))
+                size = size + digits
+                continue
             v = wrap_sym(as_int(vals[0]), bits, piece.conv != "u")
             self.printed.append(v)
             iv = z3.BV2Int(v, is_signed=True)
@@ -957,6 +964,25 @@ def _split_after_last_newline(pieces: list) -> tuple:
             head, rest = known[:cut], known[cut:]
             return pieces[:i] + [_piece(head)], ([_piece(rest)] if rest else []) + pieces[i + 1:]
     return None, pieces
+
+
+def _hex(v, bits: int, upper: bool) -> tuple:
+    """A symbolic unsigned value in hexadecimal, no leading zeros (printf %x, %X): the string
+    and its length, from the value's nibbles."""
+    alphabet = "0123456789ABCDEF" if upper else "0123456789abcdef"
+    chars_ = []
+    for j in range(bits // 4 - 1, -1, -1):
+        nib = z3.Extract(4 * j + 3, 4 * j, v)
+        c = z3.StringVal(alphabet[15])
+        for d in range(14, -1, -1):
+            c = z3.If(nib == d, z3.StringVal(alphabet[d]), c)
+        chars_.append(c)
+    digits = bv(bits // 4)
+    for d in range(bits // 4 - 1, 0, -1):
+        digits = z3.If(z3.ULT(v, bv(16 ** d)), bv(d), digits)
+    full = z3.Concat(*chars_)
+    n = z3.BV2Int(digits)
+    return z3.SubString(full, bits // 4 - n, n), digits
 
 
 def _decimal_length(v):
