@@ -25,72 +25,48 @@ def both(source: str, name: str, outcomes: bool = False):
     return z, b
 
 
-def test_a_lock_the_parent_holds_is_not_the_childs_and_f_getlk_names_the_parent():
-    source = """/*@forkspec
-forall stdout == "r -1 again 1 owner 1 type 1\\n"
+def locked(expect: str, child: str, before_fork: str = "") -> str:
+    """A program whose parent write-locks file f, then forks a child that runs `child`."""
+    return f"""/*@forkspec
+{expect}
 */
-""" + HEADER + """
-int main(void) {
+{HEADER}
+int main(void) {{
     int fd = open("f", O_RDWR | O_CREAT, 0644);
-    struct flock wr = {F_WRLCK, SEEK_SET, 0, 0};
+    struct flock wr = {{F_WRLCK, SEEK_SET, 0, 0}};
     fcntl(fd, F_SETLK, &wr);
-    if (fork() == 0) {
-        int r = fcntl(fd, F_SETLK, &wr);
+    {before_fork}
+    if (fork() == 0) {{
+        {child}
+    }}
+    wait(NULL);
+    return 0;
+}}
+"""
+
+
+def test_a_lock_the_parent_holds_is_not_the_childs_and_f_getlk_names_the_parent():
+    source = locked('forall stdout == "r -1 again 1 owner 1 type 1\\n"', """int r = fcntl(fd, F_SETLK, &wr);
         int e = errno;
         struct flock q = {F_RDLCK, SEEK_SET, 5, 1};
         fcntl(fd, F_GETLK, &q);
         printf("r %d again %d owner %d type %d\\n", r, e == EAGAIN, q.l_pid == getppid(), q.l_type == F_WRLCK);
-        return 0;
-    }
-    wait(NULL);
-    return 0;
-}
-"""
+        return 0;""")
     z, _ = both(source, "inherit.c")
     assert all(x.verdict == HOLDS for x in z.exploration.results)
 
 
 def test_closing_another_fd_of_the_file_releases_the_owners_lock():
-    source = """/*@forkspec
-forall stdout == "unlocked\\n"
-*/
-""" + HEADER + """
-int main(void) {
-    int fd = open("f", O_RDWR | O_CREAT, 0644);
-    struct flock wr = {F_WRLCK, SEEK_SET, 0, 0};
-    fcntl(fd, F_SETLK, &wr);
-    close(open("f", O_RDONLY));
-    if (fork() == 0) {
-        struct flock q = {F_WRLCK, SEEK_SET, 0, 0};
+    source = locked('forall stdout == "unlocked\\n"', """struct flock q = {F_WRLCK, SEEK_SET, 0, 0};
         fcntl(fd, F_GETLK, &q);
         printf(q.l_type == F_UNLCK ? "unlocked\\n" : "locked\\n");
-        return 0;
-    }
-    wait(NULL);
-    return 0;
-}
-"""
+        return 0;""", before_fork='close(open("f", O_RDONLY));')
     z, _ = both(source, "release.c")
     assert z.exploration.results[1].verdict == HOLDS
 
 
 def test_waiting_for_a_lock_held_by_a_parent_that_waits_for_the_child_is_a_deadlock_that_replays():
-    source = """/*@forkspec
-forall processes == 2
-*/
-""" + HEADER + """
-int main(void) {
-    int fd = open("f", O_RDWR | O_CREAT, 0644);
-    struct flock wr = {F_WRLCK, SEEK_SET, 0, 0};
-    fcntl(fd, F_SETLK, &wr);
-    if (fork() == 0) {
-        fcntl(fd, F_SETLKW, &wr);
-        _exit(0);
-    }
-    wait(NULL);
-    return 0;
-}
-"""
+    source = locked("forall processes == 2", "fcntl(fd, F_SETLKW, &wr);\n        _exit(0);")
     z, _ = both(source, "wait.c", outcomes=True)
     stuck = next(x for x in z.exploration.results if x.check.name == "no-deadlock")
     assert stuck.verdict == VIOLATED

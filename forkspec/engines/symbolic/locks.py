@@ -179,30 +179,24 @@ class LockSteps:
         deadlock = self.would_deadlock(p, s, self.first_owner(hits)) if cmd == F_SETLKW else z3.BoolVal(False)
         if cmd == F_SETLKW:  # waits while a lock conflicts, unless that closes a cycle
             p.guard.append(z3.Or(z3.Not(req.ok), req.typ == F_UNLCK, z3.Not(any_hit), deadlock))
-        out = []
-        for q, closed in self.cases(p, req.closed):
-            if closed:
-                out.append((q, self.fail_with(q, s, EBADF)))
-                continue
-            for r, beyond in self.cases(q, z3.Not(req.is_file)):
-                if beyond:
-                    self.beyond(r, s, "a record lock on something that is not a named file")
-                    out.append((r, None))
-                    continue
-                for t, bad in self.cases(r, req.bad):
-                    if bad:
-                        out.append((t, self.fail_with(t, s, EINVAL)))
-                        continue
-                    for u, negative in self.cases(t, req.negative):
-                        if negative:
-                            self.beyond(u, s, "a record lock with a negative l_len")
-                            out.append((u, None))
-                            continue
-                        for w, before in self.cases(u, req.before):
-                            if before:
-                                out.append((w, self.fail_with(w, s, EINVAL)))
-                            else:
-                                out.extend(self.lock_command(w, s, req, cmd, any_hit, fields, deadlock))
+        # lock_request's errnos and the model's refusals, in the kernel's order
+        checks = [(req.closed, EBADF), (z3.Not(req.is_file), "a record lock on something that is not a named file"),
+                  (req.bad, EINVAL), (req.negative, "a record lock with a negative l_len"), (req.before, EINVAL)]
+        out, rest = [], [p]
+        for cond, outcome in checks:
+            kept = []
+            for q in rest:
+                for r, hit in self.cases(q, cond):
+                    if not hit:
+                        kept.append(r)
+                    elif isinstance(outcome, str):
+                        self.beyond(r, s, outcome)
+                        out.append((r, None))
+                    else:
+                        out.append((r, self.fail_with(r, s, outcome)))
+            rest = kept
+        for q in rest:
+            out.extend(self.lock_command(q, s, req, cmd, any_hit, fields, deadlock))
         return out
 
     def lock_command(self, p, s: int, req: Request, cmd: int, any_hit, fields, deadlock) -> list:
