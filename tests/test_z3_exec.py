@@ -117,6 +117,8 @@ int main(void) {
 @pytest.mark.parametrize("call, named", [
     ('char *argv[] = {"true", NULL}; execv("/bin/true", argv);', "an argv array for execv()"),
     ('char *p = "/bin/true"; execl(p, "true", NULL);', "a path for execl() that is not a constant string"),
+    ('struct flock l = {F_WRLCK, SEEK_SET, 0, 0}; fcntl(open("f", O_RDWR | O_CREAT, 0644), F_SETLK, &l); '
+     'execl("/bin/true", "true", NULL);', "an exec in a program that uses fcntl() record locks"),
 ])
 def test_what_the_exec_encoding_lacks_is_refused_by_name(call, named):
     source = "/*@forkspec\nforall processes == 1\n*/\n" + HEADER + "int main(void) {\n    " + call + "\n    return 0;\n}\n"

@@ -159,19 +159,6 @@ int main(void) {
     assert "beyond the encoding" in z.exploration.stats.cut
 
 
-def test_record_locks_are_refused_by_name_with_their_place():
-    source = "/*@forkspec\n*/\n" + HEAD + """
-int main(void) {
-    int fd = open("f", O_RDWR | O_CREAT, 0644);
-    struct flock l = {F_WRLCK, SEEK_SET, 0, 0};
-    return fcntl(fd, F_SETLK, &l);
-}
-"""
-    with pytest.raises(UnsupportedError) as e:
-        run_z3(parse_spec(source, "t.c"), "file", z3_opts=SOLVER_ONLY)
-    assert e.value.render().startswith("t.c:11:12: unsupported: the record locks of fcntl()")
-
-
 @settings(max_examples=40, deadline=None, derandomize=True)
 @given(st.text(alphabet="ab\0", min_size=1, max_size=8), st.integers(0, 8), st.sampled_from([0, 120, 255]),
        st.integers(0, 8))
