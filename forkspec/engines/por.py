@@ -300,6 +300,15 @@ class Reduction:
             return None
         return best
 
+    def expand_fully(self, state: State, chosen, theirs: list) -> list:
+        """Every successor of `state`, in the kernel's order, given `theirs`, the successors of the
+        `chosen` processes: the other processes' steps are added. The kernel lists each process's
+        steps together, in pid order (init's first, but `choose` picks no set while init has a
+        step), so a stable sort by the mover's pid merges the two lists into that order."""
+        others = {p.pid for p in state.procs} - set(chosen)
+        both = list(theirs) + self.kernel.successors(state, others)
+        return sorted(both, key=_mover)
+
     def closure(self, start: int, info: dict, children: dict, bound: int):
         """The enabled pids of the smallest persistent set grown from `start`; None past `bound` of them."""
         members = {start}
@@ -348,3 +357,7 @@ class Reduction:
                 return True
             return any(k.pid > q.pid for k in children.get(r.pid, ()))
         return True
+
+
+def _mover(successor) -> int:
+    return successor[0].pid
