@@ -75,15 +75,22 @@ class CompactTable:
         self.fields = state_type._fields
         self.spread = tuple(f in self.ELEMENTWISE for f in self.fields)
         self.ids: dict = {}  # part -> its number
+        self.by_id: dict = {}  # id of an interned part -> its number: no hashing for the very object (parts live forever)
         self.parts: list = []  # number -> part
         self.codes: list = []  # state id -> its bytes
         self._last = (None, None)
 
     def number(self, part) -> int:
+        """The part's number. A successor shares most of its parts with the state it came from, which
+        was rebuilt from `parts`: those are found by identity, without hashing a whole process record."""
+        n = self.by_id.get(id(part))
+        if n is not None:
+            return n
         n = self.ids.get(part)
         if n is None:
             n = self.ids[part] = len(self.parts)
             self.parts.append(part)
+            self.by_id[id(part)] = n
         return n
 
     def key(self, state) -> bytes:
@@ -113,7 +120,7 @@ class CompactTable:
         """The interned parts' own tables (the codes are counted as the visited map's keys)."""
         import sys
 
-        return sys.getsizeof(self.parts) + sys.getsizeof(self.ids) + sys.getsizeof(self.codes)
+        return sys.getsizeof(self.parts) + sys.getsizeof(self.ids) + sys.getsizeof(self.by_id) + sys.getsizeof(self.codes)
 
     def __len__(self) -> int:
         return len(self.codes)
