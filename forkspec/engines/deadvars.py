@@ -220,6 +220,7 @@ class DeadReset:
         self.program = program
         self.liveness = liveness or Liveness(program)
         self.by_stack: dict = {}  # (stack, page table) -> their dead places: few distinct pairs recur
+        self.by_record: dict = {}  # id of a process record -> (the record, its dead places): no hashing for a record seen before
         self.reset = 0  # states changed
 
     def __call__(self, state: State) -> State:
@@ -231,7 +232,7 @@ class DeadReset:
             if p.state == ZOMBIE or not p.stack or p.image or p.threads or p.handlers or p.vfork_child \
                     or p.vfork_parent:
                 continue
-            places, addrs, above = self.dead_places(p.stack, p.ptes)[0 if p.pending or p.pid not in parents else 1]
+            places, addrs, above = self.record_places(p)[0 if p.pending or p.pid not in parents else 1]
             dead_of[p.pid] = (addrs, above)
             for _, pfn, c in places:
                 frame = mem[pfn]
@@ -245,6 +246,18 @@ class DeadReset:
         if not nonzero:
             return state
         return self.apply(state, dead_of, nonzero)
+
+    def record_places(self, p) -> tuple:
+        """`dead_places` of a process record, remembered by the record's identity: most records of a
+        successor are the very objects of the state it came from (the entry keeps the record alive)."""
+        hit = self.by_record.get(id(p))
+        if hit is not None and hit[0] is p:
+            return hit[1]
+        got = self.dead_places(p.stack, p.ptes)
+        if len(self.by_record) > 100_000:
+            self.by_record.clear()
+        self.by_record[id(p)] = (p, got)
+        return got
 
     def dead_places(self, stack: tuple, ptes: tuple) -> tuple:
         """For a process with this stack and page table: ((address, frame, cell) of each mapped dead
