@@ -179,7 +179,7 @@ def explore(
                     index[k_nxt] = nid
                 else:
                     index.add(k_nxt)
-                states.add(nxt)
+                states.add(nxt, k_nxt)
                 parents.append(sid)
                 depth_of.append(d + 1)
                 for c in invariants:
