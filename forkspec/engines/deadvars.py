@@ -253,7 +253,7 @@ class DeadReset:
         if hit is not None and hit[0] is p:
             return hit[1]
         got = self.dead_places(p.stack, p.ptes)
-        if len(self.by_record) > 100_000:
+        if len(self.by_record) > 4096:  # the entries keep records alive: a few thousand recent ones are enough
             self.by_record.clear()
         self.by_record[id(p)] = (p, got)
         return got

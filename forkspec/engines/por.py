@@ -267,7 +267,7 @@ class Reduction:
         outside = bool(p.sigpending or p.alarm or p.cld_report or p.stopped or p.threads or p.vfork_child
                        or p.vfork_parent or p.image or p.handlers)
         got = (p.pid, p.ppid, p.state, outside, bool(p.pending), tuple((a.func, a.pc) for a in p.stack))
-        if len(self.shapes) > 100_000:
+        if len(self.shapes) > 4096:  # the entries keep records alive: a few thousand recent ones are enough
             self.shapes.clear()
         self.shapes[id(p)] = (p, got)
         return got
