@@ -139,7 +139,7 @@ def explore(
                 for k_n in rep_keys:  # the cycle proviso
                     nid = index.get(k_n)
                     if nid is not None and depth_of[nid] <= d:
-                        succ, reps, rep_keys = model.successors(state), None, None
+                        succ, reps, rep_keys = _expand_fully(por, state, chosen, succ, reps, rep_keys)
                         break
                 else:
                     por.reduced += 1
@@ -162,7 +162,7 @@ def explore(
                 if c.name not in found and not c.step_ok(state, action, nxt):
                     note(c, Witness(sid, k))
                     states.keep(sid, state)
-            if reps is not None:
+            if reps is not None and reps[k] is not None:
                 nxt, k_nxt = reps[k], rep_keys[k]
             else:
                 if canon is not None:
@@ -179,7 +179,7 @@ def explore(
                     index[k_nxt] = nid
                 else:
                     index.add(k_nxt)
-                states.add(nxt)
+                states.add(nxt, k_nxt)
                 parents.append(sid)
                 depth_of.append(d + 1)
                 for c in invariants:
@@ -203,6 +203,15 @@ def explore(
     if edges is not None:
         paths, exact = _count_paths(len(states), edges)
     return Exploration(results, stats, states, parents, final_ids, paths, exact, canon)
+
+
+def _expand_fully(por, state, chosen, succ, reps, rep_keys):
+    """Every successor of `state` (the cycle proviso), reusing the chosen processes' steps and their
+    representatives and keys already computed: only the other processes' steps are computed."""
+    full = por.expand_fully(state, chosen, succ)
+    known = {id(n): (rep, k) for (_, n), rep, k in zip(succ, reps, rep_keys)}
+    pairs = [known.get(id(n), (None, None)) for _, n in full]
+    return full, [r for r, _ in pairs], [k for _, k in pairs]
 
 
 def _final(model, state, sid, finals, note, final_ids, stats) -> None:

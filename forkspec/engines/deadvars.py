@@ -220,6 +220,7 @@ class DeadReset:
         self.program = program
         self.liveness = liveness or Liveness(program)
         self.by_stack: dict = {}  # (stack, page table) -> their dead places: few distinct pairs recur
+        self.by_record: dict = {}  # id of a process record -> (the record, its dead places): no hashing for a record seen before
         self.reset = 0  # states changed
 
     def __call__(self, state: State) -> State:
@@ -231,25 +232,36 @@ class DeadReset:
             if p.state == ZOMBIE or not p.stack or p.image or p.threads or p.handlers or p.vfork_child \
                     or p.vfork_parent:
                 continue
-            places, addrs, above = self.dead_places(p.stack, p.ptes)[0 if p.pending or p.pid not in parents else 1]
+            places, addrs, above, tops = self.record_places(p)[0 if p.pending or p.pid not in parents else 1]
             dead_of[p.pid] = (addrs, above)
             for _, pfn, c in places:
                 frame = mem[pfn]
                 if c < len(frame) and frame[c] != 0:
                     nonzero.append((p.pid, pfn, c))
-            for vpn, pfn, _ in p.ptes:  # what returned calls left above the top frame
-                if vpn >= STACK_VPN:
-                    frame = mem[pfn]
-                    first = max(0, (above - (vpn << 12)) >> 3)
+            for pfn, first in tops:  # what returned calls left above the top frame
+                frame = mem[pfn]
+                if len(frame) > first:
                     nonzero.extend((p.pid, pfn, c) for c in range(first, len(frame)) if frame[c] != 0)
         if not nonzero:
             return state
         return self.apply(state, dead_of, nonzero)
 
+    def record_places(self, p) -> tuple:
+        """`dead_places` of a process record, remembered by the record's identity: most records of a
+        successor are the very objects of the state it came from (the entry keeps the record alive)."""
+        hit = self.by_record.get(id(p))
+        if hit is not None and hit[0] is p:
+            return hit[1]
+        got = self.dead_places(p.stack, p.ptes)
+        if len(self.by_record) > 4096:  # the entries keep records alive: a few thousand recent ones are enough
+            self.by_record.clear()
+        self.by_record[id(p)] = (p, got)
+        return got
+
     def dead_places(self, stack: tuple, ptes: tuple) -> tuple:
         """For a process with this stack and page table: ((address, frame, cell) of each mapped dead
-        local, their addresses, where the dead space above the top frame starts), first
-        without a child, then with one (see `wait_writes`)."""
+        local, their addresses, where the dead space above the top frame starts, and (frame, first
+        cell) of each stack page from there), first without a child, then with one (see `wait_writes`)."""
         key = (stack, ptes)
         hit = self.by_stack.get(key)
         if hit is not None:
@@ -265,7 +277,8 @@ class DeadReset:
         if status is not None and status not in {addr for addr, _, _ in places}:
             more.extend(_place(status, ptes))
         above = ir.STACK_BASE + (top.base + self.program.functions[top.func].nlocals) * ir.CELL
-        got = tuple((tuple(ps), frozenset(addr for addr, _, _ in ps), above) for ps in (places, more))
+        tops = tuple((pfn, max(0, (above - (vpn << 12)) >> 3)) for vpn, pfn, _ in ptes if vpn >= STACK_VPN)
+        got = tuple((tuple(ps), frozenset(addr for addr, _, _ in ps), above, tops) for ps in (places, more))
         if len(self.by_stack) > 100_000:
             self.by_stack.clear()
         self.by_stack[key] = got

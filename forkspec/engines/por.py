@@ -241,6 +241,8 @@ class Reduction:
         self.writes_commute = chars is not None and len(chars) <= 1
         self.limit = kernel.config.max_procs
         self.reduced = 0  # states expanded with fewer processes than were enabled
+        self.shapes: dict = {}  # id of a process record -> (the record, its `shape`)
+        self.chosen: dict = {}  # what `choose` reads of a state -> its answer
 
     def kind(self, p) -> tuple[str, bool, object]:
         """(kind of p's next step, can it fail an assert, the instruction)."""
@@ -254,11 +256,42 @@ class Reduction:
             return KIND.get(ins.name, LOCAL), ins.name == "assert", ins
         return LOCAL, False, ins
 
+    def shape(self, p) -> tuple:
+        """All that `choose` reads of a process record: its pid and parent, whether it is a zombie or
+        running or exiting, whether anything outside the reduction's scope is set (a signal, a thread,
+        vfork, exec...), whether a write is pending, and where each of its frames is (which gives
+        its next step's kind and its future). Remembered by the record's identity."""
+        hit = self.shapes.get(id(p))
+        if hit is not None and hit[0] is p:
+            return hit[1]
+        outside = bool(p.sigpending or p.alarm or p.cld_report or p.stopped or p.threads or p.vfork_child
+                       or p.vfork_parent or p.image or p.handlers)
+        got = (p.pid, p.ppid, p.state, outside, bool(p.pending), tuple((a.func, a.pc) for a in p.stack))
+        if len(self.shapes) > 4096:  # the entries keep records alive: a few thousand recent ones are enough
+            self.shapes.clear()
+        self.shapes[id(p)] = (p, got)
+        return got
+
     def choose(self, state: State):
-        """The pids whose steps form a persistent set, or None for every process (full expansion)."""
-        procs = state.procs
+        """The pids whose steps form a persistent set, or None for every process (full expansion).
+
+        The answer is a function of the records' `shape`s and of whether one more fork reaches the
+        process limit, so it is computed once per distinct such view: states that differ only in
+        memory, output or exit statuses share it."""
         if state.next_pid - FIRST_PID >= self.limit:
             raise LimitReached(f"the search reached the process limit ({self.limit})")
+        view = (state.next_pid - FIRST_PID + 1 >= self.limit, tuple(self.shape(p) for p in state.procs))
+        if view in self.chosen:
+            return self.chosen[view]
+        got = self.persistent(state)
+        if len(self.chosen) > 200_000:
+            self.chosen.clear()
+        self.chosen[view] = got
+        return got
+
+    def persistent(self, state: State):
+        """`choose`, computed."""
+        procs = state.procs
         info = {}
         children: dict[int, list] = {}
         for p in procs:
@@ -298,7 +331,16 @@ class Reduction:
                     break
         if best is None or len(best) >= len(enabled):
             return None
-        return best
+        return tuple(best)
+
+    def expand_fully(self, state: State, chosen, theirs: list) -> list:
+        """Every successor of `state`, in the kernel's order, given `theirs`, the successors of the
+        `chosen` processes: the other processes' steps are added. The kernel lists each process's
+        steps together, in pid order (init's first, but `choose` picks no set while init has a
+        step), so a stable sort by the mover's pid merges the two lists into that order."""
+        others = {p.pid for p in state.procs} - set(chosen)
+        both = list(theirs) + self.kernel.successors(state, others)
+        return sorted(both, key=_mover)
 
     def closure(self, start: int, info: dict, children: dict, bound: int):
         """The enabled pids of the smallest persistent set grown from `start`; None past `bound` of them."""
@@ -348,3 +390,7 @@ class Reduction:
                 return True
             return any(k.pid > q.pid for k in children.get(r.pid, ()))
         return True
+
+
+def _mover(successor) -> int:
+    return successor[0].pid

@@ -465,15 +465,21 @@ def _order_by_content(state: State, kids: dict[int, list[int]], ids: dict) -> No
 
 def rename(state: State, mapping: dict[int, int]) -> State:
     """The state with processes renumbered by `mapping` (pids it does not name are kept), frames renumbered."""
-    get = mapping.get
-    renamed = [p._replace(pid=get(p.pid, p.pid), ppid=get(p.ppid, p.ppid), vfork_child=get(p.vfork_child, p.vfork_child),
-                          vfork_parent=get(p.vfork_parent, p.vfork_parent)) for p in state.procs]
+    renamed = [_renamed(p, mapping.get) for p in state.procs]
     if all(a.pid < b.pid for a, b in zip(renamed, renamed[1:])):
         # the order of the processes is kept, so the frames (numbered in order of first use) are too
         return state._replace(procs=tuple(renamed))
     renamed.sort(key=_pid)
     procs, mem = canonical_memory(tuple(renamed), state.mem)
     return state._replace(procs=procs, mem=mem)
+
+
+def _renamed(p: Proc, get) -> Proc:
+    """One record renumbered; the record itself when no pid in it changes (interned parts stay shared)."""
+    new = (get(p.pid, p.pid), get(p.ppid, p.ppid), get(p.vfork_child, p.vfork_child), get(p.vfork_parent, p.vfork_parent))
+    if new == (p.pid, p.ppid, p.vfork_child, p.vfork_parent):
+        return p
+    return p._replace(pid=new[0], ppid=new[1], vfork_child=new[2], vfork_parent=new[3])
 
 
 def _pid(p: Proc) -> int:

@@ -47,7 +47,7 @@ class ExactTable(list):
     def key(self, state):
         return state
 
-    def add(self, state) -> None:
+    def add(self, state, key=None) -> None:
         self.append(state)
 
     def keep(self, sid: int, state) -> None:
@@ -75,36 +75,41 @@ class CompactTable:
         self.fields = state_type._fields
         self.spread = tuple(f in self.ELEMENTWISE for f in self.fields)
         self.ids: dict = {}  # part -> its number
+        self.by_id: dict = {}  # id of an interned part -> its number: no hashing for the very object (parts live forever)
         self.parts: list = []  # number -> part
         self.codes: list = []  # state id -> its bytes
-        self._last = (None, None)
 
     def number(self, part) -> int:
+        """The part's number. A successor shares most of its parts with the state it came from, which
+        was rebuilt from `parts`: those are found by identity, without hashing a whole process record."""
+        n = self.by_id.get(id(part))
+        if n is not None:
+            return n
         n = self.ids.get(part)
         if n is None:
             n = self.ids[part] = len(self.parts)
             self.parts.append(part)
+            self.by_id[id(part)] = n
         return n
 
     def key(self, state) -> bytes:
-        if self._last[0] is state:
-            return self._last[1]
         nums = []
-        number = self.number
+        number, known = self.number, self.by_id.get
         for value, spread in zip(state, self.spread):
             if spread:
                 nums.append(len(value))
-                nums.extend([number(x) for x in value])
+                for x in value:
+                    n = known(id(x))  # `number`'s first test, inline: most parts are found so
+                    nums.append(number(x) if n is None else n)
             else:
                 nums.append(number(value))
         if max(nums) >= WIDE:  # a number past 16 bits: an escape, then its two halves
             nums = [h for n in nums for h in ((n,) if n < WIDE else (WIDE, n >> 16, n & 0xFFFF))]
-        code = array("H", nums).tobytes()
-        self._last = (state, code)
-        return code
+        return array("H", nums).tobytes()
 
-    def add(self, state) -> None:
-        self.codes.append(self.key(state))
+    def add(self, state, key=None) -> None:
+        """Store a state; `key`, when given, is its `key(state)` already computed."""
+        self.codes.append(self.key(state) if key is None else key)
 
     def keep(self, sid: int, state) -> None:
         pass
@@ -113,7 +118,7 @@ class CompactTable:
         """The interned parts' own tables (the codes are counted as the visited map's keys)."""
         import sys
 
-        return sys.getsizeof(self.parts) + sys.getsizeof(self.ids) + sys.getsizeof(self.codes)
+        return sys.getsizeof(self.parts) + sys.getsizeof(self.ids) + sys.getsizeof(self.by_id) + sys.getsizeof(self.codes)
 
     def __len__(self) -> int:
         return len(self.codes)
@@ -157,10 +162,10 @@ class FingerprintTable:
     def key(self, state) -> int:
         return fingerprint(state)
 
-    def add(self, state) -> None:
+    def add(self, state, key=None) -> None:
         if not self.fps:
             self.kept[0] = state
-        self.fps.append(fingerprint(state))
+        self.fps.append(fingerprint(state) if key is None else key)
 
     def keep(self, sid: int, state) -> None:
         self.kept[sid] = state

@@ -65,6 +65,10 @@ def overlaps(s1: int, e1: int, s2: int, e2: int) -> bool:
     return (e2 < 0 or s1 < e2) and (e1 < 0 or s2 < e1)
 
 
+def _same(new: tuple, old: tuple) -> tuple:
+    return old if new == old else new
+
+
 class CallWaits(Exception):
     """The call has done part of its work and now waits: the process stays at the call."""
 
@@ -81,8 +85,12 @@ class FdCalls:
         self.locks = list(state.locks)
 
     def files_fields(self) -> dict:
-        return {"ofds": tuple(self.ofds), "pipes": tuple(self.pipes),
-                "files": tuple(self.files[k] for k in sorted(self.files)), "locks": tuple(sorted(self.locks))}
+        """The new state's file fields; a field the step left as it was is the old state's very tuple,
+        so states keep sharing it (and the visited table finds it by identity)."""
+        old = self.state
+        return {"ofds": _same(tuple(self.ofds), old.ofds), "pipes": _same(tuple(self.pipes), old.pipes),
+                "files": _same(tuple(self.files[k] for k in sorted(self.files)), old.files),
+                "locks": _same(tuple(sorted(self.locks)), old.locks)}
 
     def fd_table(self) -> tuple:
         if not self.fds_dirty:

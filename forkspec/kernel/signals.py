@@ -109,7 +109,7 @@ def ignored(p: Proc, sig: int) -> bool:
 
 
 def catches_any(p: Proc) -> bool:
-    return bool(p.handlers) or any(is_caught(d[1]) for d in p.sigdisp)
+    return bool(p.handlers) or (bool(p.sigdisp) and any(is_caught(d[1]) for d in p.sigdisp))
 
 
 def fatal_at_once(p: Proc, sig: int) -> bool:

@@ -608,14 +608,15 @@ class Exec(FdCalls, ExecCalls, ThreadCalls, MemoryCalls, VforkRules, SignalCalls
         return (p for pid, p in self.procs.items() if pid != self.pid)
 
     def wait_candidates(self, pid_arg: int) -> list[Proc]:
-        kids = [p for p in self.others() if p.ppid == self.pid]
+        me = self.pid
+        kids = [p for p in self.procs.values() if p.ppid == me and p.pid != me]
         if pid_arg > 0:
             kids = [k for k in kids if k.pid == pid_arg]
         elif pid_arg == 0:
             kids = [k for k in kids if k.pgid == self.p.pgid]
         elif pid_arg < -1:
             kids = [k for k in kids if k.pgid == -pid_arg]
-        return sorted(kids, key=lambda k: k.pid)
+        return sorted(kids, key=_pid) if len(kids) > 1 else kids
 
     def live_count(self) -> int:
         """Tasks counted by the process limit (RLIMIT_NPROC counts threads): every process until it
@@ -1002,6 +1003,10 @@ def nondet_choices(config: Config, ins, path: str) -> tuple[str, ...]:
                          Span(path, ins.loc.line, ins.loc.col))
     lo, hi = config.nondet
     return tuple(str(v) for v in range(lo, hi + 1))
+
+
+def _pid(p: Proc) -> int:
+    return p.pid
 
 
 def canonical_memory(procs: tuple, mem: tuple) -> tuple[tuple, tuple]:
