@@ -41,6 +41,7 @@ from forkspec.engines.result import (
 )
 from forkspec.engines.symbolic import replay as rp
 from forkspec.engines.symbolic.condition import translate
+from forkspec.engines.symbolic.induction import Induction
 from forkspec.engines.symbolic.program import NotEncoded
 from forkspec.engines.symbolic.unroll import Encoder
 from forkspec.frontend.routines import FORK_ATFORK
@@ -65,6 +66,7 @@ MAX_OUTCOMES = 5000
 FIRST_SLOTS = 2
 PROBE_MS = 50
 EXISTS_MS = 500
+INDUCTION_MS = 20_000  # each step-case question of k-induction (unanswered: not proved for that k)
 SIM_RUNS = 4  # random concrete executions tried before solving
 SIM_STEPS = 1000
 SIM_SECONDS = 0.25  # and no longer than this in all (a program that never ends runs the steps out)
@@ -76,6 +78,7 @@ class Options:
     slots: int = 16
     timeout_ms: int = 120_000
     simulate: bool = True  # random concrete runs before solving (`_simulate`)
+    induction: int = 8  # the largest k tried by k-induction (`symbolic.induction`); 0: never
 
 
 @dataclass
@@ -90,7 +93,8 @@ class Figures:
     slots: int = 0
     slots_full: bool = False  # some execution creates more processes than there are slots
     outcome_set: list = field(default_factory=list)  # kernel Outcomes at the threshold
-    proof: str | None = None  # what proves the checks that hold: "threshold" (the only proof so far)
+    proof: str | None = None  # what proves the checks that hold: "threshold" or "k-induction"
+    induction: dict = field(default_factory=dict)  # check name -> the k it is k-inductive for
     statistics: dict = field(default_factory=dict)
 
 
@@ -167,6 +171,7 @@ def _explore(kernel: Kernel, checks: list[Check], library_descriptions: dict, op
     if opts.simulate:
         _simulate(replay_kernel, chain, watch, results)
     can_grow = slots < min(opts.slots, kernel.config.max_procs + 1)
+    induction = None
     cut = ""
     complete = False
     beyond = False
@@ -184,13 +189,22 @@ def _explore(kernel: Kernel, checks: list[Check], library_descriptions: dict, op
                 figures.proof = "threshold"
                 complete = True
                 break
-        if not complete:
+            if not beyond and k < opts.induction:
+                induction = induction or Induction(kernel.program, kernel.config, enc.slots, enc.frames[0],
+                                                   min(opts.timeout_ms, INDUCTION_MS))
+                if _induct(induction, watch, results, figures, k + 1) and figures.induction \
+                        and not (finals or outcomes or max_alive):
+                    break  # every check decided
+        if not complete and figures.induction and len(results) == len(watch) and not (finals or outcomes or max_alive):
+            figures.proof = "k-induction"
+            complete = True
+        elif not complete:
             cut = f"bound {figures.bound} reached: some execution is longer (no completeness threshold yet)"
         elif beyond:
             complete, cut = False, "some execution goes " + _beyond_reason(enc)
-        if complete:
+        if complete and figures.threshold is not None:
             finals = _decide_by_queries(search, enc, chain, finals, results, figures.threshold)
-        if complete and (finals or outcomes):
+        if complete and figures.threshold is not None and (finals or outcomes):
             _decide_finals(search, enc, chain, finals, results, figures, witnesses=outcomes)
         if max_alive and complete:
             figures.statistics["max_alive"] = search.maximise_alive()
@@ -214,7 +228,26 @@ def _explore(kernel: Kernel, checks: list[Check], library_descriptions: dict, op
                 r = CheckResult(c, HOLDS)
         out.append(r)
     figures.statistics.update(search.statistics())
+    if induction is not None:
+        figures.statistics["induction"] = {"queries": induction.queries, "solver_seconds": round(induction.seconds, 4),
+                                           "lemmas": sum(v is not None for v in (induction.lemma or {}).values())}
     return _finish(out, chain, figures, start, cut)
+
+
+def _induct(induction: Induction, watch: list, results: dict, figures: Figures, k: int) -> bool:
+    """The step case of k-induction for the watched checks still open (the base case is the
+    bounded search so far: no violation before step k-1, no step beyond the encoding up to
+    frame k-1); each one proved holds, with its k as the reason. Returns whether every
+    watched check is decided."""
+    pending = [(c, how) for c, how in watch if c.name not in results]
+    try:
+        proved = induction.prove(pending, _term, k) if pending else []
+    except NotEncoded:  # a limit met only from a free frame: no proof, the bounded search goes on
+        proved = []
+    for c in proved:
+        results[c.name] = CheckResult(c, HOLDS, None, f"{k}-inductive")
+        figures.induction[c.name] = k
+    return len(results) == len(watch)
 
 
 def _simulate(kernel: Kernel, chain: "_Chains", watch: list, results: dict, runs: int = SIM_RUNS,
@@ -603,7 +636,7 @@ class _Chains:
 
 
 def _finish(results, chain: _Chains, figures: Figures, start: float, cut: str) -> Exploration:
-    complete = figures.threshold is not None and not cut
+    complete = (figures.threshold is not None or figures.proof == "k-induction") and not cut
     stats = Stats(generated=len(chain.states), distinct=len(chain.states), depth=figures.bound,
                   seconds=time.perf_counter() - start, terminated=figures.outcomes or 0,
                   complete=complete, cut=cut)
