@@ -230,7 +230,7 @@ def _explore(kernel: Kernel, checks: list[Check], library_descriptions: dict, op
     figures.statistics.update(search.statistics())
     if induction is not None:
         figures.statistics["induction"] = {"queries": induction.queries, "solver_seconds": round(induction.seconds, 4),
-                                           "lemmas": sum(v is not None for v in (induction.lemma or {}).values())}
+                                           "abstract_controls": len(induction.lemma or {})}
     return _finish(out, chain, figures, start, cut)
 
 
