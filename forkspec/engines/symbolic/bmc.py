@@ -78,7 +78,7 @@ class Options:
     slots: int = 16
     timeout_ms: int = 120_000
     simulate: bool = True  # random concrete runs before solving (`_simulate`)
-    induction: int = 8  # the largest k tried by k-induction (`symbolic.induction`); 0: never
+    induction: int = 4  # the largest k tried by k-induction (`symbolic.induction`); 0: never
 
 
 @dataclass

@@ -65,6 +65,7 @@ class Induction:
         self.solver = _solver(timeout_ms)
         self.control = [n for n in self.state if n[0] in ("st", "loc")]
         self.lemma = None  # control -> {variable: its values, None if free}
+        self._terms: dict = {}  # (frame, control) -> the frame within that control's sets
         self.seconds = 0.0
         self.queries = 0
 
@@ -78,13 +79,16 @@ class Induction:
     def _within(self, frame: dict):
         """The frame is one of the abstract states: a known control (every slot's state and
         location) and each other variable within that control's set of values."""
-        out = []
-        ctrl = self._control(frame)
-        for c, sets in self.lemma.items():
-            eq = [x == v for x, v in zip(ctrl, c)]
-            eq += [z3.Or([frame[n] == v for v in vals]) for n, vals in sets.items() if vals is not None]
-            out.append(z3.And(eq))
-        return z3.Or(out)
+        return z3.Or([self._member(frame, c) for c in self.lemma])
+
+    def _member(self, frame: dict, c: tuple):
+        key = (id(frame), c)
+        if key not in self._terms:
+            eq = [x == v for x, v in zip(self._control(frame), c)]
+            eq += [frame[n] == next(iter(vals)) if len(vals) == 1 else z3.Or([frame[n] == v for v in vals])
+                   for n, vals in self.lemma[c].items() if vals is not None]
+            self._terms[key] = z3.And(eq)
+        return self._terms[key]
 
     def _compute_lemmas(self, step0: list) -> None:
         """The abstract states, grown to a fixed point of one step (see the module docstring).
@@ -94,20 +98,30 @@ class Induction:
         data = [n for n in self.state if n not in self.control]
         init = {n: z3.simplify(self.initial[n]) for n in self.state}
         self.lemma = {tuple(z3.simplify(init[n]) for n in self.control): {n: {init[n]} for n in data}}
+        # one incremental solver: each membership is a literal defined once, each round's
+        # question an assumption, so what the solver learnt about the step carries over
         s = z3.SolverFor("QF_BV")
         s.set("timeout", self.timeout_ms)
         s.add(*step0)
-        for _ in range(ROUNDS):
-            s.push()
-            s.add(self._within(f0), z3.Not(self._within(f1)))
-            answer = self._check(s)
+        literals: dict = {}
+        for r in range(ROUNDS):
+            ins = []
+            for f in (f0, f1):
+                for c in self.lemma:
+                    term = self._member(f, c)
+                    if term.get_id() not in literals:
+                        literals[term.get_id()] = b = z3.Bool(f"within{len(literals)}")
+                        s.add(b == term)
+                    ins.append((f, literals[term.get_id()]))
+            ask = z3.Bool(f"round{r}")
+            s.add(z3.Implies(ask, z3.And(z3.Or([b for f, b in ins if f is f0]),
+                                         z3.Not(z3.Or([b for f, b in ins if f is f1])))))
+            answer = self._check(s, ask)
             if answer == z3.unsat:
-                s.pop()
                 return
             if answer == z3.unknown or len(self.lemma) > CONTROLS:
                 break
             model = s.model()
-            s.pop()
             c = tuple(model.eval(x, model_completion=True) for x in self._control(f1))
             key = next((k for k in self.lemma if all(a.eq(b) for a, b in zip(k, c))), None)
             values = {n: model.eval(f1[n], model_completion=True) for n in data}
@@ -115,6 +129,7 @@ class Induction:
                 self.lemma[c] = {n: {v} for n, v in values.items()}
                 continue
             sets = self.lemma[key]
+            self._terms = {k: t for k, t in self._terms.items() if k[1] is not key}
             for n, v in values.items():
                 if sets[n] is not None and not any(v.eq(x) for x in sets[n]):
                     sets[n].add(v)
@@ -122,9 +137,9 @@ class Induction:
                         sets[n] = None
         self.lemma = None
 
-    def _check(self, s: z3.Solver):
+    def _check(self, s: z3.Solver, *assumptions):
         t = time.perf_counter()
-        answer = s.check()
+        answer = s.check(*assumptions)
         self.seconds += time.perf_counter() - t
         self.queries += 1
         return answer
