@@ -19,6 +19,12 @@ refutes these unrollings faster than the incremental solver. At each depth k:
   than k steps (k is the completeness threshold: the unrolling covers every
   execution) and every open check holds: one refutation settles them all.
 
+While no threshold is found, each depth k (up to `Options.induction`) is also the base
+case of k-induction (`symbolic.induction`): the step case for k+1 proves the checks still
+open whose violation is a state or a step, together with never leaving the encoding;
+each proved one holds with its k as the reason, and a run whose every check is decided
+stops there (`proof` "k-induction").
+
 Expectations on outcomes are then decided over the terminated states at the
 threshold: `exists`/`~exists` by one satisfiability question each where the
 condition translates (`condition`), the rest on every outcome, enumerated by
