@@ -19,8 +19,9 @@ refutes these unrollings faster than the incremental solver. At each depth k:
   than k steps (k is the completeness threshold: the unrolling covers every
   execution) and every open check holds: one refutation settles them all.
 
-While no threshold is found, each depth k (up to `Options.induction`) is also the base
-case of k-induction (`symbolic.induction`): the step case for k+1 proves the checks still
+While no threshold is found, from depth `Options.induction_from` on each depth is also
+the base case of k-induction (`symbolic.induction`) for one more k (1, 2, ... up to
+`Options.induction`): the step case proves the checks still
 open whose violation is a state or a step, together with never leaving the encoding;
 each proved one holds with its k as the reason, and a run whose every check is decided
 stops there (`proof` "k-induction").
@@ -85,6 +86,8 @@ class Options:
     timeout_ms: int = 120_000
     simulate: bool = True  # random concrete runs before solving (`_simulate`)
     induction: int = 4  # the largest k tried by k-induction (`symbolic.induction`); 0: never
+    induction_from: int = 8  # the depth of the first step case (k = 1), one k more at each depth after it:
+    # a program whose longest execution is shorter never pays for the invariants
 
 
 @dataclass
@@ -177,7 +180,7 @@ def _explore(kernel: Kernel, checks: list[Check], library_descriptions: dict, op
     if opts.simulate:
         _simulate(replay_kernel, chain, watch, results)
     can_grow = slots < min(opts.slots, kernel.config.max_procs + 1)
-    induction = None
+    induction, tried = None, 0
     cut = ""
     complete = False
     beyond = False
@@ -195,10 +198,10 @@ def _explore(kernel: Kernel, checks: list[Check], library_descriptions: dict, op
                 figures.proof = "threshold"
                 complete = True
                 break
-            if not beyond and k < opts.induction:
-                induction = induction or Induction(kernel.program, kernel.config, enc.slots, enc.frames[0],
-                                                   min(opts.timeout_ms, INDUCTION_MS))
-                if _induct(induction, watch, results, figures, k + 1) and figures.induction \
+            if not beyond and k >= opts.induction_from and tried < opts.induction:
+                induction = induction or _induction(kernel, enc, min(opts.timeout_ms, INDUCTION_MS))
+                tried += 1  # k = tried <= k + 1: the base case covers it
+                if _induct(induction, watch, results, figures, tried) and figures.induction \
                         and not (finals or outcomes or max_alive):
                     break  # every check decided
         if not complete and figures.induction and len(results) == len(watch) and not (finals or outcomes or max_alive):
@@ -240,15 +243,22 @@ def _explore(kernel: Kernel, checks: list[Check], library_descriptions: dict, op
     return _finish(out, chain, figures, start, cut)
 
 
-def _induct(induction: Induction, watch: list, results: dict, figures: Figures, k: int) -> bool:
+def _induction(kernel: Kernel, enc: Encoder, timeout_ms: int) -> Induction | None:
+    try:
+        return Induction(kernel.program, kernel.config, enc.slots, enc.frames[0], timeout_ms)
+    except NotEncoded:  # a state the step case cannot leave free: no proof by induction
+        return None
+
+
+def _induct(induction: Induction | None, watch: list, results: dict, figures: Figures, k: int) -> bool:
     """The step case of k-induction for the watched checks still open (the base case is the
     bounded search so far: no violation before step k-1, no step beyond the encoding up to
     frame k-1); each one proved holds, with its k as the reason. Returns whether every
     watched check is decided."""
     pending = [(c, how) for c, how in watch if c.name not in results]
     try:
-        proved = induction.prove(pending, _term, k) if pending else []
-    except NotEncoded:  # a limit met only from a free frame: no proof, the bounded search goes on
+        proved = induction.prove(pending, _term, k) if pending and induction is not None else []
+    except (NotEncoded, z3.Z3Exception):  # met only from a free frame: no proof, the bounded search goes on
         proved = []
     for c in proved:
         results[c.name] = CheckResult(c, HOLDS, None, f"{k}-inductive")

@@ -37,6 +37,7 @@ import time
 
 import z3
 
+from forkspec.engines.symbolic.program import NotEncoded
 from forkspec.engines.symbolic.unroll import Encoder, _fresh
 
 VALUES = 8  # the most values a lemma lists for a data variable in one control
@@ -58,6 +59,10 @@ class Induction:
     def __init__(self, program, config, slots: int, initial: dict, timeout_ms: int = QUERY_MS):
         self.enc = Encoder(program, config, slots)
         first = self.enc.frames[0]
+        odd = [n for n, v in first.items() if isinstance(v, z3.ExprRef)
+               and not isinstance(v, (z3.BitVecRef, z3.BoolRef, z3.SeqRef, z3.ArithRef))]
+        if odd:
+            raise NotEncoded(f"a state variable of sort {first[odd[0]].sort()} left free", limit=True)
         self.state = [n for n, v in first.items() if isinstance(v, z3.ExprRef) and not isinstance(v, z3.SeqRef)]
         self.enc.frames[0] = {n: _fresh(n, "free", v) if isinstance(v, z3.ExprRef) else v for n, v in first.items()}
         self.initial = initial
