@@ -19,9 +19,10 @@ refutes these unrollings faster than the incremental solver. At each depth k:
   than k steps (k is the completeness threshold: the unrolling covers every
   execution) and every open check holds: one refutation settles them all.
 
-While no threshold is found, from depth `Options.induction_from` on each depth is also
-the base case of k-induction (`symbolic.induction`) for one more k (1, 2, ... up to
-`Options.induction`): the step case proves the checks still
+While no threshold is found, once a depth's model repeats a state (an execution that can
+go round for ever: no threshold will come) or from depth `Options.induction_from` on,
+each depth is also the base case of k-induction (`symbolic.induction`) for one more k
+(1, 2, ... up to `Options.induction`): the step case proves the checks still
 open whose violation is a state or a step, together with never leaving the encoding;
 each proved one holds with its k as the reason, and a run whose every check is decided
 stops there (`proof` "k-induction").
@@ -74,6 +75,7 @@ FIRST_SLOTS = 2
 PROBE_MS = 50
 EXISTS_MS = 500
 INDUCTION_MS = 20_000  # each step-case question of k-induction (unanswered: not proved for that k)
+INDUCTION_LOOP_FROM = 4  # the first depth at which an execution that repeats a state starts k-induction
 SIM_RUNS = 4  # random concrete executions tried before solving
 SIM_STEPS = 1000
 SIM_SECONDS = 0.25  # and no longer than this in all (a program that never ends runs the steps out)
@@ -86,8 +88,8 @@ class Options:
     timeout_ms: int = 120_000
     simulate: bool = True  # random concrete runs before solving (`_simulate`)
     induction: int = 4  # the largest k tried by k-induction (`symbolic.induction`); 0: never
-    induction_from: int = 8  # the depth of the first step case (k = 1), one k more at each depth after it:
-    # a program whose longest execution is shorter never pays for the invariants
+    induction_from: int = 40  # the depth of the first step case (k = 1), one k more at each depth after it;
+    # sooner once an execution repeats a state (`_repeats`): a program with a longest execution rarely pays
 
 
 @dataclass
@@ -180,7 +182,7 @@ def _explore(kernel: Kernel, checks: list[Check], library_descriptions: dict, op
     if opts.simulate:
         _simulate(replay_kernel, chain, watch, results)
     can_grow = slots < min(opts.slots, kernel.config.max_procs + 1)
-    induction, tried = None, 0
+    induction, tried, looping = None, 0, False
     cut = ""
     complete = False
     beyond = False
@@ -198,7 +200,8 @@ def _explore(kernel: Kernel, checks: list[Check], library_descriptions: dict, op
                 figures.proof = "threshold"
                 complete = True
                 break
-            if not beyond and k >= opts.induction_from and tried < opts.induction:
+            looping = looping or (k >= INDUCTION_LOOP_FROM and _repeats(enc, search.last_model, k))
+            if not beyond and (looping or k >= opts.induction_from) and tried < opts.induction:
                 induction = induction or _induction(kernel, enc, min(opts.timeout_ms, INDUCTION_MS))
                 tried += 1  # k = tried <= k + 1: the base case covers it
                 if _induct(induction, watch, results, figures, tried) and figures.induction \
@@ -241,6 +244,24 @@ def _explore(kernel: Kernel, checks: list[Check], library_descriptions: dict, op
         figures.statistics["induction"] = {"queries": induction.queries, "solver_seconds": round(induction.seconds, 4),
                                            "abstract_controls": len(induction.lemma or {})}
     return _finish(out, chain, figures, start, cut)
+
+
+def _repeats(enc: Encoder, model, k: int) -> bool:
+    """Does the execution of this model repeat a frame (its non-string variables) within
+    k steps? Then it can go round for ever: no bound ever covers every execution, and
+    only induction can prove a check."""
+    if model is None:
+        return False
+    names = [n for n, v in enc.frames[0].items() if isinstance(v, z3.ExprRef) and not isinstance(v, z3.SeqRef)]
+    seen = set()
+    for t, f in enumerate(enc.frames[:k + 1]):
+        if t and not z3.is_true(model.eval(enc.steps[t - 1].moved, model_completion=True)):
+            continue  # nothing moved: the same frame again is no loop
+        row = tuple(str(model.eval(f[n], model_completion=True)) for n in names)
+        if row in seen:
+            return True
+        seen.add(row)
+    return False
 
 
 def _induction(kernel: Kernel, enc: Encoder, timeout_ms: int) -> Induction | None:
@@ -327,6 +348,7 @@ def _round(search, enc, chain, watch, results, k: int, can_grow: bool, beyond: b
         t = time.perf_counter()
         model = search.find(z3.Or(list(goals.values())))
         search.last_round_ms = int((time.perf_counter() - t) * 1000)
+        search.last_model = model
         if model is None:
             return "done", beyond
         true = {g for g, t in goals.items() if z3.is_true(model.eval(t, model_completion=True))}
@@ -412,6 +434,7 @@ class _Search:
         self.timeout_ms = opts.timeout_ms
         self._general = None
         self.last_round_ms = 0  # how long the last depth's main question took: a probe may take as long
+        self.last_model = None  # the last depth's model: an execution, perhaps one that repeats a state
 
     def extend(self) -> None:
         for c in self.enc.unroll():
