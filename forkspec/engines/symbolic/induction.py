@@ -114,10 +114,10 @@ class Induction:
             for f in (f0, f1):
                 for c in self.lemma:
                     term = self._member(f, c)
-                    if term.get_id() not in literals:
-                        literals[term.get_id()] = b = z3.Bool(f"within{len(literals)}")
-                        s.add(b == term)
-                    ins.append((f, literals[term.get_id()]))
+                    if term.get_id() not in literals:  # the term is kept with it: its id is never reused
+                        literals[term.get_id()] = (term, z3.Bool(f"within{len(literals)}"))
+                        s.add(literals[term.get_id()][1] == term)
+                    ins.append((f, literals[term.get_id()][1]))
             ask = z3.Bool(f"round{r}")
             s.add(z3.Implies(ask, z3.And(z3.Or([b for f, b in ins if f is f0]),
                                          z3.Not(z3.Or([b for f, b in ins if f is f1])))))
