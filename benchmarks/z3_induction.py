@@ -86,13 +86,14 @@ def main() -> None:
     for spec in LOOP_SPECS:
         off, on = measure(spec, 0, 30, a.timeout), measure(spec, 4, 200, a.timeout)
         for check in (on or off or {"verdicts": {}})["verdicts"]:
-            loops.append(f"| {Path(spec).name} | {check} | {cell(off, a.timeout, check)} | {cell(on, a.timeout, check)} |")
+            loops.append(f"| {Path(spec).name} | {check} | {cell(off, a.timeout, check)} "
+                         f"| {cell(on, a.timeout, check)} |")
             print(loops[-1], flush=True)
     Path(a.out).write_text(
         "# k-induction against the completeness threshold\n\n"
         "`python benchmarks/z3_induction.py`: CPU seconds (`time.process_time`) of one `run_z3` in its own\n"
-        f"process, at most {a.timeout:.0f} s of wall time; induction tries k = 1..4 (`Options.induction`), from the first depth on
-(`induction_from=0`; the default 8 spares programs with a short longest execution).\n\n"
+        f"process, at most {a.timeout:.0f} s of wall time; induction tries k = 1..4 (`Options.induction`)\n"
+        "from the first depth on (`induction_from=0`; by default it waits for an execution that repeats a state).\n\n"
         "## reap-N: the `assert`\n\n" + "\n".join(rows) + "\n\n"
         "## Unbounded loops (no completeness threshold; without induction the bound is 30 steps)\n\n"
         + "\n".join(loops) + "\n")
