@@ -22,11 +22,13 @@ last k steps would satisfy the step case. The distinctness ignores the output st
 the bit-vector tactic cannot reason about a string, so an answer from it means no
 constraint reads one, and the rest of the frame alone decides the future.
 
-The lemmas are invariants of the encoding computed first: each state variable ranges
-over a small set of values (its initial value, every location for a program counter),
-grown until one step from any frame within the sets stays within them (each query's
-model names the values to add; a variable that takes too many is left free). They hold
-in every reachable frame because they hold initially and are closed under a step.
+The lemmas are invariants of the encoding computed first: the abstract states, each a
+control (every slot's state and location) with, for each other variable, the few values
+it takes there. They start from the initial frame and grow until one step from any
+frame within them stays within them (each query's model names a new control or the
+values to add; a variable that takes too many values in one control is left free
+there). They hold in every reachable frame because they hold initially and are closed
+under a step; without a fixed point in time there is no lemma (every frame allowed).
 A step-case model is not a counterexample (its first frame need not be reachable): it
 only means "not k-inductive", and a larger k is tried, up to a bound; then the check
 stays inconclusive.
