@@ -368,6 +368,9 @@ def render_z3_stats(s) -> str:
     f = s.solver
     if f.threshold is not None:
         head = f"  z3: longest execution {f.threshold} steps (the bound covers every execution)"
+    elif f.induction:
+        head = (f"  z3: unrolled {f.bound} steps (no completeness threshold), {len(f.induction)} check(s) proved by k-induction "
+                f"(k = {', '.join(str(k) for k in sorted(set(f.induction.values())))})")
     else:
         head = f"  z3: unrolled {f.bound} steps"
     line = (f"{head}, {f.slots} process slots, {f.queries} queries, {f.solver_seconds:.2f} s in the solver, "
@@ -385,6 +388,7 @@ def z3_json(s) -> dict:
     f = s.solver
     return {"bound": f.bound, "threshold": f.threshold, "proof": s.complete,
             "proved_by": f.proof if s.complete else None, "slots": f.slots,
+            "induction": [{"check": name, "proof": "k-induction", "k": k} for name, k in f.induction.items()],
             "outcomes": f.outcomes, "queries": f.queries, "solver_seconds": round(f.solver_seconds, 4),
             "max_alive": f.statistics.get("max_alive"),
             "statistics": {k: v for k, v in f.statistics.items() if k != "max_alive"}}

@@ -33,7 +33,8 @@ QUICK_SPECS = ["specs/symbolic/exists_output.c", "specs/symbolic/tty_line_buffer
                "specs/puzzles/item03_child_copy.c", "specs/puzzles/hello_bye.c",
                "specs/violations/all_reaped_parent_never_waits.c",
                "specs/regressions/line_buffered_small_buffer_writes_through.c",
-               "specs/violations/no_deadlock_pipe_own_writer.c", "specs/violations/orphaned_stopped_group.c"]
+               "specs/violations/no_deadlock_pipe_own_writer.c", "specs/violations/orphaned_stopped_group.c",
+               "specs/symbolic/wnohang_poll_loop.c"]
 
 
 def compare(spec, mode: str, outcomes: bool = False, z3_opts=Z3) -> tuple[int, int]:

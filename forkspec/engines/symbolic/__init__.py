@@ -9,8 +9,9 @@ layout, a slot's image replaced), `chars` (char arrays and contents as bit-vecto
 and pthread_atfork: a slot's threads, mixed into `block.Step`), `unroll` (frames, the
 transition relation, the canonical order of commuting steps), `condition` (an
 expectation as a Z3 formula), `replay` (a model as a schedule, followed in the
-concrete kernel), `bmc` (random concrete runs, then bounded model checking, the
-completeness threshold, outcomes by blocking schedules).
+concrete kernel), `induction` (k-induction, for programs with no longest execution),
+`bmc` (random concrete runs, then bounded model checking, the completeness threshold,
+k-induction, outcomes by blocking schedules).
 """
 from forkspec.engines.symbolic.bmc import Figures, Options, explore, precheck
 from forkspec.engines.symbolic.program import SUPPORTED, NotEncoded

@@ -19,6 +19,14 @@ refutes these unrollings faster than the incremental solver. At each depth k:
   than k steps (k is the completeness threshold: the unrolling covers every
   execution) and every open check holds: one refutation settles them all.
 
+While no threshold is found, once a depth's model repeats a state (an execution that can
+go round for ever: no threshold will come) or from depth `Options.induction_from` on,
+each depth is also the base case of k-induction (`symbolic.induction`) for one more k
+(1, 2, ... up to `Options.induction`): the step case proves the checks still
+open whose violation is a state or a step, together with never leaving the encoding;
+each proved one holds with its k as the reason, and a run whose every check is decided
+stops there (`proof` "k-induction").
+
 Expectations on outcomes are then decided over the terminated states at the
 threshold: `exists`/`~exists` by one satisfiability question each where the
 condition translates (`condition`), the rest on every outcome, enumerated by
@@ -41,6 +49,7 @@ from forkspec.engines.result import (
 )
 from forkspec.engines.symbolic import replay as rp
 from forkspec.engines.symbolic.condition import translate
+from forkspec.engines.symbolic.induction import Induction
 from forkspec.engines.symbolic.program import NotEncoded
 from forkspec.engines.symbolic.unroll import Encoder
 from forkspec.frontend.routines import FORK_ATFORK
@@ -65,6 +74,8 @@ MAX_OUTCOMES = 5000
 FIRST_SLOTS = 2
 PROBE_MS = 50
 EXISTS_MS = 500
+INDUCTION_MS = 20_000  # each step-case question of k-induction (unanswered: not proved for that k)
+INDUCTION_LOOP_FROM = 4  # the first depth at which an execution that repeats a state starts k-induction
 SIM_RUNS = 4  # random concrete executions tried before solving
 SIM_STEPS = 1000
 SIM_SECONDS = 0.25  # and no longer than this in all (a program that never ends runs the steps out)
@@ -76,6 +87,9 @@ class Options:
     slots: int = 16
     timeout_ms: int = 120_000
     simulate: bool = True  # random concrete runs before solving (`_simulate`)
+    induction: int = 4  # the largest k tried by k-induction (`symbolic.induction`); 0: never
+    induction_from: int = 40  # the depth of the first step case (k = 1), one k more at each depth after it;
+    # sooner once an execution repeats a state (`_repeats`): a program with a longest execution rarely pays
 
 
 @dataclass
@@ -90,7 +104,8 @@ class Figures:
     slots: int = 0
     slots_full: bool = False  # some execution creates more processes than there are slots
     outcome_set: list = field(default_factory=list)  # kernel Outcomes at the threshold
-    proof: str | None = None  # what proves the checks that hold: "threshold" (the only proof so far)
+    proof: str | None = None  # what proves the checks that hold: "threshold" or "k-induction"
+    induction: dict = field(default_factory=dict)  # check name -> the k it is k-inductive for
     statistics: dict = field(default_factory=dict)
 
 
@@ -167,6 +182,7 @@ def _explore(kernel: Kernel, checks: list[Check], library_descriptions: dict, op
     if opts.simulate:
         _simulate(replay_kernel, chain, watch, results)
     can_grow = slots < min(opts.slots, kernel.config.max_procs + 1)
+    induction, tried, looping = None, 0, False
     cut = ""
     complete = False
     beyond = False
@@ -184,13 +200,23 @@ def _explore(kernel: Kernel, checks: list[Check], library_descriptions: dict, op
                 figures.proof = "threshold"
                 complete = True
                 break
-        if not complete:
+            looping = looping or (k >= INDUCTION_LOOP_FROM and _repeats(enc, search.last_model, k))
+            if not beyond and (looping or k >= opts.induction_from) and tried < opts.induction:
+                induction = induction or _induction(kernel, enc, min(opts.timeout_ms, INDUCTION_MS))
+                tried += 1  # k = tried <= k + 1: the base case covers it
+                if _induct(induction, watch, results, figures, tried) and figures.induction \
+                        and not (finals or outcomes or max_alive):
+                    break  # every check decided
+        if not complete and figures.induction and len(results) == len(watch) and not (finals or outcomes or max_alive):
+            figures.proof = "k-induction"
+            complete = True
+        elif not complete:
             cut = f"bound {figures.bound} reached: some execution is longer (no completeness threshold yet)"
         elif beyond:
             complete, cut = False, "some execution goes " + _beyond_reason(enc)
-        if complete:
+        if complete and figures.threshold is not None:
             finals = _decide_by_queries(search, enc, chain, finals, results, figures.threshold)
-        if complete and (finals or outcomes):
+        if complete and figures.threshold is not None and (finals or outcomes):
             _decide_finals(search, enc, chain, finals, results, figures, witnesses=outcomes)
         if max_alive and complete:
             figures.statistics["max_alive"] = search.maximise_alive()
@@ -214,7 +240,51 @@ def _explore(kernel: Kernel, checks: list[Check], library_descriptions: dict, op
                 r = CheckResult(c, HOLDS)
         out.append(r)
     figures.statistics.update(search.statistics())
+    if induction is not None:
+        figures.statistics["induction"] = {"queries": induction.queries, "solver_seconds": round(induction.seconds, 4),
+                                           "abstract_controls": len(induction.lemma or {})}
     return _finish(out, chain, figures, start, cut)
+
+
+def _repeats(enc: Encoder, model, k: int) -> bool:
+    """Does the execution of this model repeat a frame (its non-string variables) within
+    k steps? Then it can go round for ever: no bound ever covers every execution, and
+    only induction can prove a check."""
+    if model is None:
+        return False
+    names = [n for n, v in enc.frames[0].items() if isinstance(v, z3.ExprRef) and not isinstance(v, z3.SeqRef)]
+    seen = set()
+    for t, f in enumerate(enc.frames[:k + 1]):
+        if t and not z3.is_true(model.eval(enc.steps[t - 1].moved, model_completion=True)):
+            continue  # nothing moved: the same frame again is no loop
+        row = tuple(str(model.eval(f[n], model_completion=True)) for n in names)
+        if row in seen:
+            return True
+        seen.add(row)
+    return False
+
+
+def _induction(kernel: Kernel, enc: Encoder, timeout_ms: int) -> Induction | None:
+    try:
+        return Induction(kernel.program, kernel.config, enc.slots, enc.frames[0], timeout_ms)
+    except NotEncoded:  # a state the step case cannot leave free: no proof by induction
+        return None
+
+
+def _induct(induction: Induction | None, watch: list, results: dict, figures: Figures, k: int) -> bool:
+    """The step case of k-induction for the watched checks still open (the base case is the
+    bounded search so far: no violation before step k-1, no step beyond the encoding up to
+    frame k-1); each one proved holds, with its k as the reason. Returns whether every
+    watched check is decided."""
+    pending = [(c, how) for c, how in watch if c.name not in results]
+    try:
+        proved = induction.prove(pending, _term, k) if pending and induction is not None else []
+    except (NotEncoded, z3.Z3Exception):  # met only from a free frame: no proof, the bounded search goes on
+        proved = []
+    for c in proved:
+        results[c.name] = CheckResult(c, HOLDS, None, f"{k}-inductive")
+        figures.induction[c.name] = k
+    return len(results) == len(watch)
 
 
 def _simulate(kernel: Kernel, chain: "_Chains", watch: list, results: dict, runs: int = SIM_RUNS,
@@ -278,6 +348,7 @@ def _round(search, enc, chain, watch, results, k: int, can_grow: bool, beyond: b
         t = time.perf_counter()
         model = search.find(z3.Or(list(goals.values())))
         search.last_round_ms = int((time.perf_counter() - t) * 1000)
+        search.last_model = model
         if model is None:
             return "done", beyond
         true = {g for g, t in goals.items() if z3.is_true(model.eval(t, model_completion=True))}
@@ -363,6 +434,7 @@ class _Search:
         self.timeout_ms = opts.timeout_ms
         self._general = None
         self.last_round_ms = 0  # how long the last depth's main question took: a probe may take as long
+        self.last_model = None  # the last depth's model: an execution, perhaps one that repeats a state
 
     def extend(self) -> None:
         for c in self.enc.unroll():
@@ -603,7 +675,7 @@ class _Chains:
 
 
 def _finish(results, chain: _Chains, figures: Figures, start: float, cut: str) -> Exploration:
-    complete = figures.threshold is not None and not cut
+    complete = (figures.threshold is not None or figures.proof == "k-induction") and not cut
     stats = Stats(generated=len(chain.states), distinct=len(chain.states), depth=figures.bound,
                   seconds=time.perf_counter() - start, terminated=figures.outcomes or 0,
                   complete=complete, cut=cut)

@@ -1,0 +1,128 @@
+"""k-induction in the Z3 engine: proofs for programs with no longest execution, and never a
+`holds` for a check some execution violates (`forkspec.engines.symbolic.induction`).
+`FORKSPEC_INDUCTION_EXAMPLES=N` raises the number of generated spin loops."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from forkspec.cli import render_run, run_json
+from forkspec.engines.result import HOLDS, INCONCLUSIVE, VIOLATED
+from forkspec.engines.symbolic import Options as SymOptions
+from forkspec.frontend import load_spec, parse_spec
+from forkspec.session import Options, run, run_z3
+
+ROOT = Path(__file__).resolve().parent.parent
+FAST = SymOptions(timeout_ms=10_000, max_bound=30)
+
+
+def early(bound: int) -> SymOptions:
+    """Step cases from the first depth on (k = depth + 1), without random runs: a short
+    bound leaves the base case short of deep violations."""
+    return SymOptions(timeout_ms=10_000, max_bound=bound, simulate=False, induction_from=0)
+EXAMPLES = int(os.environ.get("FORKSPEC_INDUCTION_EXAMPLES", "3"))  # generated spin loops (more: slower, wider)
+
+SPIN = """/*@forkspec
+description: generated spin
+properties: all-reaped no-deadlock
+*/
+#include <assert.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+int main(void)
+{{
+    int status = 0;
+    int *flag = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    *flag = 0;
+    pid_t pid = fork();
+    if (pid == 0) {{
+{writes}
+        _exit({code});
+    }}
+    {loop}
+    assert({cond});
+    waitpid(pid, &status, 0);
+    return 0;
+}}
+"""
+
+
+def spin_program(writes, code, loop, cond) -> str:
+    body = "\n".join(f"        *flag = {v};" for v in writes)
+    loops = {"flag": "while (*flag == 0)\n        ;", "poll": "while (waitpid(pid, &status, WNOHANG) == 0)\n        ;"}
+    return SPIN.format(writes=body, code=code, loop=loops[loop], cond=cond)
+
+
+def verdicts(r) -> dict:
+    return {x.check.name: x.verdict for x in r.exploration.results}
+
+
+@pytest.fixture(scope="module")
+def spin_run():
+    return run_z3(load_spec(ROOT / "specs/symbolic/spin_on_shared_flag.c"), "file", z3_opts=early(30))
+
+
+def test_spin_on_a_shared_flag_is_proved_by_induction_without_a_threshold(spin_run):
+    figures = spin_run.exploration.stats.solver
+    assert figures.threshold is None and figures.proof == "k-induction"
+    assert verdicts(spin_run) == {"assert": HOLDS, "all-reaped": HOLDS, "no-deadlock": HOLDS}
+    assert all(x.reason.endswith("-inductive") for x in spin_run.exploration.results)
+    assert set(figures.induction) == {"assert", "all-reaped", "no-deadlock"}
+
+
+def test_the_report_names_the_induction_proof_in_text_and_json(spin_run):
+    text = render_run(spin_run)
+    assert "holds (1-inductive)" in text and "proved by k-induction" in text
+    z = run_json(spin_run)["z3"]
+    assert z["proved_by"] == "k-induction" and z["threshold"] is None and z["proof"] is True
+    assert {x["check"] for x in z["induction"]} == {"assert", "all-reaped", "no-deadlock"}
+    assert all(x["proof"] == "k-induction" and x["k"] >= 1 for x in z["induction"])
+
+
+def test_without_induction_the_same_spin_stays_inconclusive_at_the_bound():
+    spec = load_spec(ROOT / "specs/symbolic/spin_on_shared_flag.c")
+    r = run_z3(spec, "file", z3_opts=SymOptions(timeout_ms=10_000, max_bound=6, induction=0))
+    assert set(verdicts(r).values()) == {INCONCLUSIVE}
+    assert "bound 6 reached" in r.exploration.results[0].reason
+
+
+def test_a_violation_deeper_than_the_bound_is_never_proved_by_induction():
+    # the child's third write makes the assert fail, several steps after the loop can end
+    spec = parse_spec(spin_program([1, 2, 3], 0, "flag", "*flag != 3"), "deep.c")
+    assert verdicts(run(spec, "file", Options()))["assert"] == VIOLATED
+    for bound in (1,):
+        r = run_z3(spec, "file", z3_opts=early(bound))
+        assert verdicts(r)["assert"] in (INCONCLUSIVE, VIOLATED), bound
+        assert "assert" not in r.exploration.stats.solver.induction
+
+
+def test_outcome_expectations_stay_inconclusive_without_a_threshold():
+    source = spin_program([1], 0, "flag", "*flag == 1").replace(
+        "properties:", 'forall exit_status == 0\nproperties:')
+    r = run_z3(parse_spec(source, "spin.c"), "file", z3_opts=early(4))
+    v = verdicts(r)
+    assert v["forall exit_status == 0"] == INCONCLUSIVE and v["assert"] == HOLDS
+    assert r.exploration.stats.solver.proof != "k-induction"  # not every check is proved
+
+
+@settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None)
+@given(writes=st.lists(st.integers(0, 3), min_size=1, max_size=3), code=st.integers(0, 3),
+       loop=st.sampled_from(["flag", "poll"]), bad=st.integers(0, 3), bound=st.integers(0, 3),
+       on_status=st.booleans())
+def test_induction_never_contradicts_bfs_on_generated_spin_loops(writes, code, loop, bad, bound, on_status):
+    """Unbounded loops (a spin on a shared flag, a WNOHANG poll) with a check after them; a
+    small bound leaves the base case short of deep violations: Z3 may say inconclusive,
+    never a verdict BFS does not give."""
+    cond = f"WEXITSTATUS(status) != {bad}" if on_status and loop == "poll" else f"*flag != {bad}"
+    spec = parse_spec(spin_program(writes, code, loop, cond), "gen.c")
+    b = verdicts(run(spec, "file", Options()))
+    z = run_z3(spec, "file", z3_opts=early(bound))
+    for name, verdict in verdicts(z).items():
+        assert verdict in (INCONCLUSIVE, b[name]), (name, verdict, b[name], spec.program.source)
