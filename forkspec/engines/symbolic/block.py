@@ -292,8 +292,12 @@ class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps, SignalSteps):
                 out.append(q)
             return out
         if isinstance(ins, ir.Call):
+            if self.lay.signals.catching:
+                self.check_signal_safety(p, ins)
             return self.call(p, s, ins, ev)
         if isinstance(ins, ir.Return):
+            if self.lay.signals.catching and len(p.key) > 1 and p.key[-1][0] in self.lay.signals.handlers:
+                return self.handler_return(p, s)
             value = None if ins.value is None else ev.eval(ins.value)
             self.do_return(p, s, value)
             return [p]
@@ -303,6 +307,8 @@ class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps, SignalSteps):
                 raise NotEncoded(f"{ins.name}()", ins.loc)
             out = []
             signals = self.lay.signals.used
+            if self.lay.signals.catching:
+                self.check_signal_safety(p, ins)
             if signals:  # what decides whether the call writes (kernel: after_system_call)
                 before = (p.view.get(("out",)), p.view.get(("err",)))
                 buffered = self.get(p, ("blen", s)) != 0 if ins.name in ("fflush", "__flush_all") else True
@@ -599,6 +605,8 @@ class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps, SignalSteps):
     b__Exit = b__exit
 
     def b_abort(self, p, s, ins, ev):
+        if self.lay.signals.used:  # abort unblocks SIGABRT; a SIGABRT handler runs first (`SignalSteps`)
+            return self.abort_signal(p, s)
         self.terminate(p, s, SIGABRT)
         return [(p, None)]
 
@@ -637,17 +645,7 @@ class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps, SignalSteps):
         """kernel: Exec.enabled (blocking) and Exec.do_wait: the lowest-pid zombie child that matches."""
         if is_sym(options) or is_sym(status_ptr):
             raise NotEncoded("wait with symbolic options or status pointer", ins.loc)
-        me = self.pid(s)
-        match, zombie = [], []
-        kids = self.children(s)
-        for c in kids:
-            st_c = self.get(p, ("st", c))
-            m = z3.And(self.get(p, ("ppid", c)) == me, in_table(st_c),
-                       self.wait_match(p, s, c, pid_arg))
-            match.append(m)
-            zombie.append(z3.And(m, self.reportable(p, c, options)))
-        any_kid, any_zombie = z3.Or(match) if match else z3.BoolVal(False), z3.Or(zombie) if zombie else z3.BoolVal(False)
-        can_run = z3.Or(z3.Not(any_kid), any_zombie, z3.BoolVal(bool(options & WNOHANG)))
+        kids, any_kid, zombie, can_run = self.wait_ready(p, s, pid_arg, options)
         p.guard.append(can_run)
         if options & ~(WNOHANG | 2 | 8 | 0x1000000):
             self.store(p, s, ("g", ir.ERRNO_SLOT), EINVAL)
@@ -668,6 +666,20 @@ class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps, SignalSteps):
             if rest is not None and options & WNOHANG:
                 out.append((rest, 0))
         return out
+
+    def wait_ready(self, p: Path, s: int, pid_arg, options) -> tuple:
+        """(child slots, a matching child exists, each child's report is ready, the wait can return)."""
+        me = self.pid(s)
+        match, zombie = [], []
+        kids = self.children(s)
+        for c in kids:
+            st_c = self.get(p, ("st", c))
+            m = z3.And(self.get(p, ("ppid", c)) == me, in_table(st_c),
+                       self.wait_match(p, s, c, pid_arg))
+            match.append(m)
+            zombie.append(z3.And(m, self.reportable(p, c, options)))
+        any_kid, any_zombie = z3.Or(match) if match else z3.BoolVal(False), z3.Or(zombie) if zombie else z3.BoolVal(False)
+        return kids, any_kid, zombie, z3.Or(z3.Not(any_kid), any_zombie, z3.BoolVal(bool(options & WNOHANG)))
 
     # ---------------------------------------------------------------- atexit and exit
 

@@ -153,6 +153,9 @@ class Layout:
             if depth == len(key) - 1:
                 out.update((depth, i) for i in _temps_read(fn.body[pc]))
                 out.update((depth, i) for i in (fn.live_out[pc] if fn.live_out else range(fn.ntemps)))
+            elif key[depth + 1][0] in self.signals.handlers:  # interrupted at pc: what pc reads is live
+                out.update((depth, i) for i in _temps_read(fn.body[pc]))
+                out.update((depth, i) for i in (fn.live_out[pc] if fn.live_out else range(fn.ntemps)))
             else:
                 out.update((depth, i) for i in (fn.live_out[pc - 1] if fn.live_out else range(fn.ntemps)))
         return out
@@ -249,7 +252,12 @@ def layout(program: ir.Program, line_buffered: bool = False) -> Layout:
             if isinstance(ins, ir.Store) and threads.touches_shared(fn, ins.value):
                 f, pc = key[-1]
                 lay.store_keys.add(key[:-1] + ((f, pc + 1),))
-        for nxt in successors(lay, key, ins):
+        nexts = successors(lay, key, ins)
+        if lay.signals.catching:  # every instruction a step of its own: a handler may interrupt anywhere
+            lay.boundaries.add(key)
+            starts.add(key)
+            nexts = nexts + sg.interruptions(lay, key, ins)
+        for nxt in nexts:
             if nxt not in seen:
                 if len(seen) >= MAX_LOCATIONS:
                     raise NotEncoded(f"more than {MAX_LOCATIONS} program locations", limit=True)
@@ -260,7 +268,9 @@ def layout(program: ir.Program, line_buffered: bool = False) -> Layout:
     lay.resumes &= seen
     starts |= lay.resumes
     lay.locations.sort()
-    lay.children_fork = children_fork(lay)
+    lay.children_fork = children_fork(lay) or (lay.signals.catching and any(  # a child's handler may fork
+        lay.signals.in_handler(k) and isinstance(lay.instr(k), ir.Builtin) and lay.instr(k).name in FORKS
+        for k in lay.locations))
     from forkspec.engines.symbolic.chars import char_cells
 
     lay.char_cells = char_cells(lay)

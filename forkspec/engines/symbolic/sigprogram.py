@@ -2,8 +2,9 @@
 
 The encoding keeps a disposition only for the signals whose disposition the program
 sets (a constant first argument of signal() or sigaction()); every other signal keeps
-SIG_DFL. Programs that install a handler function are refused (handlers are not
-encoded). The calls that the kernel makes visible steps (`kernel.signals`) are
+SIG_DFL. A function whose address the program takes (outside atexit) is a signal handler:
+it runs only as one (a handler frame, `handler_functions`), pushed where the process rests
+when one of the signals the program may send and catch is taken. The calls that the kernel makes visible steps (`kernel.signals`) are
 boundaries here too, so a signal sent by another process is taken exactly where the
 kernel can take it.
 """
@@ -31,6 +32,12 @@ class SignalUse:
     tracked: tuple = ()  # signals whose disposition it may change
     may_stop: bool = False  # a stop signal may be delivered (a stop signal's number appears in it)
     possible: tuple = ()  # signals that may become pending (`sent_signals`)
+    handlers: tuple = ()  # functions that may run as signal handlers (`handler_functions`)
+    catching: bool = False  # a handler may run: a signal that may be sent may be caught
+
+    def in_handler(self, key) -> int:
+        """How many handler frames a location's call stack holds."""
+        return sum(f in self.handlers for f, _ in key)
 
     def boundary(self, ins: ir.Builtin) -> bool:
         """getpgrp/getpgid read what another process's setpgid changes: a step of their own then."""
@@ -60,14 +67,41 @@ def signal_use(program: ir.Program, exact: bool) -> SignalUse:
                 raise NotEncoded(f"a signal number that is not a constant in {ins.name}()", ins.loc)
             if 1 <= sig.value <= ks.NSIG_MODELLED:
                 tracked.add(sig.value)
-    _refuse_handlers(program)
+    handlers = handler_functions(program)
     possible = sent_signals(program)
     watch = next((ins for ins in calls if ins.name in ("sigprocmask", "sigpending")), None)
     if possible & (STOP_SIGNALS | {ks.SIGCONT}) and watch is not None:
         raise NotEncoded("the late SIGCHLD of a stop or continue (the kernel sends it in a later step) in a "
                          "program that blocks or inspects pending signals", watch.loc)
+    aborts = ks.SIGABRT in tracked and any(ins.name == "abort" for ins in calls)
+    catching = bool(handlers) and (bool(possible & tracked) or aborts)
     return SignalUse(True, any(ins.name == "setpgid" for ins in calls), tuple(sorted(tracked)),
-                     bool(possible & STOP_SIGNALS), tuple(sorted(possible)))
+                     bool(possible & STOP_SIGNALS), tuple(sorted(possible)), handlers, catching)
+
+
+NEST = 1  # handler frames a location may hold: a handler interrupted by another caught signal is beyond
+INTERRUPTIBLE = frozenset({"pause", "wait", "waitpid"})  # calls a handler may end with EINTR
+
+
+def interruptions(lay, key: tuple, ins) -> list:
+    """Where a handler's frame may be pushed at `key`: on top of it (the interrupted instruction runs
+    again when the handler returns), or after a call the handler ends with EINTR (kernel: run_handler).
+    A pointer call that may reach a handler, and sleep() whose result is used, are refused."""
+    from forkspec.engines.symbolic.program import NotEncoded
+
+    f, pc = key[-1]
+    if isinstance(ins, ir.Call) and not isinstance(ins.func, int) and set(lay.targets(f)) & set(lay.signals.handlers):
+        raise NotEncoded("a call through a function pointer in a program with a signal handler", ins.loc)
+    if isinstance(ins, ir.Builtin) and ins.name in ("sleep", "usleep") and ins.dst is not None \
+            and ins.dst in lay.program.functions[f].live_out[pc]:
+        raise NotEncoded(f"{ins.name}() whose result is used in a program with a signal handler (a handler may "
+                         "end it part-way)", ins.loc)
+    if lay.signals.in_handler(key) >= NEST:
+        return []
+    tops = [key]
+    if isinstance(ins, ir.Builtin) and ins.name in INTERRUPTIBLE:
+        tops.append(key[:-1] + ((f, pc + 1),))
+    return [top + ((h, 0),) for top in tops for h in lay.signals.handlers]
 
 
 def sent_signals(program: ir.Program) -> set:
@@ -97,23 +131,35 @@ def sent_signals(program: ir.Program) -> set:
     return {v for v in out if 1 <= v <= ks.NSIG_MODELLED}
 
 
-def _refuse_handlers(program: ir.Program) -> None:
-    """A function's address anywhere but atexit's argument may become a signal handler: refused."""
+def handler_functions(program: ir.Program) -> tuple:
+    """The functions whose address appears anywhere but atexit's argument: they may become signal
+    handlers. Each must run only as one (a frame of such a function is a handler frame), so a
+    direct call of it, or its registration with atexit too, is refused."""
     from forkspec.engines.symbolic.program import NotEncoded
 
-    n = len(program.functions)
+    n, found, at_exit = len(program.functions), {}, set()
     for f in program.functions:
         for ins in f.body:
+            values = set()
+            _constants(ins, values)
+            indices = {(v - ir.FUNC_BASE) // ir.FUNC_STRIDE for v in values
+                       if v >= ir.FUNC_BASE and (v - ir.FUNC_BASE) % ir.FUNC_STRIDE == 0
+                       and (v - ir.FUNC_BASE) // ir.FUNC_STRIDE < n}
             if isinstance(ins, ir.Builtin) and ins.name == "atexit":
-                continue
-            found = set()
-            _constants(ins, found)
-            for v in found:
-                off = v - ir.FUNC_BASE
-                if off >= 0 and off % ir.FUNC_STRIDE == 0 and off // ir.FUNC_STRIDE < n:
-                    name = program.functions[off // ir.FUNC_STRIDE].name
-                    raise NotEncoded(f"a signal handler (the function {name}) in a program that uses signals",
-                                     ins.loc)
+                at_exit |= indices
+            else:
+                for i in indices:
+                    found.setdefault(i, ins.loc)
+    for i, loc in found.items():
+        if i in at_exit:
+            raise NotEncoded(f"a function registered with atexit that may also be a signal handler "
+                             f"({program.functions[i].name})", loc)
+    for f in program.functions:
+        for ins in f.body:
+            if isinstance(ins, ir.Call) and isinstance(ins.func, int) and ins.func in found:
+                raise NotEncoded(f"a direct call of a function that may be a signal handler "
+                                 f"({program.functions[ins.func].name})", ins.loc)
+    return tuple(sorted(found))
 
 
 def _constants(e, out: set) -> None:
