@@ -320,8 +320,22 @@ class SignalSteps:
         location `key` when a handler may run (its frame goes on top of it)."""
         p = path_class(key)
         nxt = self.next_signal(p, s)
-        p.guard.append(nxt != 0)
-        return self.deliver(p, s, nxt)
+        if key is None:
+            p.guard.append(nxt != 0)
+            if self.lay.signals.catching:  # a caught one is taken by the blocks at each location
+                p.guard.append(z3.Not(self.caught(p, s, nxt)))
+            return self.deliver(p, s, nxt)
+        out = []
+        for g in sorted(set(self.lay.signals.tracked) & set(self.lay.signals.possible)):
+            q = p.clone()
+            q.guard += [nxt == g, self.caught(q, s, g)]
+            out.extend(self.deliver(q, s, g))
+        return out
+
+    def caught(self, p, s: int, sig):
+        """Does slot s run a handler for `sig` (neither SIG_DFL nor SIG_IGN, and catchable)?"""
+        h = self.disposition(p, s, sig)[0]
+        return z3.And(z3.Not(among(sig, ks.UNCATCHABLE)), h != ks.SIG_DFL, h != ks.SIG_IGN)
 
     # ------------------------------------------------------------ fork and wait
 

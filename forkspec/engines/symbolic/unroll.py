@@ -181,10 +181,10 @@ class Encoder:
             + [(key, "store") for key in sorted(lay.store_keys)]
         signals = lay.signals.used
         choose = z3.Bool(f"signal@{t}") if signals else None  # the mover takes a signal, not its next step
-        if signals and lay.signals.catching:  # where it rests: a handler's frame goes on top of it
-            blocks += [(key, "signal") for key in lay.starts]
-        elif signals:
+        if signals:
             blocks.append((None, False))  # a step that takes a pending signal (`Step.signal_block`)
+        if lay.signals.catching:  # a caught one where the slot rests: a handler's frame goes on top of it
+            blocks += [(key, "signal") for key in lay.starts]
         if lay.vforks:
             blocks.append((EXITING_BLOCK, False))  # an EXITING vfork child becomes a zombie
         for s, k in ((s, k) for s in range(self.slots) for k in range(lay.threads)):
