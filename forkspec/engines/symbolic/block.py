@@ -934,8 +934,22 @@ class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps, SignalSteps):
         if self.enc.fd is not None:
             return self.fd_b_write(p, s, ins, ev)
         fd, buf, n = (ev.eval(a) for a in ins.args)
-        if is_sym(fd) or is_sym(n) or not isinstance(buf, str):
+        if is_sym(fd) or not isinstance(buf, str):
             raise NotEncoded("write() of anything but a constant string to a known fd", ins.loc)
+        if is_sym(n):  # each length the constant string allows; a longer one is beyond
+            out, rest = [], p
+            for k in range(len(buf) + 2):
+                if rest is None:
+                    break
+                rest = self.pick(rest, n == k, lambda q, k=k: out.extend(self.write_known(q, s, fd, buf, k, ins)))
+            if rest is not None:
+                self.beyond(rest, s, "write() of a computed length past the end of its buffer")
+                out.append((rest, None))
+            return out
+        return self.write_known(p, s, fd, buf, n, ins)
+
+    def write_known(self, p, s, fd: int, buf: str, n: int, ins):
+        """write(2) of the first n bytes of a constant string to stdout or stderr."""
         if fd not in (1, 2):
             self.store(p, s, ("g", ir.ERRNO_SLOT), EBADF)
             return [(p, -1)]

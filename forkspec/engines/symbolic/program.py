@@ -253,10 +253,15 @@ def layout(program: ir.Program, line_buffered: bool = False) -> Layout:
                 f, pc = key[-1]
                 lay.store_keys.add(key[:-1] + ((f, pc + 1),))
         nexts = successors(lay, key, ins)
-        if lay.signals.catching:  # every instruction a step of its own: a handler may interrupt anywhere
+        if lay.signals.catching:
+            sg.refuse_at(lay, key, ins)
+        entry = len(key) > 1 and key[-1][1] == 0 and key[-1][0] in lay.signals.handlers  # a delivery's step ends
+        if lay.signals.catching and (entry or sg.conflicts(lay.signals.footprint, ins)):  # a handler may interrupt
             lay.boundaries.add(key)
             starts.add(key)
             nexts = nexts + sg.interruptions(lay, key, ins)
+        if lay.signals.catching and isinstance(ins, ir.Builtin):  # or on the way back from the call
+            nexts = nexts + [k for n in nexts[:1] for k in sg.interruptions(lay, n, lay.instr(n))]
         for nxt in nexts:
             if nxt not in seen:
                 if len(seen) >= MAX_LOCATIONS:

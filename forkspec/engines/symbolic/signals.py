@@ -242,7 +242,7 @@ class SignalSteps:
         """The handler's frame, for each function the handler's value may name; anything else is beyond."""
         out, rest = [], p
         f, pc = p.key[-1]
-        for h in self.lay.signals.handlers:
+        for h in self.lay.signals.handlers_of(sig if not is_sym(sig) else None):
             if rest is None:
                 break
             want = ir.FUNC_BASE + h * ir.FUNC_STRIDE

@@ -34,6 +34,14 @@ class SignalUse:
     possible: tuple = ()  # signals that may become pending (`sent_signals`)
     handlers: tuple = ()  # functions that may run as signal handlers (`handler_functions`)
     catching: bool = False  # a handler may run: a signal that may be sent may be caught
+    footprint: frozenset | None = None  # what the handlers may touch (`handler_footprint`; None: anything)
+    catchers: tuple = ()  # (signal, handlers it may be given), for the signals the program may send or abort
+
+    def handlers_of(self, sig) -> tuple:
+        """The handlers that may run for `sig` (None: for any signal that may be sent)."""
+        if sig is not None:
+            return dict(self.catchers).get(sig, ())
+        return tuple(sorted(set().union(*(hs for g, hs in self.catchers if g in self.possible))))
 
     def in_handler(self, key) -> int:
         """How many handler frames a location's call stack holds."""
@@ -74,19 +82,100 @@ def signal_use(program: ir.Program, exact: bool) -> SignalUse:
         raise NotEncoded("the late SIGCHLD of a stop or continue (the kernel sends it in a later step) in a "
                          "program that blocks or inspects pending signals", watch.loc)
     aborts = ks.SIGABRT in tracked and any(ins.name == "abort" for ins in calls)
-    catching = bool(handlers) and (bool(possible & tracked) or aborts)
+    catchers = _catchers(calls, handlers, (possible & tracked) | ({ks.SIGABRT} if aborts else set()))
+    catching = bool(handlers) and any(hs for _, hs in catchers)
     return SignalUse(True, any(ins.name == "setpgid" for ins in calls), tuple(sorted(tracked)),
-                     bool(possible & STOP_SIGNALS), tuple(sorted(possible)), handlers, catching)
+                     bool(possible & STOP_SIGNALS), tuple(sorted(possible)), handlers, catching,
+                     handler_footprint(program, handlers) if catching else None, catchers)
 
 
 NEST = 1  # handler frames a location may hold: a handler interrupted by another caught signal is beyond
 INTERRUPTIBLE = frozenset({"pause", "wait", "waitpid"})  # calls a handler may end with EINTR
 
 
+def _catchers(calls: list, handlers: tuple, signals: set) -> tuple:
+    """Which handlers each signal may get: signal(sig, f) gives f; any other way of setting one
+    (sigaction, a handler not constant) may give any."""
+    out = {g: set() for g in signals}
+    for ins in calls:
+        if ins.name not in ("signal", "sigaction") or ins.args[0].value not in out:
+            continue
+        fn = ins.args[1] if ins.name == "signal" else None
+        v = fn.value if isinstance(fn, ir.Const) and isinstance(fn.value, int) else None
+        if v is None:
+            out[ins.args[0].value] |= set(handlers)
+        elif v >= ir.FUNC_BASE and (v - ir.FUNC_BASE) // ir.FUNC_STRIDE in handlers:
+            out[ins.args[0].value].add((v - ir.FUNC_BASE) // ir.FUNC_STRIDE)
+    return tuple((g, tuple(sorted(hs))) for g, hs in sorted(out.items()))
+
+
+def handler_footprint(program: ir.Program, handlers: tuple):
+    """The global slots the handlers (and what they call) may read or write, errno if they make a call;
+    None if they dereference a pointer (then they may touch anything)."""
+    from forkspec.kernel.evaluate import reads_memory_indirectly
+
+    todo, seen, slots = list(handlers), set(handlers), set()
+    while todo:
+        for ins in program.functions[todo.pop()].body:
+            if reads_memory_indirectly(ins):
+                return None
+            _globals(ins, slots)
+            if isinstance(ins, ir.Builtin):
+                slots.add(ir.ERRNO_SLOT)
+            if isinstance(ins, ir.Call):
+                if not isinstance(ins.func, int):
+                    return None
+                if ins.func not in seen:
+                    seen.add(ins.func)
+                    todo.append(ins.func)
+    return frozenset(slots)
+
+
+def conflicts(footprint, ins) -> bool:
+    """May a handler run between this instruction and the one before give another result than one run
+    at the next boundary? Only if the instruction is a call of the library or touches what a handler
+    may touch. (A handler taken before an instruction that touches nothing of it commutes with it:
+    delivering it at the next boundary instead reaches the same states.)"""
+    from forkspec.kernel.evaluate import reads_memory_indirectly
+
+    if footprint is None or isinstance(ins, ir.Builtin) or reads_memory_indirectly(ins):
+        return True
+    found = set()
+    _globals(ins, found)
+    return bool(found & footprint)
+
+
+def _globals(e, out: set) -> None:
+    if isinstance(e, ir.Cell) and e.region == "global":
+        out.add(e.slot)
+    for name in ("left", "right", "operand", "cond", "then", "other", "string", "index", "addr", "value",
+                 "target", "cell"):
+        sub = getattr(e, name, None)
+        if sub is not None and not isinstance(sub, (int, str)):
+            _globals(sub, out)
+    for a in getattr(e, "args", ()) or ():
+        _globals(a, out)
+
+
 def interruptions(lay, key: tuple, ins) -> list:
     """Where a handler's frame may be pushed at `key`: on top of it (the interrupted instruction runs
-    again when the handler returns), or after a call the handler ends with EINTR (kernel: run_handler).
-    A pointer call that may reach a handler, and sleep() whose result is used, are refused."""
+    again when the handler returns), or after a call the handler ends with EINTR (kernel: run_handler)."""
+    f, pc = key[-1]
+    if lay.signals.in_handler(key) >= NEST:
+        return []
+    tops = [key]
+    if isinstance(ins, ir.Builtin) and ins.name in INTERRUPTIBLE:
+        tops.append(key[:-1] + ((f, pc + 1),))
+    use = lay.signals
+    hs = set(use.handlers_of(None))
+    if isinstance(ins, ir.Builtin) and ins.name == "abort":
+        hs |= set(use.handlers_of(ks.SIGABRT))
+    return [top + ((h, 0),) for top in tops for h in sorted(hs)]
+
+
+def refuse_at(lay, key: tuple, ins) -> None:
+    """In a program whose handlers may run: a pointer call that may reach a handler, and sleep() whose
+    result is used (a handler may end it part-way: any of 1..n), are refused."""
     from forkspec.engines.symbolic.program import NotEncoded
 
     f, pc = key[-1]
@@ -96,12 +185,6 @@ def interruptions(lay, key: tuple, ins) -> list:
             and ins.dst in lay.program.functions[f].live_out[pc]:
         raise NotEncoded(f"{ins.name}() whose result is used in a program with a signal handler (a handler may "
                          "end it part-way)", ins.loc)
-    if lay.signals.in_handler(key) >= NEST:
-        return []
-    tops = [key]
-    if isinstance(ins, ir.Builtin) and ins.name in INTERRUPTIBLE:
-        tops.append(key[:-1] + ((f, pc + 1),))
-    return [top + ((h, 0),) for top in tops for h in lay.signals.handlers]
 
 
 def sent_signals(program: ir.Program) -> set:
