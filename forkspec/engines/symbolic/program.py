@@ -256,7 +256,8 @@ def layout(program: ir.Program, line_buffered: bool = False) -> Layout:
         if lay.signals.catching:
             sg.refuse_at(lay, key, ins)
         entry = len(key) > 1 and key[-1][1] == 0 and key[-1][0] in lay.signals.handlers  # a delivery's step ends
-        if lay.signals.catching and (entry or sg.conflicts(lay.signals.footprint, ins)):  # a handler may interrupt
+        if lay.signals.catching and (entry or sg.conflicts(lay.signals.footprint, ins)  # a handler may interrupt
+                                     or sg.before_interruptible(lay, nexts)):
             lay.boundaries.add(key)
             starts.add(key)
             nexts = nexts + sg.interruptions(lay, key, ins)

@@ -145,6 +145,12 @@ def conflicts(footprint, ins) -> bool:
     return bool(found & footprint)
 
 
+def before_interruptible(lay, nexts: list) -> bool:
+    """Is the next instruction one a handler ends with EINTR? A handler taken before it returns
+    before it runs (and it blocks), one taken at it ends it: both must be there."""
+    return any(isinstance(lay.instr(k), ir.Builtin) and lay.instr(k).name in INTERRUPTIBLE for k in nexts)
+
+
 def _globals(e, out: set) -> None:
     if isinstance(e, ir.Cell) and e.region == "global":
         out.add(e.slot)
@@ -171,6 +177,14 @@ def interruptions(lay, key: tuple, ins) -> list:
     if isinstance(ins, ir.Builtin) and ins.name == "abort":
         hs |= set(use.handlers_of(ks.SIGABRT))
     return [top + ((h, 0),) for top in tops for h in sorted(hs)]
+
+
+def takes_caught(lay, key: tuple) -> bool:
+    """Does a caught signal get taken at `key` (a handler's frame can go on top of it, or it is beyond:
+    handlers nested too deep)? Elsewhere it waits for the next such location (`conflicts`)."""
+    if lay.signals.in_handler(key) >= NEST:
+        return True
+    return any(key + ((h, 0),) in lay.ids for h in lay.signals.handlers_of(None))
 
 
 def refuse_at(lay, key: tuple, ins) -> None:

@@ -24,6 +24,7 @@ from forkspec.engines.symbolic import vfork as vf
 from forkspec.engines.symbolic.memory import region_names
 from forkspec.engines.symbolic.fds import FD_STATE, FdShape, uses_fds
 from forkspec.engines.symbolic import chars
+from forkspec.engines.symbolic import sigprogram as sg
 from forkspec.kernel.state import FIRST_PID, INIT_PID, IOFBF, IOLBF
 from forkspec.kernel.stdio import FILE_BUFFER, TTY_BUFFER
 
@@ -184,7 +185,7 @@ class Encoder:
         if signals:
             blocks.append((None, False))  # a step that takes a pending signal (`Step.signal_block`)
         if lay.signals.catching:  # a caught one where the slot rests: a handler's frame goes on top of it
-            blocks += [(key, "signal") for key in lay.starts]
+            blocks += [(key, "signal") for key in lay.starts if sg.takes_caught(lay, key)]
         if lay.vforks:
             blocks.append((EXITING_BLOCK, False))  # an EXITING vfork child becomes a zombie
         for s, k in ((s, k) for s in range(self.slots) for k in range(lay.threads)):
