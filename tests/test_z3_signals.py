@@ -297,6 +297,7 @@ int main(void) {
 """
 
 
+@slow
 def test_a_handler_runs_wherever_the_signal_finds_the_parent_with_the_outcomes_of_bfs():
     z, b = both(HANDLER_RACE)
     assert verdicts(z) == verdicts(b) and all(v == HOLDS for v in verdicts(z).values())
@@ -326,6 +327,7 @@ int main(void) {
 """
 
 
+@slow
 def test_sa_resethand_runs_the_handler_once_and_the_second_signal_kills():
     z, b = both(RESETHAND)
     assert outcomes(z, True) == outcomes(b, False)
@@ -356,6 +358,7 @@ int main(void) {
 """
 
 
+@slow
 def test_pause_ends_with_eintr_or_misses_a_signal_that_came_first_and_blocks_for_ever():
     z, b = both(PAUSE_EINTR, z3_opts=SOLVER_ONLY)
     assert verdicts(z)["no-deadlock"] == VIOLATED == verdicts(b)["no-deadlock"]

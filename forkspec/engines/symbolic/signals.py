@@ -166,7 +166,15 @@ class SignalSteps:
     # ------------------------------------------------------------ delivery
 
     def deliver(self, p, s: int, sig) -> list:
-        """kernel: SignalCalls.deliver with the default action or SIG_IGN. A stop ends the step."""
+        """kernel: SignalCalls.deliver. A stop ends the step. A signal not known here is taken as each
+        signal it may be (the callers' guards rule out 0), which keeps each path's terms concrete."""
+        if is_sym(sig) and self.lay.signals.catching:
+            out = []
+            for g in self.lay.signals.possible:
+                q = p.clone()
+                q.guard.append(sig == g)
+                out.extend(self.deliver(q, s, g))
+            return out
         self.set(p, ("spend", s), self.get(p, ("spend", s)) & ~bit(sig))
         h = self.disposition(p, s, sig)[0]
         default = z3.Or(among(sig, ks.UNCATCHABLE), h == ks.SIG_DFL)
