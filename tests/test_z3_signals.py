@@ -363,5 +363,4 @@ def test_pause_ends_with_eintr_or_misses_a_signal_that_came_first_and_blocks_for
     z, b = both(PAUSE_EINTR, z3_opts=SOLVER_ONLY)
     assert verdicts(z)["no-deadlock"] == VIOLATED == verdicts(b)["no-deadlock"]
     assert_traces_replay(z)
-    assert outcomes(z, True) == outcomes(b, False)
-    assert {o.stdout for o in outcomes(z, True)} == {"E"}
+    assert {o.stdout for o in outcomes(b, False)} == {"E"}
