@@ -299,7 +299,7 @@ int main(void) {
 
 @slow
 def test_a_handler_runs_wherever_the_signal_finds_the_parent_with_the_outcomes_of_bfs():
-    z, b = both(HANDLER_RACE)
+    z, b = both(HANDLER_RACE, z3_opts=SymOptions(timeout_ms=600_000, max_bound=40))  # minutes
     assert verdicts(z) == verdicts(b) and all(v == HOLDS for v in verdicts(z).values())
     assert outcomes(z, True) == outcomes(b, False)
     # before or after the parent's write; wait restarts (signal() sets SA_RESTART), so the handler
