@@ -197,8 +197,8 @@ def refuse_at(lay, key: tuple, ins) -> None:
         raise NotEncoded("a call through a function pointer in a program with a signal handler", ins.loc)
     if isinstance(ins, ir.Builtin) and ins.name in ("sleep", "usleep") and ins.dst is not None \
             and ins.dst in lay.program.functions[f].live_out[pc]:
-        raise NotEncoded(f"{ins.name}() whose result is used in a program with a signal handler (a handler may "
-                         "end it part-way)", ins.loc)
+        raise NotEncoded(f"the result of {ins.name}() in a program with a signal handler (a handler may end it "
+                         "part-way)", ins.loc)
 
 
 def sent_signals(program: ir.Program) -> set:
