@@ -293,8 +293,12 @@ class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps, SignalSteps, ExecSteps
                 out.append(q)
             return out
         if isinstance(ins, ir.Call):
+            if self.lay.signals.catching:
+                self.check_signal_safety(p, ins)
             return self.call(p, s, ins, ev)
         if isinstance(ins, ir.Return):
+            if self.lay.signals.catching and len(p.key) > 1 and p.key[-1][0] in self.lay.signals.handlers:
+                return self.handler_return(p, s)
             value = None if ins.value is None else ev.eval(ins.value)
             self.do_return(p, s, value)
             return [p]
@@ -304,6 +308,8 @@ class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps, SignalSteps, ExecSteps
                 raise NotEncoded(f"{ins.name}()", ins.loc)
             out = []
             signals = self.lay.signals.used
+            if self.lay.signals.catching:
+                self.check_signal_safety(p, ins)
             if signals:  # what decides whether the call writes (kernel: after_system_call)
                 before = (p.view.get(("out",)), p.view.get(("err",)))
                 buffered = self.get(p, ("blen", s)) != 0 if ins.name in ("fflush", "__flush_all") else True
@@ -600,6 +606,8 @@ class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps, SignalSteps, ExecSteps
     b__Exit = b__exit
 
     def b_abort(self, p, s, ins, ev):
+        if self.lay.signals.used:  # abort unblocks SIGABRT; a SIGABRT handler runs first (`SignalSteps`)
+            return self.abort_signal(p, s)
         self.terminate(p, s, SIGABRT)
         return [(p, None)]
 
@@ -638,17 +646,7 @@ class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps, SignalSteps, ExecSteps
         """kernel: Exec.enabled (blocking) and Exec.do_wait: the lowest-pid zombie child that matches."""
         if is_sym(options) or is_sym(status_ptr):
             raise NotEncoded("wait with symbolic options or status pointer", ins.loc)
-        me = self.pid(s)
-        match, zombie = [], []
-        kids = self.children(s)
-        for c in kids:
-            st_c = self.get(p, ("st", c))
-            m = z3.And(self.get(p, ("ppid", c)) == me, in_table(st_c),
-                       self.wait_match(p, s, c, pid_arg))
-            match.append(m)
-            zombie.append(z3.And(m, self.reportable(p, c, options)))
-        any_kid, any_zombie = z3.Or(match) if match else z3.BoolVal(False), z3.Or(zombie) if zombie else z3.BoolVal(False)
-        can_run = z3.Or(z3.Not(any_kid), any_zombie, z3.BoolVal(bool(options & WNOHANG)))
+        kids, any_kid, zombie, can_run = self.wait_ready(p, s, pid_arg, options)
         p.guard.append(can_run)
         if options & ~(WNOHANG | 2 | 8 | 0x1000000):
             self.store(p, s, ("g", ir.ERRNO_SLOT), EINVAL)
@@ -669,6 +667,20 @@ class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps, SignalSteps, ExecSteps
             if rest is not None and options & WNOHANG:
                 out.append((rest, 0))
         return out
+
+    def wait_ready(self, p: Path, s: int, pid_arg, options) -> tuple:
+        """(child slots, a matching child exists, each child's report is ready, the wait can return)."""
+        me = self.pid(s)
+        match, zombie = [], []
+        kids = self.children(s)
+        for c in kids:
+            st_c = self.get(p, ("st", c))
+            m = z3.And(self.get(p, ("ppid", c)) == me, in_table(st_c),
+                       self.wait_match(p, s, c, pid_arg))
+            match.append(m)
+            zombie.append(z3.And(m, self.reportable(p, c, options)))
+        any_kid, any_zombie = z3.Or(match) if match else z3.BoolVal(False), z3.Or(zombie) if zombie else z3.BoolVal(False)
+        return kids, any_kid, zombie, z3.Or(z3.Not(any_kid), any_zombie, z3.BoolVal(bool(options & WNOHANG)))
 
     # ---------------------------------------------------------------- atexit and exit
 
@@ -930,8 +942,22 @@ class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps, SignalSteps, ExecSteps
         if self.enc.fd is not None:
             return self.fd_b_write(p, s, ins, ev)
         fd, buf, n = (ev.eval(a) for a in ins.args)
-        if is_sym(fd) or is_sym(n) or not isinstance(buf, str):
+        if is_sym(fd) or not isinstance(buf, str):
             raise NotEncoded("write() of anything but a constant string to a known fd", ins.loc)
+        if is_sym(n):  # each length the constant string allows; a longer one is beyond
+            out, rest = [], p
+            for k in range(len(buf) + 2):
+                if rest is None:
+                    break
+                rest = self.pick(rest, n == k, lambda q, k=k: out.extend(self.write_known(q, s, fd, buf, k, ins)))
+            if rest is not None:
+                self.beyond(rest, s, "write() of a computed length past the end of its buffer")
+                out.append((rest, None))
+            return out
+        return self.write_known(p, s, fd, buf, n, ins)
+
+    def write_known(self, p, s, fd: int, buf: str, n: int, ins):
+        """write(2) of the first n bytes of a constant string to stdout or stderr."""
         if fd not in (1, 2):
             self.store(p, s, ("g", ir.ERRNO_SLOT), EBADF)
             return [(p, -1)]

@@ -68,7 +68,7 @@ VFORK_EVENTS = {"cow-isolation": "shared_write", "no-shared-writable-page": "sha
 # page copy-on-write, so no frame is shared writable and no private write is seen by another
 STRUCTURAL = frozenset({"pid-unique", "cow-isolation", "no-shared-writable-page"})
 # no handler function runs in the encoded fragment (a program that installs one is refused),
-# so no handler calls a function outside signal-safety(7)
+# so no handler calls a function outside signal-safety(7); where one may, the event `unsafe_call`
 NO_HANDLERS = frozenset({"signal-safety"})
 MAX_OUTCOMES = 5000
 FIRST_SLOTS = 2
@@ -173,6 +173,8 @@ def _explore(kernel: Kernel, checks: list[Check], library_descriptions: dict, op
         how = _how(c, library_descriptions)
         if how == "structural" and (enc.layout.vforks or enc.layout.regions) and c.name in VFORK_EVENTS:
             how = VFORK_EVENTS[c.name]
+        if how == "structural" and c.name in NO_HANDLERS and enc.layout.signals.catching:
+            how = "unsafe_call"  # a handler may run: its calls are events of the encoding
         if how == "final":
             finals.append(c)
         elif how == "structural":

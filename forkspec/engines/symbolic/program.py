@@ -37,8 +37,9 @@ SUPPORTED = ("fork, vfork (without fork, in a child that never forks), wait, wai
              "pthread_create, pthread_join, pthread_exit, "
              "pthread_self, pthread_equal, pthread mutexes (init, destroy, lock, trylock, unlock) and "
              "pthread_atfork; "
-             "kill, raise, signal and sigaction with SIG_IGN or SIG_DFL (default actions: terminate, stop, continue, "
-             "ignore; SIGCHLD and its autoreap), sigprocmask, sigpending, sigemptyset, sigfillset, sigaddset, sigdelset, "
+             "kill, raise, signal and sigaction with SIG_IGN, SIG_DFL (default actions: terminate, stop, continue, "
+             "ignore; SIGCHLD and its autoreap) or a handler function (one at a time; EINTR, SA_RESTART, "
+             "SA_NODEFER, SA_RESETHAND, SA_NOCLDSTOP, SA_NOCLDWAIT, abort's handler), sigprocmask, sigpending, sigemptyset, sigfillset, sigaddset, sigdelset, "
              "sigismember, setpgid, getpgid, getpgrp, waitpid with WUNTRACED and WCONTINUED; "
              "stdout to a file, a pipe or a terminal; the injected fault no-reparent; the properties "
              "all-reaped, atexit-reverse-order, no-deadlock, no-lost-write, orphans-reparented, pid-unique, "
@@ -156,6 +157,9 @@ class Layout:
             if depth == len(key) - 1:
                 out.update((depth, i) for i in _temps_read(fn.body[pc]))
                 out.update((depth, i) for i in (fn.live_out[pc] if fn.live_out else range(fn.ntemps)))
+            elif key[depth + 1][0] in self.signals.handlers:  # interrupted at pc: what pc reads is live
+                out.update((depth, i) for i in _temps_read(fn.body[pc]))
+                out.update((depth, i) for i in (fn.live_out[pc] if fn.live_out else range(fn.ntemps)))
             else:
                 out.update((depth, i) for i in (fn.live_out[pc - 1] if fn.live_out else range(fn.ntemps)))
         return out
@@ -258,7 +262,18 @@ def layout(program: ir.Program, line_buffered: bool = False) -> Layout:
             if isinstance(ins, ir.Store) and threads.touches_shared(fn, ins.value):
                 f, pc = key[-1]
                 lay.store_keys.add(key[:-1] + ((f, pc + 1),))
-        for nxt in successors(lay, key, ins):
+        nexts = successors(lay, key, ins)
+        if lay.signals.catching:
+            sg.refuse_at(lay, key, ins)
+        entry = len(key) > 1 and key[-1][1] == 0 and key[-1][0] in lay.signals.handlers  # a delivery's step ends
+        if lay.signals.catching and (entry or sg.conflicts(lay.signals.footprint, ins)  # a handler may interrupt
+                                     or sg.before_interruptible(lay, nexts)):
+            lay.boundaries.add(key)
+            starts.add(key)
+            nexts = nexts + sg.interruptions(lay, key, ins)
+        if lay.signals.catching and isinstance(ins, ir.Builtin):  # or on the way back from the call
+            nexts = nexts + [k for n in nexts[:1] for k in sg.interruptions(lay, n, lay.instr(n))]
+        for nxt in nexts:
             if nxt not in seen:
                 if len(seen) >= MAX_LOCATIONS:
                     raise NotEncoded(f"more than {MAX_LOCATIONS} program locations", limit=True)
@@ -269,7 +284,9 @@ def layout(program: ir.Program, line_buffered: bool = False) -> Layout:
     lay.resumes &= seen
     starts |= lay.resumes
     lay.locations.sort()
-    lay.children_fork = children_fork(lay)
+    lay.children_fork = children_fork(lay) or (lay.signals.catching and any(  # a child's handler may fork
+        lay.signals.in_handler(k) and isinstance(lay.instr(k), ir.Builtin) and lay.instr(k).name in FORKS
+        for k in lay.locations))
     from forkspec.engines.symbolic.chars import char_cells
 
     lay.char_cells = char_cells(lay)

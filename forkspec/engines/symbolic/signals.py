@@ -7,8 +7,10 @@ signal the program may change (`sigprogram`). As in the kernel, a signal is sent
 the sender's step (`send`: prepare_signal, then queueing) and taken in a step of the
 target of its own (`signal_block`), at any point the target rests at, or at once on
 the way back from the target's next system call (`after_call`). Handler functions
-are not encoded (the program is refused), so a signal's action is its default one or
-SIG_IGN.
+run as frames pushed on the interrupted location (`run_handler`, the kernel's run_handler:
+EINTR for pause and a blocking wait without SA_RESTART, the mask widened by sa_mask and
+the signal unless SA_NODEFER, SA_RESETHAND), one at a time (`sigprogram.NEST`); the
+mask each saved comes back at its return (`handler_return`, the kernel's after_return).
 """
 from __future__ import annotations
 
@@ -16,8 +18,11 @@ import z3
 
 from forkspec import ir
 from forkspec.engines.symbolic.expr import bv, is_sym
+from forkspec.engines.symbolic import sigprogram as sg
 from forkspec.engines.symbolic.program import NotEncoded
+from forkspec.engines.symbolic.threads import PUSHED
 from forkspec.kernel import signals as ks
+from forkspec.kernel.step import WAITPID_OPTIONS
 from forkspec.kernel.state import FIRST_PID, INIT_PID
 
 RUNNING, ZOMBIE = 1, 2  # as in block.py
@@ -33,6 +38,7 @@ def signal_names(lay, s: int) -> list:
     if not use.used:
         return []
     out = [("spend", s), ("smask", s), ("stop", s), ("rep", s)] + ([("pg", s)] if use.groups else [])
+    out += [("hm", s, j) for j in range(sg.NEST if use.catching else 0)]  # the mask each handler saved
     for g in use.tracked:
         out += [("sh", s, g), ("sf", s, g), ("sk", s, g)]
     return out
@@ -160,7 +166,15 @@ class SignalSteps:
     # ------------------------------------------------------------ delivery
 
     def deliver(self, p, s: int, sig) -> list:
-        """kernel: SignalCalls.deliver with the default action or SIG_IGN. A stop ends the step."""
+        """kernel: SignalCalls.deliver. A stop ends the step. A signal not known here is taken as each
+        signal it may be (the callers' guards rule out 0), which keeps each path's terms concrete."""
+        if is_sym(sig) and self.lay.signals.catching:
+            out = []
+            for g in self.lay.signals.possible:
+                q = p.clone()
+                q.guard.append(sig == g)
+                out.extend(self.deliver(q, s, g))
+            return out
         self.set(p, ("spend", s), self.get(p, ("spend", s)) & ~bit(sig))
         h = self.disposition(p, s, sig)[0]
         default = z3.Or(among(sig, ks.UNCATCHABLE), h == ks.SIG_DFL)
@@ -181,12 +195,111 @@ class SignalSteps:
                     out.append(r)
                     continue
                 for u, caught in self.split(r, z3.Not(default)):
+                    if caught and self.lay.signals.catching and u.key is not None:
+                        out.extend(self.run_handler(u, s, sig))
+                        continue
                     if caught:
                         self.beyond(u, s, "a signal caught by a handler")
                     else:
                         self.terminate(u, s, sig)
                     out.append(u)
         return out
+
+    # ------------------------------------------------------------ handlers
+
+    def run_handler(self, p, s: int, sig, disposition=None) -> list:
+        """kernel: run_handler: a pause, or a wait that would block (without SA_RESTART), ends with
+        EINTR; the handler's frame is pushed where the process is, with the mask widened."""
+        handler, flags, mask = disposition or self.disposition(p, s, sig)
+        depth = self.lay.signals.in_handler(p.key)
+        if depth >= sg.NEST:
+            self.beyond(p, s, "a signal handler interrupted by another caught signal")
+            return [p]
+        ins = self.lay.instr(p.key)
+        eintr = z3.BoolVal(False)
+        if isinstance(ins, ir.Builtin) and ins.name == "pause":
+            eintr = z3.BoolVal(True)
+        elif isinstance(ins, ir.Builtin) and ins.name in ("wait", "waitpid"):
+            ev = self.ctx(p, s, ins.loc)
+            pid_arg, options = (-1, 0) if ins.name == "wait" else (ev.eval(ins.args[0]), ev.eval(ins.args[2]))
+            if is_sym(options):
+                raise NotEncoded("waitpid with symbolic options interrupted by a handler", ins.loc)
+            if not options & ~WAITPID_OPTIONS:
+                eintr = z3.And((flags & ks.SA_RESTART) == 0, z3.Not(self.wait_ready(p, s, pid_arg, options)[3]))
+        out = []
+        for q, cut in self.split(p, eintr):
+            if cut:
+                f, pc = q.key[-1]
+                self.fail_with(q, s, ks.EINTR)
+                if ins.dst is not None:
+                    self.set_temp(q, s, ins.dst, -1)
+                q.key = q.key[:-1] + ((f, pc + 1),)
+            old = self.get(q, ("smask", s))
+            self.set(q, ("hm", s, depth), old)
+            widened = old | mask | z3.If((flags & ks.SA_NODEFER) != 0, bv(0), bit(sig))
+            self.set(q, ("smask", s), widened & ks.BLOCKABLE)
+            reset = (flags & ks.SA_RESETHAND) != 0
+            for g in self.lay.signals.tracked:
+                hit = z3.And(reset, sig == g) if is_sym(sig) else z3.And(reset, z3.BoolVal(sig == g))
+                for n in ("sh", "sf", "sk"):
+                    self.set(q, (n, s, g), z3.If(hit, bv(0), self.get(q, (n, s, g))))
+            out.extend(self.push_handler(q, s, handler, sig))
+        return out
+
+    def push_handler(self, p, s: int, handler, sig) -> list:
+        """The handler's frame, for each function the handler's value may name; anything else is beyond."""
+        out, rest = [], p
+        f, pc = p.key[-1]
+        for h in self.lay.signals.handlers_of(sig if not is_sym(sig) else None):
+            if rest is None:
+                break
+            want = ir.FUNC_BASE + h * ir.FUNC_STRIDE
+            rest = self.pick(rest, handler == want if is_sym(handler) else z3.BoolVal(handler == want),
+                             lambda q, h=h: (self.push(q, s, h, [sig], pc), out.append(q)))
+        if rest is not None:
+            self.beyond(rest, s, "a signal handler that is not one of the program's functions")
+            out.append(rest)
+        return out
+
+    def handler_return(self, p, s: int) -> list:
+        """kernel: after_return (sigreturn): the saved mask comes back; what it unblocks is taken at once."""
+        depth = self.lay.signals.in_handler(p.key) - 1
+        p.key = p.key[:-1]
+        self.set(p, ("smask", s), self.get(p, ("hm", s, depth)))
+        p.calm = False
+        nxt = self.next_signal(p, s)
+        out = []
+        for q, now in self.split(p, nxt != 0):
+            out.extend(self.deliver(q, s, nxt) if now else [q])
+        return out
+
+    def abort_signal(self, p, s: int) -> list:
+        """kernel: _b_abort: SIGABRT is unblocked; with a handler, the disposition is reset and the handler
+        runs on top of abort(), which kills when it returns; else killed by SIGABRT."""
+        self.set(p, ("smask", s), self.get(p, ("smask", s)) & ~bv(ks.bit(ks.SIGABRT)))
+        disposition = self.disposition(p, s, ks.SIGABRT)
+        out = []
+        for q, caught in self.split(p, z3.And(disposition[0] != ks.SIG_DFL, disposition[0] != ks.SIG_IGN)):
+            if not caught:
+                self.terminate(q, s, ks.SIGABRT)
+                out.append((q, None))
+                continue
+            if ks.SIGABRT in self.lay.signals.tracked:
+                for n, v in (("sh", 0), ("sf", ks.SA_RESTORER), ("sk", 0)):  # kernel: set_action(SIGABRT, SIG_DFL)
+                    self.set(q, (n, s, ks.SIGABRT), bv(v))
+            out.extend((r, PUSHED) for r in self.run_handler(q, s, ks.SIGABRT, disposition))
+        return out
+
+    def check_signal_safety(self, p, ins) -> None:
+        """kernel: check_signal_safety: a call outside signal-safety(7) in a handler (`unsafe_call`)."""
+        if not self.lay.signals.in_handler(p.key):
+            return
+        if isinstance(ins, ir.Builtin):
+            if ins.name in ks.ASYNC_SIGNAL_SAFE or ins.name.startswith("__"):
+                return
+        elif not (isinstance(ins, ir.Call) and ins.func == self.lay.program.exit_routine):
+            return
+        p.event("unsafe_call", True)
 
     def split(self, p, cond) -> list:
         from forkspec.engines.symbolic.block import cases
@@ -210,12 +323,27 @@ class SignalSteps:
             out.append(q)
         return out
 
-    def signal_block(self, s: int, path_class) -> list:
-        """A step of slot s that takes its next pending signal (kernel: Kernel.signal_successors)."""
-        p = path_class(None)
+    def signal_block(self, s: int, path_class, key=None) -> list:
+        """A step of slot s that takes its next pending signal (kernel: Kernel.signal_successors), at
+        location `key` when a handler may run (its frame goes on top of it)."""
+        p = path_class(key)
         nxt = self.next_signal(p, s)
-        p.guard.append(nxt != 0)
-        return self.deliver(p, s, nxt)
+        if key is None:
+            p.guard.append(nxt != 0)
+            if self.lay.signals.catching:  # a caught one is taken by the blocks at each location
+                p.guard.append(z3.Not(self.caught(p, s, nxt)))
+            return self.deliver(p, s, nxt)
+        out = []
+        for g in sorted(set(self.lay.signals.tracked) & set(self.lay.signals.possible)):
+            q = p.clone()
+            q.guard += [nxt == g, self.caught(q, s, g)]
+            out.extend(self.deliver(q, s, g))
+        return out
+
+    def caught(self, p, s: int, sig):
+        """Does slot s run a handler for `sig` (neither SIG_DFL nor SIG_IGN, and catchable)?"""
+        h = self.disposition(p, s, sig)[0]
+        return z3.And(z3.Not(among(sig, ks.UNCATCHABLE)), h != ks.SIG_DFL, h != ks.SIG_IGN)
 
     # ------------------------------------------------------------ fork and wait
 
@@ -350,11 +478,11 @@ class SignalSteps:
     # ------------------------------------------------------------ builtins: dispositions
 
     def set_action(self, p, s: int, sig: int, handler, flags, mask) -> list:
-        """kernel: set_action, for SIG_IGN and SIG_DFL (a handler function is beyond the encoding);
-        making a signal ignored discards it if pending."""
+        """kernel: set_action, for SIG_IGN, SIG_DFL and the program's handler functions (any other value
+        is beyond the encoding); making a signal ignored discards it if pending."""
         out = []
-        for q, known in self.split(p, z3.Or(handler == ks.SIG_DFL, handler == ks.SIG_IGN) if is_sym(handler)
-                                   else z3.BoolVal(handler in (ks.SIG_DFL, ks.SIG_IGN))):
+        values = (ks.SIG_DFL, ks.SIG_IGN) + tuple(ir.FUNC_BASE + h * ir.FUNC_STRIDE for h in self.lay.signals.handlers)
+        for q, known in self.split(p, among(handler, values) if is_sym(handler) else z3.BoolVal(handler in values)):
             if not known:
                 self.beyond(q, s, "a signal handler")
                 out.append(q)

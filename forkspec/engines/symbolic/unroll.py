@@ -24,11 +24,12 @@ from forkspec.engines.symbolic import vfork as vf
 from forkspec.engines.symbolic.memory import region_names
 from forkspec.engines.symbolic.fds import FD_STATE, FdShape, uses_fds
 from forkspec.engines.symbolic import chars
+from forkspec.engines.symbolic import sigprogram as sg
 from forkspec.kernel.state import FIRST_PID, INIT_PID, IOFBF, IOLBF
 from forkspec.kernel.stdio import FILE_BUFFER, TTY_BUFFER
 
 EVENTS = ("assert_failed", "reparent", "atexit_bad", "slots_full", "lost_write", "orphaned_forked", "vfork_unsafe",
-          "shared_write", "shared_frame")
+          "shared_write", "shared_frame", "unsafe_call")
 EXITING_BLOCK = ("exiting",)  # the block of an EXITING vfork child (it becomes a zombie); None: a signal's
 CONTROL = frozenset({"st", "loc", "n"})  # finite control: bit-vectors, which Z3 bit-blasts
 BITS = 16
@@ -183,13 +184,15 @@ class Encoder:
         choose = z3.Bool(f"signal@{t}") if signals else None  # the mover takes a signal, not its next step
         if signals:
             blocks.append((None, False))  # a step that takes a pending signal (`Step.signal_block`)
+        if lay.signals.catching:  # a caught one where the slot rests: a handler's frame goes on top of it
+            blocks += [(key, "signal") for key in lay.starts if sg.takes_caught(lay, key)]
         if lay.vforks:
             blocks.append((EXITING_BLOCK, False))  # an EXITING vfork child becomes a zombie
         for s, k in ((s, k) for s in range(self.slots) for k in range(lay.threads)):
             step.k = k
             loc = old[step.loc_name(s)]
             for key, pending in blocks:
-                special = key is None or key == EXITING_BLOCK
+                special = key is None or key == EXITING_BLOCK or pending == "signal"
                 if key == EXITING_BLOCK and s == 0:
                     continue
                 if s + k > 0 and not pending and not special and key not in lay.boundaries \
@@ -199,9 +202,13 @@ class Encoder:
                     continue
                 step.printed = []
                 step.touched = {(("st", s), False, False), (step.loc_name(s), True, False), (("np", s), False, False)}
+                takes = key is None or pending == "signal"
                 if key is None:
                     at = z3.BoolVal(True)
                     paths = step.signal_block(s, Path)
+                elif pending == "signal":
+                    at = loc == lay.id(key)
+                    paths = step.signal_block(s, Path, key)
                 elif key == EXITING_BLOCK:
                     at = old[("st", s)] == vf.EXITING
                     paths = step.run_exiting(s)
@@ -222,24 +229,24 @@ class Encoder:
                     paths = step.run_store(s, key) if pending == "store" else \
                         step.run_pending(s, key) if pending else step.run_block(s, key)
                 printed = step.printed
-                if key is not None:
+                if not takes:
                     self.footprints.setdefault((s, key), set()).update(step.touched)
                 for p in paths:
                     data = z3.And(at, *p.guard) if p.guard else at
                     full = z3.And(who == s * lay.threads + k, data, *([p.choice] if p.choice is not None else []),
-                                  *([] if choose is None else [choose if key is None else z3.Not(choose)]))
+                                  *([] if choose is None else [choose if takes else z3.Not(choose)]))
                     fulls.append(full)
                     datas.append(data)
                     if p.choice is not None:
                         forking.append(full)
                     if p.reads_input:
                         reading.append(full)
-                    if key is None:
+                    if takes:
                         signalled.append(full)
-                    elif p.alive and not p.beyond:
+                    if key is not None and p.alive and not p.beyond:
                         p.view[step.loc_name(s)] = control(self.layout.id(p.key))
                         self.kill_dead(p, s, step)
-                    if key is not None:
+                    if not takes:
                         self.footprints[(s, key)].update((n, True, False) for n in p.view if len(n) > 1 and n[1] == s)
                     for name, value in p.view.items():
                         updates.setdefault(name, []).append((full, value))
