@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from forkspec import realrun
 from forkspec.errors import ForkspecError
 
 from conftest import O, explore, forkspec_cli, outcomes_of, stdouts_of, verdicts
@@ -199,6 +200,63 @@ def test_a_handler_may_run_between_any_two_instructions_of_its_target():
     }
     """
     assert {"0", "1", "2"} <= stdouts_of(src)
+
+
+PAUSE_AFTER_RAISE = """
+volatile int handled;
+void h(int sig) { handled = 1; }
+int main(void)
+{
+    signal(SIGUSR1, h);
+    raise(SIGUSR1);
+    int r = pause();
+    printf("pause %d handled %d\\n", r, handled);
+    return 0;
+}
+"""
+
+
+def test_a_signal_delivered_on_the_way_back_from_a_call_does_not_interrupt_the_next_one():
+    """raise() runs the handler before it returns; the pause() after it has not started, so it waits."""
+    assert outcomes_of(PAUSE_AFTER_RAISE) == set()
+    assert verdicts(PAUSE_AFTER_RAISE)["no-deadlock"] == "violated"
+
+
+@pytest.mark.skipif(realrun.compiler() is None, reason="no C compiler (cc/gcc) on this machine")
+def test_real_linux_also_waits_in_the_pause_after_raise(tmp_path):
+    """Deterministic on Linux: the handler runs inside raise(), and nothing wakes pause()."""
+    src = tmp_path / "pause_after_raise.c"
+    src.write_text("#include <signal.h>\n#include <stdio.h>\n#include <unistd.h>\n" + PAUSE_AFTER_RAISE)
+    seen = realrun.run_once(realrun.compile_spec(src, tmp_path, perturb=False), "file", timeout=1.0)
+    assert seen.timed_out and seen.stdout == ""
+
+
+def test_a_signal_sent_to_a_process_about_to_pause_may_be_handled_before_pause_starts():
+    """The child has said it is ready but may not be in pause() yet: EINTR, or the handler first and a wait for ever."""
+    src = """
+    volatile int handled;
+    void h(int sig) { handled = 1; }
+    int main(void)
+    {
+        int ready[2];
+        char b[1];
+        signal(SIGUSR1, h);
+        pipe(ready);
+        pid_t c = fork();
+        if (c == 0) {
+            write(ready[1], "r", 1);
+            int r = pause();
+            printf("woke %d handled %d\\n", r, handled);
+            return 0;
+        }
+        read(ready[0], b, 1);
+        kill(c, SIGUSR1);
+        waitpid(c, NULL, 0);
+        return 0;
+    }
+    """
+    assert stdouts_of(src) == {"woke -1 handled 1\n"}
+    assert verdicts(src)["no-deadlock"] == "violated"
 
 
 def test_the_signal_is_blocked_while_its_handler_runs_and_unblocked_after():

@@ -36,6 +36,7 @@ SA_KNOWN = SA_NOCLDSTOP | SA_NOCLDWAIT | SA_RESTORER | SA_ONSTACK | SA_RESTART |
 SIG_BLOCK, SIG_UNBLOCK, SIG_SETMASK = 0, 1, 2
 PR_SET_PDEATHSIG, PR_GET_PDEATHSIG, PR_SET_CHILD_SUBREAPER, PR_GET_CHILD_SUBREAPER = 1, 2, 36, 37
 ESRCH, EINTR, EPERM, EINVAL = 3, 4, 1, 22
+BEFORE_CALL = "before-call"  # a delivery choice: the handler runs before the blocking call starts
 
 STOPPED_REPORT = 0x7F  # low byte of a stop report: sig << 8 | 0x7f
 CONTINUED_REPORT = 0xFFFF
@@ -269,15 +270,24 @@ class SignalCalls:
         from forkspec.kernel.step import Action
 
         line = self.instr().loc.line if self.func is not None else 0
-        self.deliver(sig, choice)
+        self.deliver(sig, choice, entered=choice != BEFORE_CALL)
         if self.config.merge_local:
             self.run_local()
-        how = f" ({choice.replace(':', 'ed, returns ')})" if choice else ""
+        how = " (before the call starts, which then runs)" if choice == BEFORE_CALL else (
+            f" ({choice.replace(':', 'ed, returns ')})" if choice else "")
         return Action(self.pid, line, f"{name(sig)} delivered{how}", tuple(self.events), choice)
 
     def delivery_choices(self, sig: int) -> tuple[str, ...]:
-        """A handler may interrupt sleep(n) part-way: sleep then returns what was left (1..n)."""
+        """A handler may interrupt sleep(n) part-way: sleep then returns what was left (1..n).
+
+        A process resting at pause(), or at a wait that would block, may be blocked in the
+        call or only about to make it: a signal sent then may interrupt the call (EINTR)
+        or be delivered before it starts, and the call then blocks afresh (the race that
+        sigsuspend exists for). Nothing a program can see tells the two apart, so both.
+        """
         ins = self.instr() if self.func is not None and not self.pending else None
+        if isinstance(ins, ir.Builtin) and self.would_be_interrupted(ins, sig):
+            return ("", BEFORE_CALL)
         if not (isinstance(ins, ir.Builtin) and ins.name in ("sleep", "usleep") and is_caught(disposition(self.p, sig)[0])):
             return ("",)
         n = self.eval(ins.args[0])
@@ -290,7 +300,9 @@ class SignalCalls:
                              "(sleep would return any of 1..n)")
         return ("",) + tuple(f"interrupt:{k}" for k in range(1, n + 1))
 
-    def deliver(self, sig: int, choice: str = "") -> None:
+    def deliver(self, sig: int, choice: str = "", entered: bool = True) -> None:
+        """Take `sig`; `entered`: the process is inside the call at its location (a blocking
+        call it has started), not on its way to it."""
         p = self.p
         self.p = p._replace(sigpending=p.sigpending & ~bit(sig))
         handler, flags, mask = disposition(p, sig)
@@ -307,21 +319,35 @@ class SignalCalls:
             return
         if handler == SIG_IGN:
             return
-        self.run_handler(sig, handler, flags, mask, choice)
+        self.run_handler(sig, handler, flags, mask, choice, entered)
 
-    def run_handler(self, sig: int, handler: int, flags: int, mask: int, choice: str = "") -> None:
-        """Push a frame for the handler; a blocking call it interrupts fails with EINTR (or restarts)."""
+    def would_be_interrupted(self, ins, sig: int) -> bool:
+        """Would a handler for `sig` make this call, once started and blocked, fail with EINTR?"""
+        handler, flags, _ = disposition(self.p, sig)
+        if sig in UNCATCHABLE or not is_caught(handler):
+            return False
+        if ins.name == "pause":
+            return True
+        return ins.name in ("wait", "waitpid") and not flags & SA_RESTART and not self.enabled()
+
+    def run_handler(self, sig: int, handler: int, flags: int, mask: int, choice: str = "",
+                    entered: bool = True) -> None:
+        """Push a frame for the handler; a blocking call it interrupts fails with EINTR (or restarts).
+
+        A call the process has not entered yet (it is on its way back from the previous
+        one, or the signal came first) is not interrupted: it runs when the handler returns.
+        """
         index = (handler - ir.FUNC_BASE) // ir.FUNC_STRIDE if isinstance(handler, int) else -1
         if not (0 <= index < len(self.program.functions) and (handler - ir.FUNC_BASE) % ir.FUNC_STRIDE == 0):
             raise ModelError(f"the handler of {name(sig)} is not a function ({handler!r})")
         ins = self.instr() if not self.pending else None
         if isinstance(ins, ir.Builtin):
             interrupted = None
-            if ins.name == "pause" or choice == "interrupt:-1":
+            if choice == "interrupt:-1" or (entered and ins.name == "pause"):
                 interrupted = -1
             elif choice.startswith("interrupt:"):
                 interrupted = int(choice.split(":")[1])
-            elif ins.name in ("wait", "waitpid") and not flags & SA_RESTART and not self.enabled():
+            elif entered and ins.name in ("wait", "waitpid") and not flags & SA_RESTART and not self.enabled():
                 interrupted = -1
             if interrupted is not None:
                 if interrupted < 0:
@@ -368,7 +394,7 @@ class SignalCalls:
             return
         sig = next_signal(self.p) if self.alive else 0
         if sig:
-            self.deliver(sig)
+            self.deliver(sig, entered=False)  # the next instruction has not started
 
     def check_signal_safety(self, ins) -> None:
         """A handler that calls a function outside signal-safety(7) is recorded (the `signal-safety` property)."""
