@@ -364,3 +364,88 @@ def test_pause_ends_with_eintr_or_misses_a_signal_that_came_first_and_blocks_for
     assert verdicts(z)["no-deadlock"] == VIOLATED == verdicts(b)["no-deadlock"]
     assert_traces_replay(z)
     assert {o.stdout for o in outcomes(b, False)} == {"E"}
+
+
+PAUSE_AFTER_RAISE = """/*@forkspec
+*/
+#include <signal.h>
+#include <unistd.h>
+void on(int sig) { }
+int main(void) {
+    signal(SIGUSR1, on);
+    raise(SIGUSR1);
+    pause();
+    return 0;
+}
+"""
+
+PAUSE_RACE = """/*@forkspec
+*/
+#include <signal.h>
+#include <unistd.h>
+#include <sys/wait.h>
+void on(int sig) { }
+int main(void) {
+    pid_t c;
+    signal(SIGUSR1, on);
+    c = fork();
+    if (c == 0) {
+        pause();
+        return 0;
+    }
+    kill(c, SIGUSR1);
+    waitpid(c, 0, 0);
+    return 0;
+}
+"""
+
+
+def test_a_signal_taken_on_the_way_back_from_raise_does_not_interrupt_the_pause_after_it():
+    z, b = both(PAUSE_AFTER_RAISE, z3_opts=SOLVER_ONLY)
+    assert verdicts(z)["no-deadlock"] == VIOLATED == verdicts(b)["no-deadlock"]
+    assert_traces_replay(z)
+    assert outcomes(b, False) == set()
+
+
+def test_a_child_signalled_at_pause_deadlocks_in_both_engines_and_the_trace_replays():
+    z, b = both(PAUSE_RACE, z3_opts=SOLVER_ONLY)
+    assert verdicts(z)["no-deadlock"] == VIOLATED == verdicts(b)["no-deadlock"]
+    assert_traces_replay(z)
+
+
+PAUSE_AFTER_READY = """/*@forkspec
+*/
+#include <signal.h>
+#include <unistd.h>
+#include <sys/wait.h>
+void h(int sig) { }
+int main(void)
+{
+    int p[2];
+    char b[1];
+    pid_t c;
+    signal(SIGUSR1, h);
+    pipe(p);
+    c = fork();
+    if (c == 0) {
+        write(p[1], "r", 1);
+        pause();
+        return 0;
+    }
+    read(p[0], b, 1);
+    kill(c, SIGUSR1);
+    waitpid(c, 0, 0);
+    return 0;
+}
+"""
+
+
+@slow
+def test_a_signal_step_at_pause_may_run_the_handler_before_pause_starts_and_the_replay_follows():
+    """The child rests at pause() when the signal comes: only the step's `early` choice (the handler
+    first, then pause waits for ever) deadlocks it. About three minutes."""
+    spec = parse_spec(PAUSE_AFTER_READY, "t.c")
+    z = run_z3(spec, "file", z3_opts=SymOptions(timeout_ms=60_000, max_bound=40, simulate=False))
+    witness = next(x.witness for x in z.exploration.results if x.check.name == "no-deadlock")
+    trace = rebuild(z.kernel, z.exploration, witness)
+    assert any("before the call starts" in step.action.text for step in trace.steps)

@@ -38,7 +38,7 @@ class Path:
     """One way through a block: a guard, the choice it needs, and what it changed."""
 
     __slots__ = ("view", "guard", "choice", "key", "alive", "events", "steps", "beyond", "reads_input", "held",
-                 "assumed", "calm")
+                 "assumed", "calm", "early")
 
     def __init__(self, key):
         self.view: dict = {}
@@ -53,12 +53,13 @@ class Path:
         self.held = False  # a stdio call left write(2)s pending: the step ends after it
         self.assumed: dict = {}  # the current instruction's splits (`expr.Split`): key -> which side
         self.calm = False  # no signal can be due for this slot until it sends, blocks or unblocks one
+        self.early = False  # its choice is whether a handler ran before the blocking call started
 
     def clone(self) -> "Path":
         p = Path(self.key)
         p.view, p.guard, p.choice, p.alive = dict(self.view), list(self.guard), self.choice, self.alive
         p.events, p.steps, p.beyond, p.reads_input = dict(self.events), self.steps, self.beyond, self.reads_input
-        p.held, p.assumed, p.calm = self.held, dict(self.assumed), self.calm
+        p.held, p.assumed, p.calm, p.early = self.held, dict(self.assumed), self.calm, self.early
         return p
 
     def event(self, name: str, cond) -> None:
@@ -99,6 +100,7 @@ class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps, SignalSteps, ExecSteps
         self.printed: list = []  # symbolic numbers the current block prints (for outcome enumeration)
         self.touched: set = set()  # the current block's footprint: (name, written, on a fresh slot)
         self.fresh = None  # the slot a fork is filling in, while it does
+        self.early = None  # Z3 Bool: a caught signal's handler runs before a blocking call starts, or None
 
     def note(self, name, written: bool) -> None:
         fresh = len(name) > 1 and name[1] == self.fresh

@@ -17,6 +17,7 @@ from forkspec import ir
 from forkspec.engines.symbolic.exec import merge, relocated
 from forkspec.kernel import Kernel, threads
 from forkspec.kernel.exec import program_of
+from forkspec.kernel.signals import BEFORE_CALL
 from forkspec.kernel.state import EXITING, FIRST_PID, RUNNING, THREAD_RUNNING, find
 from forkspec.trace import ReplayError
 
@@ -27,6 +28,7 @@ class Move(NamedTuple):
     nondet: int | None
     thread: int = 0  # the thread index within the process
     signal: bool = False  # the process takes its next pending signal (kernel: signal_successors)
+    early: bool = False  # its handler runs before the blocking call starts (kernel: BEFORE_CALL)
 
 
 def schedule(enc, model: z3.ModelRef, upto: int) -> list[Move]:
@@ -39,7 +41,8 @@ def schedule(enc, model: z3.ModelRef, upto: int) -> list[Move]:
         nd = model.eval(st.nondet, model_completion=True).as_signed_long() if st.nondet is not None else None
         n = enc.layout.threads
         sig = st.signal is not None and z3.is_true(model.eval(st.signal, model_completion=True))
-        out.append(Move(who // n, fail, nd, who % n, sig))
+        early = sig and st.early is not None and z3.is_true(model.eval(st.early, model_completion=True))
+        out.append(Move(who // n, fail, nd, who % n, sig, early))
     return out
 
 
@@ -90,7 +93,7 @@ def replay(kernel: Kernel, boundaries: set, moves: list[Move]) -> list[tuple]:
         mark = len(out)
         pid = FIRST_PID + mv.slot
         if mv.signal:
-            state = _take_signal(kernel, state, pid, out, i)
+            state = _take_signal(kernel, state, pid, out, i, mv.early)
             state = _report_stops(kernel, state, out)
             continue
         proc = find(state, pid)
@@ -153,10 +156,14 @@ def _run(kernel: Kernel, boundaries: set, state, pid: int, thread, mv: Move, fir
     return state
 
 
-def _take_signal(kernel: Kernel, state, pid: int, out: list, i: int):
+def _take_signal(kernel: Kernel, state, pid: int, out: list, i: int, early: bool = False):
+    """The signal step the model chose: the first way to take it, or the handler before the call starts."""
     proc = find(state, pid)
     steps = kernel.signal_successors(state, proc) if proc is not None else []
+    if early:
+        steps = [(a, n) for a, n in steps if a.choice == BEFORE_CALL]
     if not steps:
-        raise ReplayError(f"move {i}: process {pid} has no signal to take")
-    out.append(steps[0])  # without a handler, the one way to take it
+        raise ReplayError(f"move {i}: process {pid} has no signal to take"
+                          + (" before the call it rests at" if early else ""))
+    out.append(steps[0])
     return steps[0][1]

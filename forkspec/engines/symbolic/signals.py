@@ -165,15 +165,17 @@ class SignalSteps:
 
     # ------------------------------------------------------------ delivery
 
-    def deliver(self, p, s: int, sig) -> list:
+    def deliver(self, p, s: int, sig, entered: bool = False) -> list:
         """kernel: SignalCalls.deliver. A stop ends the step. A signal not known here is taken as each
-        signal it may be (the callers' guards rule out 0), which keeps each path's terms concrete."""
+        signal it may be (the callers' guards rule out 0), which keeps each path's terms concrete.
+        `entered`: the slot may be inside the blocking call it rests at (a signal step), not on its
+        way to the next instruction (a delivery on the way back from a call or a handler)."""
         if is_sym(sig) and self.lay.signals.catching:
             out = []
             for g in self.lay.signals.possible:
                 q = p.clone()
                 q.guard.append(sig == g)
-                out.extend(self.deliver(q, s, g))
+                out.extend(self.deliver(q, s, g, entered))
             return out
         self.set(p, ("spend", s), self.get(p, ("spend", s)) & ~bit(sig))
         h = self.disposition(p, s, sig)[0]
@@ -196,7 +198,7 @@ class SignalSteps:
                     continue
                 for u, caught in self.split(r, z3.Not(default)):
                     if caught and self.lay.signals.catching and u.key is not None:
-                        out.extend(self.run_handler(u, s, sig))
+                        out.extend(self.run_handler(u, s, sig, entered=entered))
                         continue
                     if caught:
                         self.beyond(u, s, "a signal caught by a handler")
@@ -207,9 +209,12 @@ class SignalSteps:
 
     # ------------------------------------------------------------ handlers
 
-    def run_handler(self, p, s: int, sig, disposition=None) -> list:
+    def run_handler(self, p, s: int, sig, disposition=None, entered: bool = False) -> list:
         """kernel: run_handler: a pause, or a wait that would block (without SA_RESTART), ends with
-        EINTR; the handler's frame is pushed where the process is, with the mask widened."""
+        EINTR; the handler's frame is pushed where the process is, with the mask widened.
+
+        kernel: delivery_choices: at a signal step (`entered`) the slot may also not have started
+        that call yet: the step's `early` choice runs the handler first and leaves the call to run."""
         handler, flags, mask = disposition or self.disposition(p, s, sig)
         depth = self.lay.signals.in_handler(p.key)
         if depth >= sg.NEST:
@@ -217,7 +222,9 @@ class SignalSteps:
             return [p]
         ins = self.lay.instr(p.key)
         eintr = z3.BoolVal(False)
-        if isinstance(ins, ir.Builtin) and ins.name == "pause":
+        if not entered:
+            pass  # the call at the slot's location has not started: nothing to interrupt
+        elif isinstance(ins, ir.Builtin) and ins.name == "pause":
             eintr = z3.BoolVal(True)
         elif isinstance(ins, ir.Builtin) and ins.name in ("wait", "waitpid"):
             ev = self.ctx(p, s, ins.loc)
@@ -228,23 +235,36 @@ class SignalSteps:
                 eintr = z3.And((flags & ks.SA_RESTART) == 0, z3.Not(self.wait_ready(p, s, pid_arg, options)[3]))
         out = []
         for q, cut in self.split(p, eintr):
+            if cut and self.early is not None:  # blocked in the call (EINTR), or only about to make it
+                r = q.clone()
+                r.choice, q.choice = self.with_choice(r, self.early), self.with_choice(q, z3.Not(self.early))
+                r.early = q.early = True
+                out.extend(self.enter_handler(r, s, sig, handler, flags, mask, depth))
             if cut:
                 f, pc = q.key[-1]
                 self.fail_with(q, s, ks.EINTR)
                 if ins.dst is not None:
                     self.set_temp(q, s, ins.dst, -1)
                 q.key = q.key[:-1] + ((f, pc + 1),)
-            old = self.get(q, ("smask", s))
-            self.set(q, ("hm", s, depth), old)
-            widened = old | mask | z3.If((flags & ks.SA_NODEFER) != 0, bv(0), bit(sig))
-            self.set(q, ("smask", s), widened & ks.BLOCKABLE)
-            reset = (flags & ks.SA_RESETHAND) != 0
-            for g in self.lay.signals.tracked:
-                hit = z3.And(reset, sig == g) if is_sym(sig) else z3.And(reset, z3.BoolVal(sig == g))
-                for n in ("sh", "sf", "sk"):
-                    self.set(q, (n, s, g), z3.If(hit, bv(0), self.get(q, (n, s, g))))
-            out.extend(self.push_handler(q, s, handler, sig))
+            out.extend(self.enter_handler(q, s, sig, handler, flags, mask, depth))
         return out
+
+    @staticmethod
+    def with_choice(p, cond):
+        return cond if p.choice is None else z3.And(p.choice, cond)
+
+    def enter_handler(self, q, s: int, sig, handler, flags, mask, depth: int) -> list:
+        """The mask widened (sa_mask, and the signal unless SA_NODEFER), SA_RESETHAND, the handler's frame."""
+        old = self.get(q, ("smask", s))
+        self.set(q, ("hm", s, depth), old)
+        widened = old | mask | z3.If((flags & ks.SA_NODEFER) != 0, bv(0), bit(sig))
+        self.set(q, ("smask", s), widened & ks.BLOCKABLE)
+        reset = (flags & ks.SA_RESETHAND) != 0
+        for g in self.lay.signals.tracked:
+            hit = z3.And(reset, sig == g) if is_sym(sig) else z3.And(reset, z3.BoolVal(sig == g))
+            for n in ("sh", "sf", "sk"):
+                self.set(q, (n, s, g), z3.If(hit, bv(0), self.get(q, (n, s, g))))
+        return self.push_handler(q, s, handler, sig)
 
     def push_handler(self, p, s: int, handler, sig) -> list:
         """The handler's frame, for each function the handler's value may name; anything else is beyond."""
@@ -337,7 +357,7 @@ class SignalSteps:
         for g in sorted(set(self.lay.signals.tracked) & set(self.lay.signals.possible)):
             q = p.clone()
             q.guard += [nxt == g, self.caught(q, s, g)]
-            out.extend(self.deliver(q, s, g))
+            out.extend(self.deliver(q, s, g, entered=True))
         return out
 
     def caught(self, p, s: int, sig):

@@ -54,6 +54,7 @@ class StepTerms:
     events: dict
     trail: list  # what decides the output: who wrote at this step, the numbers printed
     signal: z3.BoolRef | None = None  # the step takes a pending signal (not the slot's next instruction)
+    early: z3.BoolRef | None = None  # that signal's handler runs before the blocking call starts (no EINTR)
 
 
 class Encoder:
@@ -173,8 +174,9 @@ class Encoder:
         fail = z3.Bool(f"fail@{t}") if self.config.fork_can_fail else None
         nondet = z3.BitVec(f"nondet@{t}", 64) if self.config.nondet is not None else None
         step = Step(self, old, fail, nondet)
+        early = step.early = z3.Bool(f"early@{t}") if self.layout.signals.catching else None
         updates: dict = {}
-        fulls, datas, forking, reading = [], [], [], []
+        fulls, datas, forking, reading, earlies = [], [], [], [], []
         events: dict = {e: [] for e in EVENTS}
         wrote_out, wrote_err, shown, signalled = [], [], [], []
         lay = self.layout
@@ -237,7 +239,9 @@ class Encoder:
                                   *([] if choose is None else [choose if takes else z3.Not(choose)]))
                     fulls.append(full)
                     datas.append(data)
-                    if p.choice is not None:
+                    if p.early:
+                        earlies.append(full)
+                    elif p.choice is not None:
                         forking.append(full)
                     if p.reads_input:
                         reading.append(full)
@@ -272,6 +276,8 @@ class Encoder:
             cons.append(z3.Or(z3.Or(reading) if reading else z3.BoolVal(False), nondet == lo))
         if fail is not None:
             cons.append(z3.Or(z3.Or(forking) if forking else z3.BoolVal(False), z3.Not(fail)))
+        if early is not None:
+            cons.append(z3.Or(z3.Or(earlies) if earlies else z3.BoolVal(False), z3.Not(early)))
         new = dict(old)
         for name, ups in updates.items():
             prev = old[name]
@@ -294,7 +300,7 @@ class Encoder:
                  z3.If(z3.Or(wrote_err), who, -1) if wrote_err else None] + shown
         self.steps.append(StepTerms(who, fail, nondet, moved, enabled,
                                     {e: (z3.Or(v) if v else z3.BoolVal(False)) for e, v in events.items()},
-                                    [x for x in trail if x is not None], signal))
+                                    [x for x in trail if x is not None], signal, early))
         return cons
 
     # ---------------------------------------------------------------- partial order
