@@ -71,7 +71,7 @@ def assert_names_the_construct(spec, e: UnsupportedError) -> None:
         line = spec.program.source.splitlines()[e.span.line - 1]
         assert m.group(1) + "(" in line, (e.render(), line)
     else:
-        assert e.message.startswith(("the property ", "a ", "an ", "the ", "stdout", "output", "wait", "atexit",
+        assert e.message.startswith(("the property ", "a ", "an ", "the ", "stdout", "output", "wait", "atexit", "signals",
                                      "write", "printf", "fflush", "nondet_int", "memory", "putchar", "fputc",
                                      "putc", "puts", "fputs", "setvbuf", "setbuf")), e.message
 

@@ -449,3 +449,30 @@ def test_a_signal_step_at_pause_may_run_the_handler_before_pause_starts_and_the_
     witness = next(x.witness for x in z.exploration.results if x.check.name == "no-deadlock")
     trace = rebuild(z.kernel, z.exploration, witness)
     assert any("before the call starts" in step.action.text for step in trace.steps)
+
+
+BAD_WAITPID = """/*@forkspec
+*/
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <sys/wait.h>
+int main(void) {
+    int s;
+    pid_t c = fork();
+    if (c == 0)
+        _exit(0);
+    printf("%d %d ", waitpid(-1, &s, WNOWAIT), errno == EINVAL);
+    printf("%d %d ", waitpid(INT_MIN, &s, 0), errno == ESRCH);
+    printf("%d\\n", waitpid(c, &s, 0) == c);
+    return 0;
+}
+"""
+
+
+def test_waitpid_refuses_wnowait_with_einval_and_int_min_with_esrch_at_once():
+    """wait4 takes no WNOWAIT (waitid's), and pid INT_MIN is no group: both fail before any child is looked at."""
+    z, b = both(BAD_WAITPID)
+    assert outcomes(z, True) == outcomes(b, False)
+    assert {o.stdout for o in outcomes(z, True)} == {"-1 1 -1 1 1\n"}

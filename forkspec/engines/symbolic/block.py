@@ -27,7 +27,8 @@ from forkspec.frontend import ctypes as ct
 from forkspec.kernel.printf import PrintfError, _parse, format_printf
 from forkspec.kernel.state import FIRST_PID, INIT_PID, IOFBF, IOLBF, IONBF
 from forkspec.kernel.stdio import BUFSIZ
-from forkspec.kernel.step import EAGAIN, ECHILD, EINVAL, EBADF, SIGABRT, WNOHANG
+from forkspec.kernel.signals import ESRCH
+from forkspec.kernel.step import EAGAIN, ECHILD, EINVAL, EBADF, INT_MIN, SIGABRT, WAITPID_OPTIONS, WNOHANG
 
 UNUSED, RUNNING, ZOMBIE, GONE, HALTED = 0, 1, 2, 3, 4  # slot states; HALTED: beyond the encoding
 MAX_BLOCK_STEPS = 400
@@ -648,11 +649,22 @@ class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps, SignalSteps, ExecSteps
         """kernel: Exec.enabled (blocking) and Exec.do_wait: the lowest-pid zombie child that matches."""
         if is_sym(options) or is_sym(status_ptr):
             raise NotEncoded("wait with symbolic options or status pointer", ins.loc)
-        kids, any_kid, zombie, can_run = self.wait_ready(p, s, pid_arg, options)
-        p.guard.append(can_run)
-        if options & ~(WNOHANG | 2 | 8 | 0x1000000):
+        if options & ~WAITPID_OPTIONS:  # wait4 takes no other option (WNOWAIT is waitid's): at once
             self.store(p, s, ("g", ir.ERRNO_SLOT), EINVAL)
             return [(p, -1)]
+        out = []
+        for q, bad in cases(p, pid_arg == INT_MIN):
+            if bad:  # kernel: -INT_MIN is no process group: ESRCH at once
+                self.store(q, s, ("g", ir.ERRNO_SLOT), ESRCH)
+                out.append((q, -1))
+            else:
+                out.extend(self.wait_for_child(q, s, pid_arg, status_ptr, options))
+        return out
+
+    def wait_for_child(self, p: Path, s: int, pid_arg, status_ptr, options) -> list:
+        """Blocks until a matching child can be reported (or none matches: ECHILD)."""
+        kids, any_kid, zombie, can_run = self.wait_ready(p, s, pid_arg, options)
+        p.guard.append(can_run)
         out = []
         for q, none in cases(p, z3.Not(any_kid)):
             if none:
