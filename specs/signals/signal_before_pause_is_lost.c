@@ -2,7 +2,8 @@
 description: the child tells its parent it is ready, then calls pause(); the parent's SIGUSR1 may interrupt pause() (EINTR) or reach the child before pause() starts, whose handler then runs first and pause() waits for ever: the race sigsuspend() exists for
 modes: file
 violates: no-deadlock
-exists stdout == "woke -1 handled=1\n"
+forall stdout == "woke -1 handled=1\n"
+exists True
 */
 #include <signal.h>
 #include <stdio.h>
