@@ -14,7 +14,7 @@ import z3
 
 from forkspec import ir
 from forkspec.engines.symbolic.expr import Chars, Evaluator, Split, as_int, bv, is_sym, truth, wrap_sym
-from forkspec.engines.symbolic import chars
+from forkspec.engines.symbolic import chars, strings
 from forkspec.engines.symbolic import stdio as sio
 from forkspec.engines.symbolic.fds import STAY, FdSteps
 from forkspec.engines.symbolic.program import Layout, NotEncoded
@@ -259,8 +259,8 @@ class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps, SignalSteps, ExecSteps
             out = []
             for q, side in cases(before, split.cond):
                 q.assumed[split.key] = side
-                if not side and split.key[0] == "addr":
-                    self.beyond(q, s, "a pointer to none of the program's variables or mapped cells")
+                if not side and (split.beyond or split.key[0] == "addr"):
+                    self.beyond(q, s, split.beyond or "a pointer to none of the program's variables or mapped cells")
                     out.append(q)
                 else:
                     out.extend(self.execute_splitting(q, s, ins))
@@ -336,9 +336,17 @@ class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps, SignalSteps, ExecSteps
     # ---------------------------------------------------------------- memory and frames
 
     def set_temp(self, p: Path, s: int, index: int, value) -> None:
+        self.set(p, self.temp_name(s, len(p.key) - 1, index), self.kept(value))
+
+    def kept(self, value, line=None):
+        """A value as a variable holds it: a string literal as its number (`symbolic.strings`)."""
+        if isinstance(value, str):
+            n = strings.number(self.lay.strings, value)
+            if n is not None:
+                return bv(n)
         if isinstance(value, (str, Chars)):
-            raise NotEncoded("a string value kept in a variable")
-        self.set(p, self.temp_name(s, len(p.key) - 1, index), value)
+            raise NotEncoded("a string value kept in a variable that is not one of the program's literals", line)
+        return value
 
     def target_key(self, ev: Evaluator, p: Path, s: int, target):
         if isinstance(target, ir.Cell):
@@ -353,8 +361,8 @@ class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps, SignalSteps, ExecSteps
     def store(self, p: Path, s: int, key, value, line: int = 0) -> None:
         if key in self.lay.char_cells:
             value = chars.bits_of(value, self.lay.char_cells[key])
-        elif isinstance(value, (str, Chars)):
-            raise NotEncoded("a string value kept in a variable", line)
+        else:
+            value = self.kept(value, line)
         if isinstance(key, Computed):  # every cell the address may name keeps its value unless named
             for k, hit in key.cells:
                 self.store(p, s, k, z3.If(hit, _vec(value), _vec(self.get(p, ("m", s, k)))), line)
@@ -866,17 +874,38 @@ class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps, SignalSteps, ExecSteps
         return parts, size
 
     def b_printf(self, p, s, ins, ev):
-        data = self.text(ins, ev.eval(ins.args[0]), [ev.eval(a) for a in ins.args[1:]])
+        data = self.text(ins, *self.formatted(ins, ev, 0))
         if self.enc.exact:
             return [(q, data[1]) for q in self.stdio(p, s, lambda f: f.printf(data[0]))]
         return [(q, data[1]) for q in self.put(p, s, 1, data)]
 
     def b_fprintf(self, p, s, ins, ev):
         fd = self.stream_fd(ev.eval(ins.args[0]), ins.loc)
-        data = self.text(ins, ev.eval(ins.args[1]), [ev.eval(a) for a in ins.args[2:]])
+        data = self.text(ins, *self.formatted(ins, ev, 1))
         if self.enc.exact and fd == 1:
             return [(q, data[1]) for q in self.stdio(p, s, lambda f: f.printf(data[0]))]
         return [(q, data[1]) for q in self.put(p, s, fd, data)]
+
+    @staticmethod
+    def formatted(ins, ev: Evaluator, at: int) -> tuple:
+        """printf's format and arguments (from argument `at`), a string kept in a variable
+        decoded where the format takes one (`Evaluator.string`)."""
+        fmt = ev.string(ev.eval(ins.args[at]), (id(ins), at))
+        vals = [ev.eval(a) for a in ins.args[at + 1:]]
+        try:
+            pieces = _parse(fmt) if isinstance(fmt, str) else []
+        except PrintfError:
+            pieces = []
+        i = 0
+        for piece in pieces:
+            if isinstance(piece, str):
+                continue
+            i += piece.nargs
+            if piece.conv == "s" and i <= len(vals):
+                vals[i - 1] = ev.string(vals[i - 1], (id(ins), at + i))
+            elif piece.conv in "diuxXc" and i <= len(vals):
+                vals[i - 1] = ev.few(vals[i - 1], (id(ins), at + i))
+        return fmt, vals
 
     def const_string(self, v, ins) -> str:
         if not isinstance(v, str):
@@ -885,16 +914,16 @@ class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps, SignalSteps, ExecSteps
 
     def b_puts(self, p, s, ins, ev):
         if self.enc.exact:
-            text = self.const_string(ev.eval(ins.args[0]), ins)
+            text = self.const_string(ev.string(ev.eval(ins.args[0]), id(ins)), ins)
             return [(q, 1) for q in self.stdio(p, s, lambda f: f.puts(text))]
-        return [(q, 1) for q in self.put(p, s, 1, _known(self.const_string(ev.eval(ins.args[0]), ins) + "\n"))]
+        return [(q, 1) for q in self.put(p, s, 1, _known(self.const_string(ev.string(ev.eval(ins.args[0]), id(ins)), ins) + "\n"))]
 
     def b_fputs(self, p, s, ins, ev):
         fd = self.stream_fd(ev.eval(ins.args[1]), ins.loc)
         if self.enc.exact and fd == 1:
-            text = self.const_string(ev.eval(ins.args[0]), ins)
+            text = self.const_string(ev.string(ev.eval(ins.args[0]), id(ins)), ins)
             return [(q, 1) for q in self.stdio(p, s, lambda f: f.put(sio.known(text)))]
-        return [(q, 1) for q in self.put(p, s, fd, _known(self.const_string(ev.eval(ins.args[0]), ins)))]
+        return [(q, 1) for q in self.put(p, s, fd, _known(self.const_string(ev.string(ev.eval(ins.args[0]), id(ins)), ins)))]
 
     def char(self, v, ins):
         if is_sym(v):
@@ -1045,6 +1074,9 @@ class _Ctx:
 
     def base(self) -> int:
         return self.step.lay.bases(self.p.key, self.step.k)[-1]
+
+    def strings(self) -> tuple:
+        return self.step.lay.strings
 
     def cell_key(self, cell: ir.Cell):
         return ("g", cell.slot) if cell.region == "global" else ("s", self.base() + cell.slot)

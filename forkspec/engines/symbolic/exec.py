@@ -253,9 +253,7 @@ class ExecSteps:
         """A cell's value in the new image: its initial value, as the encoding holds cells."""
         if key in self.lay.char_cells:
             return chars.const_bits(v if isinstance(v, str) else "", self.lay.char_cells[key])
-        if isinstance(v, str) or isinstance(self.get(p, ("m", s, key)), str):
-            raise NotEncoded("an exec in a program with a string pointer in a global variable")
-        return bv(v)
+        return self.kept(bv(v) if isinstance(v, int) else v)
 
     def b___echo(self, p, s, ins, ev):
         """kernel: _b___echo: the text in one write(2) to fd 1; status 0, or 1 when it failed,

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from forkspec import ir
 from forkspec.engines.symbolic import sigprogram as sg
+from forkspec.engines.symbolic.strings import literals
 from forkspec.frontend.lower import eval_binop, wrap
 from forkspec.frontend.routines import FORK_ATFORK, THREAD_START
 from forkspec.kernel import threads
@@ -122,6 +123,7 @@ class Layout:
     thread_points: set = field(default_factory=set)  # steps of their own while a process has two live threads
     store_keys: set = field(default_factory=set)  # after a store whose value reads shared memory (two steps)
     exec_offsets: dict = field(default_factory=dict)  # (image, echo's argv) -> its first function (`symbolic.exec`)
+    strings: tuple = ()  # the literals a variable may hold, by number (`symbolic.strings`)
 
     @property
     def start(self):
@@ -210,7 +212,7 @@ def layout(program: ir.Program, line_buffered: bool = False) -> Layout:
     from forkspec.engines.symbolic import exec as ex
 
     program, offsets = ex.merge(program)  # the images it can exec appended
-    lay = Layout(program)
+    lay = Layout(program, strings=literals(program))
     lay.exec_offsets = offsets
     calls = setvbuf_calls(program)
     if calls is not None:  # every stdio call may write: each is a step of its own

@@ -23,7 +23,7 @@ from forkspec.engines.symbolic.stdio import stream_kinds
 from forkspec.engines.symbolic import vfork as vf
 from forkspec.engines.symbolic.memory import region_names
 from forkspec.engines.symbolic.fds import FD_STATE, FdShape, uses_fds
-from forkspec.engines.symbolic import chars
+from forkspec.engines.symbolic import chars, strings
 from forkspec.engines.symbolic import sigprogram as sg
 from forkspec.kernel.state import FIRST_PID, INIT_PID, IOFBF, IOLBF
 from forkspec.kernel.stdio import FILE_BUFFER, TTY_BUFFER
@@ -145,7 +145,7 @@ class Encoder:
                 if key in self.layout.char_cells:
                     f[name] = chars.const_bits(v if isinstance(v, str) else "", self.layout.char_cells[key])
                     continue
-                f[name] = v if isinstance(v, str) else bv(v)
+                f[name] = bv(strings.number(self.layout.strings, v) if isinstance(v, str) else v)
             elif kind == "st":
                 f[name] = control(RUNNING if s == 0 else UNUSED)
             elif kind == "ts":
