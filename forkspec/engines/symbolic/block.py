@@ -415,6 +415,18 @@ class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps, SignalSteps, ExecSteps
         return out
 
     @staticmethod
+    def assume(p: Path, key, cond, beyond: str = ""):
+        """Which side of `cond` this run of the instruction is on: the first time, the run
+        stops and the instruction runs again on each side (`expr.Split`); with `beyond`,
+        the side where `cond` fails is beyond the encoding."""
+        if isinstance(cond, bool) and (cond or not beyond):
+            return cond
+        known = p.assumed.get(key)
+        if known is None:
+            raise Split(key, z3.BoolVal(cond) if isinstance(cond, bool) else cond, beyond)
+        return known
+
+    @staticmethod
     def pick(p: Path, cond, then) -> Path | None:
         """Run `then` on the part of `p` where `cond` holds; return the part where it does not (or None)."""
         rest = None

@@ -23,12 +23,16 @@ KEPT = (ir.Store, ir.SetTemp, ir.Call, ir.Return)
 
 
 def literals(program: ir.Program) -> tuple[str, ...]:
-    """The table: every string literal a variable may come to hold, in a fixed order."""
-    found = {v for v in program.globals_init if isinstance(v, str)}
-    for fn in program.functions:
-        for ins in fn.body:
-            if isinstance(ins, KEPT):
-                _collect(ins, found)
+    """The table: every string literal a variable may come to hold, in a fixed order: the
+    program's and those of every image it may exec (the same table before and after
+    `exec.merge` appends them)."""
+    found: set = set()
+    for prog in [program] + [image for _, image in program.images]:
+        found.update(v for v in prog.globals_init if isinstance(v, str))
+        for fn in prog.functions:
+            for ins in fn.body:
+                if isinstance(ins, KEPT):
+                    _collect(ins, found)
     return tuple(sorted(found))
 
 
