@@ -997,6 +997,7 @@ class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps, SignalSteps, ExecSteps
         if self.enc.fd is not None:
             return self.fd_b_write(p, s, ins, ev)
         fd, buf, n = (ev.eval(a) for a in ins.args)
+        buf = ev.string(buf, id(ins)) if is_sym(buf) else buf
         if is_sym(fd) or not isinstance(buf, str):
             raise NotEncoded("write() of anything but a constant string to a known fd", ins.loc)
         if is_sym(n):  # each length the constant string allows; a longer one is beyond

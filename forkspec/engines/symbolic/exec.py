@@ -28,6 +28,8 @@ from forkspec.engines.symbolic.expr import Chars, bv, is_sym, truth
 from forkspec.engines.symbolic.strings import literals
 from forkspec.engines.symbolic.program import NotEncoded
 from forkspec.engines.symbolic.threads import PUSHED
+from forkspec.engines.symbolic.sigprogram import NEST, SIGNAL_CALLS
+from forkspec.kernel.signals import SIG_DFL, SIG_IGN
 from forkspec.kernel.exec import EXEC_CALLS, ENOENT, MAX_ARGS, exists_outside_model, image_key
 from forkspec.kernel.files import EBADF, EPIPE
 from forkspec.kernel.step import STRERROR
@@ -39,11 +41,11 @@ ECHO = "/bin/echo"
 IMAGE_CALLS = frozenset({"printf", "fprintf", "puts", "putchar", "fputs", "fputc", "putc", "fflush", "__flush_all",
                          "perror", "getpid", "getppid", "_exit", "_Exit", "abort", "__exit_begin", "__atexit_pop",
                          "write", "read", "open", "close", "dup", "dup2", "pipe", "lseek", "fork", "wait", "waitpid",
-                         "sleep", "usleep", "sched_yield", "__echo", "__echo_err"}) | EXEC_CALLS
+                         "sleep", "usleep", "sched_yield", "__echo", "__echo_err"}) | EXEC_CALLS \
+    | (SIGNAL_CALLS - {"signal", "sigaction"})  # an image's handler would be a function of its own numbering
 # what a program that execs may not use (its effect on exec is not encoded)
 NOT_WITH_EXEC = frozenset({"vfork", "setvbuf", "setbuf", "mmap", "malloc", "calloc", "free", "madvise",
-                           "pthread_create", "pthread_atfork", "signal", "sigaction", "kill", "raise",
-                           "sigprocmask"})
+                           "pthread_create", "pthread_atfork"})
 
 
 def exec_sites(program: ir.Program):
@@ -288,6 +290,8 @@ class ExecSteps:
                 self.set(p, ("fd", s, i), z3.If(self.get(p, ("cx", s, i)) != 0, bv(-1), fd))
             if self.enc.line_buffered and _uses_stdout(program):  # glibc picks the mode from what fd 1 is
                 self.beyond_if(p, self.get(p, ("fd", s, 1)) != 1)
+        if self.lay.signals.used:
+            self.reset_handlers(p, s)
         self.set(p, ("buf", s), z3.StringVal(""))
         self.set(p, ("blen", s), 0)
         for name in ("natx", "planned", "plen"):
@@ -300,6 +304,18 @@ class ExecSteps:
         main = program.functions[program.main]
         p.key = None
         self.push(p, s, offset + program.main, [argc, 0][: len(main.params)], 0)
+
+    def reset_handlers(self, p, s: int) -> None:
+        """kernel: replace_image's flush_signal_handlers: a caught signal goes back to SIG_DFL,
+        an ignored one stays ignored, every sa_flags and sa_mask is cleared, and no handler
+        frame is left; the blocked and pending sets stay as they are."""
+        for g in self.lay.signals.tracked:
+            h = self.get(p, ("sh", s, g))
+            self.set(p, ("sh", s, g), z3.If(h == SIG_IGN, bv(SIG_IGN), bv(SIG_DFL)))
+            self.set(p, ("sf", s, g), bv(0))
+            self.set(p, ("sk", s, g), bv(0))
+        for j in range(NEST if self.lay.signals.catching else 0):
+            self.set(p, ("hm", s, j), bv(0))
 
     def fresh_cell(self, p, s: int, key, v):
         """A cell's value in the new image: its initial value, as the encoding holds cells."""
