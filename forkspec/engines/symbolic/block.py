@@ -28,7 +28,7 @@ from forkspec.kernel.printf import PrintfError, _parse, format_printf
 from forkspec.kernel.state import FIRST_PID, INIT_PID, IOFBF, IOLBF, IONBF
 from forkspec.kernel.stdio import BUFSIZ
 from forkspec.kernel.signals import ESRCH
-from forkspec.kernel.step import EAGAIN, ECHILD, EINVAL, EBADF, INT_MIN, SIGABRT, WAITPID_OPTIONS, WNOHANG
+from forkspec.kernel.step import EAGAIN, ECHILD, EINVAL, EBADF, INT_MIN, SIGABRT, SIGSEGV, WAITPID_OPTIONS, WNOHANG
 
 UNUSED, RUNNING, ZOMBIE, GONE, HALTED = 0, 1, 2, 3, 4  # slot states; HALTED: beyond the encoding
 MAX_BLOCK_STEPS = 400
@@ -259,7 +259,10 @@ class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps, SignalSteps, ExecSteps
             out = []
             for q, side in cases(before, split.cond):
                 q.assumed[split.key] = side
-                if not side and (split.beyond or split.key[0] == "addr"):
+                if side and split.key[0] == "segv":  # kernel: a touch of an unmapped page kills
+                    self.terminate(q, s, SIGSEGV)
+                    out.append(q)
+                elif not side and (split.beyond or (split.key[0] == "addr" and not self.lay.regions)):
                     self.beyond(q, s, split.beyond or "a pointer to none of the program's variables or mapped cells")
                     out.append(q)
                 else:
@@ -1132,8 +1135,12 @@ class _Ctx:
             cells.append((k, addr == base + k[1] * ir.CELL))
         if self.step.lay.regions and _array_base(expr) is None:
             cells += self.step.region_cells(self.p, self.s, addr)
-        if self.p.assumed.get(("addr", key)) is None:
+        named = self.p.assumed.get(("addr", key))
+        if named is None:
             raise Split(("addr", key), z3.Or([c for _, c in cells]))
+        if not named:  # names no kept cell: an unmapped page (SIGSEGV) or beyond (`MemorySteps.unmapped`)
+            raise Split(("segv", key), self.step.unmapped(self.p, self.s, addr),
+                        "a pointer to none of the program's variables or mapped cells")
         return Computed(cells)
 
     def candidates(self, expr) -> list:

@@ -56,7 +56,7 @@ BOUNDARY = frozenset({"fork", "vfork", "wait", "waitpid", "_exit", "_Exit", "abo
 # builtins the encoding runs inside a step
 LOCAL = frozenset({"getpid", "getpgrp", "atexit", "sleep", "usleep", "sched_yield", "__exit_begin",
                    "__atexit_pop", "pipe", "dup", "pthread_self", "pthread_equal", "pthread_atfork",
-                   "__atfork_next", "mmap", "malloc", "calloc", "free", "madvise", "__echo_err"}) | sg.SIGNAL_LOCAL
+                   "__atfork_next", "mmap", "malloc", "calloc", "free", "madvise", "munmap", "__echo_err"}) | sg.SIGNAL_LOCAL
 
 # stdio calls that only fill a fully buffered stdout's buffer (a full buffer is beyond the encoding)
 STDOUT_BUFFERED = frozenset({"printf", "puts", "putchar"})
