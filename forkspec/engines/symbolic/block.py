@@ -23,6 +23,7 @@ from forkspec.engines.symbolic.vfork import VforkSteps, in_table
 from forkspec.engines.symbolic.memory import MemorySteps
 from forkspec.engines.symbolic.signals import SignalSteps
 from forkspec.engines.symbolic.exec import ExecSteps
+from forkspec.engines.symbolic.prctl import PrctlSteps
 from forkspec.frontend import ctypes as ct
 from forkspec.kernel.printf import PrintfError, _parse, format_printf
 from forkspec.kernel.state import FIRST_PID, INIT_PID, IOFBF, IOLBF, IONBF
@@ -87,7 +88,7 @@ def cases(p: Path, cond) -> list[tuple[Path, bool]]:
     return [(p, True), (q, False)]
 
 
-class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps, SignalSteps, ExecSteps):
+class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps, SignalSteps, ExecSteps, PrctlSteps):
     """The symbolic kernel for one step: the frame at time t, the step's choice variables."""
 
     cases = staticmethod(cases)
@@ -512,13 +513,19 @@ class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps, SignalSteps, ExecSteps
         if self.enc.fd is not None:
             self.fd_exit(p, s)
         reparented = []
+        adopter = self.adopter(p, s)  # init, or a subreaper (`symbolic.prctl`)
+        to_init = adopter == INIT_PID
         for c in (self.children(s) if self.enc.reparents else ()):  # the no-reparent fault leaves them be
             st_c = self.get(p, ("st", c))
             st_c = z3.BitVecVal(st_c, 16) if isinstance(st_c, int) else st_c  # reaped earlier in this step
             child = z3.And(self.get(p, ("ppid", c)) == me, in_table(st_c))
-            reparented.append(child)
-            self.set(p, ("ppid", c), z3.If(child, bv(INIT_PID), _vec(self.get(p, ("ppid", c)))))
-            self.set(p, ("st", c), z3.If(z3.And(child, st_c == ZOMBIE), GONE, st_c))
+            reparented.append(z3.And(child, to_init))
+            self.set(p, ("ppid", c), z3.If(child, adopter, _vec(self.get(p, ("ppid", c)))))
+            gone = z3.And(child, st_c == ZOMBIE, to_init)
+            if self.lay.prctl and self.lay.signals.used:  # a subreaper is told as if the zombie had just exited
+                gone = z3.Or(gone, self.notify_parent(p, c, z3.And(child, st_c == ZOMBIE, z3.Not(to_init)), stop=False))
+            self.set(p, ("st", c), z3.If(gone, GONE, st_c))
+            self.orphan_signals(p, c, child)
         if reparented:
             p.event("reparent", z3.Or(reparented))
         p.alive = False

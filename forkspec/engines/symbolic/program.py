@@ -51,7 +51,7 @@ SUPPORTED = ("fork, vfork (without fork, in a child that never forks), wait, wai
 BOUNDARY = frozenset({"fork", "vfork", "wait", "waitpid", "_exit", "_Exit", "abort", "printf", "fprintf", "puts",
                       "putchar", "fputs", "fputc", "putc", "fflush", "__flush_all", "getppid", "write",
                       "nondet_int", "assert", "pause", "setvbuf", "setbuf", "perror",
-                      "open", "close", "dup2", "lseek", "fcntl", "flock", "read"}) | threads.VISIBLE | EXEC_CALLS \
+                      "open", "close", "dup2", "lseek", "fcntl", "flock", "read", "prctl"}) | threads.VISIBLE | EXEC_CALLS \
     | sg.SIGNAL_BOUNDARY
 # builtins the encoding runs inside a step
 LOCAL = frozenset({"getpid", "getpgrp", "atexit", "sleep", "usleep", "sched_yield", "__exit_begin",
@@ -124,6 +124,7 @@ class Layout:
     store_keys: set = field(default_factory=set)  # after a store whose value reads shared memory (two steps)
     exec_offsets: dict = field(default_factory=dict)  # (image, echo's argv) -> its first function (`symbolic.exec`)
     strings: tuple = ()  # the literals a variable may hold, by number (`symbolic.strings`)
+    prctl: bool = False  # the program calls prctl: subreapers and parent-death signals (`symbolic.prctl`)
 
     @property
     def start(self):
@@ -214,6 +215,7 @@ def layout(program: ir.Program, line_buffered: bool = False) -> Layout:
     program, offsets = ex.merge(program)  # the images it can exec appended
     lay = Layout(program, strings=literals(program))
     lay.exec_offsets = offsets
+    lay.prctl = any(isinstance(ins, ir.Builtin) and ins.name == "prctl" for fn in program.functions for ins in fn.body)
     calls = setvbuf_calls(program)
     if calls is not None:  # every stdio call may write: each is a step of its own
         lay.exact, lay.setvbuf_calls, line_buffered = True, calls, True

@@ -22,6 +22,7 @@ from forkspec.frontend.lower import wrap
 from forkspec.engines.symbolic.stdio import stream_kinds
 from forkspec.engines.symbolic import vfork as vf
 from forkspec.engines.symbolic.memory import region_names
+from forkspec.engines.symbolic.prctl import prctl_names
 from forkspec.engines.symbolic.fds import FD_STATE, FdShape, uses_fds
 from forkspec.engines.symbolic import chars, strings
 from forkspec.engines.symbolic import sigprogram as sg
@@ -95,6 +96,7 @@ class Encoder:
                 out += [("sm", s), ("sz", s), ("sa", s), ("np", s)] + [("pw", s, j) for j in range(self.pending_cap)]
             out += self._thread_names(s)
             out += region_names(self.layout, s)
+            out += prctl_names(self.layout, s)
             out += signal_names(self.layout, s)
             if self.layout.vforks:
                 out += [("map", s, v) for v in vf.stack_pages(self.layout)]
