@@ -10,11 +10,13 @@ numbers the variants the same way for the layout and for replay (`location`).
 
 A successful exec (`ExecSteps.replace_image`) closes the FD_CLOEXEC fds, discards the
 stdio buffer and the atexit list, gives the slot the new image's globals and an empty
-stack, and starts the image's main; a failed one returns -1 with ENOENT. What the
-encoding leaves out is refused by name: an exec path or argument that is not a
-constant string (execv's argv array keeps strings in variables), exec in a program
-with vfork, threads, signals, mappings or setvbuf, and images that use those or
-register functions.
+stack, resets caught signals to SIG_DFL (ignored ones stay), and starts the image's
+main; a failed one returns -1 with ENOENT. execv's path and argv array are strings kept
+in variables (`symbolic.strings`): each literal naming an image is a possible target,
+and only the array's length reaches the image. What the encoding leaves out is refused
+by name: an execl path or argument that is not a constant string, execv of /bin/echo,
+exec in a program with vfork, threads, mappings or setvbuf, and images that use those,
+set signal handlers or register functions.
 """
 from __future__ import annotations
 
