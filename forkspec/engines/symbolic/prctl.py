@@ -56,7 +56,7 @@ class PrctlSteps:
             return [(p, 0)]
         if option in (PR_GET_CHILD_SUBREAPER, PR_GET_PDEATHSIG):
             if not isinstance(arg, int):
-                raise NotEncoded(f"prctl() storing through a pointer that is not known", ins.loc)
+                raise NotEncoded("prctl() storing through a pointer that is not known", ins.loc)
             name = "sr" if option == PR_GET_CHILD_SUBREAPER else "pds"
             self.store(p, s, ev.ctx.address_key(arg), self.get(p, (name, s)), ins.loc)
             return [(p, 0)]
@@ -68,6 +68,8 @@ class PrctlSteps:
                 return [(p, -1)]
             if arg > NSIG_MODELLED:
                 raise NotEncoded(f"the real-time signal {arg}", ins.loc)
+            if arg and arg not in death_signals(self.lay.program):  # `orphan_signals` sends only those
+                raise NotEncoded("prctl(PR_SET_PDEATHSIG) of a signal that is not a constant argument", ins.loc)
             self.set(p, ("pds", s), bv(arg))
             return [(p, 0)]
         raise NotEncoded(f"prctl() option {option} (PR_SET/GET_CHILD_SUBREAPER and PR_SET/GET_PDEATHSIG are "
