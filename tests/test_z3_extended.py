@@ -3,15 +3,18 @@ the kernel's rules over Z3 terms, checked against BFS on verdicts and outcome se
 every Z3 trace replayed in the kernel."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from forkspec.engines.result import HOLDS, VIOLATED
 from forkspec.engines.symbolic import Options as SymOptions
 from forkspec.errors import UnsupportedError
-from forkspec.frontend import parse_spec
+from forkspec.frontend import load_spec, parse_spec
 from forkspec.session import Options, run, run_z3
 from forkspec.trace import rebuild
 
+ROOT = Path(__file__).resolve().parent.parent
 FAST = SymOptions(timeout_ms=20_000, max_bound=40)
 SOLVER_ONLY = SymOptions(timeout_ms=20_000, max_bound=40, simulate=False)  # violations found by BMC
 HEADER = ("#include <signal.h>\n#include <stdio.h>\n#include <unistd.h>\n#include <sys/mman.h>\n"
@@ -156,3 +159,33 @@ int main(void) {
     assert [x.verdict for x in z.exploration.results] == [HOLDS, HOLDS, HOLDS, VIOLATED]  # the late prctl: stuck
     agree(z, b)
 
+
+
+def test_exec_resets_a_caught_signal_to_sig_dfl_keeps_an_ignored_one_and_clears_flags_and_masks():
+    import z3
+
+    from forkspec.engines.symbolic.block import Path as StepPath, Step
+    from forkspec.engines.symbolic.expr import bv
+    from forkspec.engines.symbolic.unroll import Encoder
+    from forkspec.kernel.signals import SA_RESTART, SIG_DFL, SIG_IGN, SIGTERM, SIGUSR1
+    from forkspec.props import library
+    from forkspec.session import _z3_setup
+
+    spec = load_spec(ROOT / "specs/exec/item82_exec_resets_caught_signals.c")
+    kernel, _ = _z3_setup(spec, "file", Options(), library(()))
+    enc = Encoder(kernel.program, kernel.config, 2)
+    frame = dict(enc.frames[0])
+    frame.update({("sh", 1, SIGUSR1): z3.BitVec("handler", 64), ("sf", 1, SIGUSR1): bv(SA_RESTART),
+                  ("sk", 1, SIGUSR1): bv(1 << SIGTERM), ("sh", 1, SIGTERM): bv(SIG_IGN)})
+    step = Step(enc, frame, None, None)
+    step.k = 0
+    p = StepPath(None)
+    step.reset_handlers(p, 1)
+    after = {n: z3.simplify(v) for n, v in p.view.items()}
+    solver = z3.Solver()
+    solver.add(z3.BitVec("handler", 64) != SIG_IGN)  # a handler function (or SIG_DFL): SIG_DFL after exec
+    solver.add(after[("sh", 1, SIGUSR1)] != SIG_DFL)
+    assert solver.check() == z3.unsat
+    assert after[("sh", 1, SIGTERM)].as_long() == SIG_IGN
+    assert after[("sf", 1, SIGUSR1)].as_long() == 0 and after[("sk", 1, SIGUSR1)].as_long() == 0
+    assert ("smask", 1) not in p.view and ("spend", 1) not in p.view  # the mask and pending set stay
