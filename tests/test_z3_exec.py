@@ -115,7 +115,7 @@ int main(void) {
 
 
 @pytest.mark.parametrize("call, named", [
-    ('char *argv[] = {"true", NULL}; execv("/bin/true", argv);', "an argv array for execv()"),
+    ('char *argv[] = {"echo", "hi", NULL}; execv("/bin/echo", argv);', "execv() of /bin/echo with an argv array"),
     ('char *p = "/bin/true"; execl(p, "true", NULL);', "a path for execl() that is not a constant string"),
     ('struct flock l = {F_WRLCK, SEEK_SET, 0, 0}; fcntl(open("f", O_RDWR | O_CREAT, 0644), F_SETLK, &l); '
      'execl("/bin/true", "true", NULL);', "an exec in a program that uses fcntl() record locks"),

@@ -14,7 +14,7 @@ import z3
 
 from forkspec import ir
 from forkspec.engines.symbolic.expr import Chars, Evaluator, Split, as_int, bv, is_sym, truth, wrap_sym
-from forkspec.engines.symbolic import chars
+from forkspec.engines.symbolic import chars, strings
 from forkspec.engines.symbolic import stdio as sio
 from forkspec.engines.symbolic.fds import STAY, FdSteps
 from forkspec.engines.symbolic.program import Layout, NotEncoded
@@ -23,12 +23,13 @@ from forkspec.engines.symbolic.vfork import VforkSteps, in_table
 from forkspec.engines.symbolic.memory import MemorySteps
 from forkspec.engines.symbolic.signals import SignalSteps
 from forkspec.engines.symbolic.exec import ExecSteps
+from forkspec.engines.symbolic.prctl import PrctlSteps
 from forkspec.frontend import ctypes as ct
 from forkspec.kernel.printf import PrintfError, _parse, format_printf
 from forkspec.kernel.state import FIRST_PID, INIT_PID, IOFBF, IOLBF, IONBF
 from forkspec.kernel.stdio import BUFSIZ
 from forkspec.kernel.signals import ESRCH
-from forkspec.kernel.step import EAGAIN, ECHILD, EINVAL, EBADF, INT_MIN, SIGABRT, WAITPID_OPTIONS, WNOHANG
+from forkspec.kernel.step import EAGAIN, ECHILD, EINVAL, EBADF, INT_MIN, SIGABRT, SIGSEGV, WAITPID_OPTIONS, WNOHANG
 
 UNUSED, RUNNING, ZOMBIE, GONE, HALTED = 0, 1, 2, 3, 4  # slot states; HALTED: beyond the encoding
 MAX_BLOCK_STEPS = 400
@@ -87,7 +88,7 @@ def cases(p: Path, cond) -> list[tuple[Path, bool]]:
     return [(p, True), (q, False)]
 
 
-class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps, SignalSteps, ExecSteps):
+class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps, SignalSteps, ExecSteps, PrctlSteps):
     """The symbolic kernel for one step: the frame at time t, the step's choice variables."""
 
     cases = staticmethod(cases)
@@ -259,8 +260,11 @@ class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps, SignalSteps, ExecSteps
             out = []
             for q, side in cases(before, split.cond):
                 q.assumed[split.key] = side
-                if not side and split.key[0] == "addr":
-                    self.beyond(q, s, "a pointer to none of the program's variables or mapped cells")
+                if side and split.key[0] == "segv":  # kernel: a touch of an unmapped page kills
+                    self.terminate(q, s, SIGSEGV)
+                    out.append(q)
+                elif not side and (split.beyond or (split.key[0] == "addr" and not self.lay.regions)):
+                    self.beyond(q, s, split.beyond or "a pointer to none of the program's variables or mapped cells")
                     out.append(q)
                 else:
                     out.extend(self.execute_splitting(q, s, ins))
@@ -336,9 +340,17 @@ class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps, SignalSteps, ExecSteps
     # ---------------------------------------------------------------- memory and frames
 
     def set_temp(self, p: Path, s: int, index: int, value) -> None:
+        self.set(p, self.temp_name(s, len(p.key) - 1, index), self.kept(value))
+
+    def kept(self, value, line=None):
+        """A value as a variable holds it: a string literal as its number (`symbolic.strings`)."""
+        if isinstance(value, str):
+            n = strings.number(self.lay.strings, value)
+            if n is not None:
+                return bv(n)
         if isinstance(value, (str, Chars)):
-            raise NotEncoded("a string value kept in a variable")
-        self.set(p, self.temp_name(s, len(p.key) - 1, index), value)
+            raise NotEncoded("a string value kept in a variable that is not one of the program's literals", line)
+        return value
 
     def target_key(self, ev: Evaluator, p: Path, s: int, target):
         if isinstance(target, ir.Cell):
@@ -353,8 +365,8 @@ class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps, SignalSteps, ExecSteps
     def store(self, p: Path, s: int, key, value, line: int = 0) -> None:
         if key in self.lay.char_cells:
             value = chars.bits_of(value, self.lay.char_cells[key])
-        elif isinstance(value, (str, Chars)):
-            raise NotEncoded("a string value kept in a variable", line)
+        else:
+            value = self.kept(value, line)
         if isinstance(key, Computed):  # every cell the address may name keeps its value unless named
             for k, hit in key.cells:
                 self.store(p, s, k, z3.If(hit, _vec(value), _vec(self.get(p, ("m", s, k)))), line)
@@ -405,6 +417,18 @@ class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps, SignalSteps, ExecSteps
             self.beyond(rest, s, "a call through a pointer to no function")
             out.append(rest)
         return out
+
+    @staticmethod
+    def assume(p: Path, key, cond, beyond: str = ""):
+        """Which side of `cond` this run of the instruction is on: the first time, the run
+        stops and the instruction runs again on each side (`expr.Split`); with `beyond`,
+        the side where `cond` fails is beyond the encoding."""
+        if isinstance(cond, bool) and (cond or not beyond):
+            return cond
+        known = p.assumed.get(key)
+        if known is None:
+            raise Split(key, z3.BoolVal(cond) if isinstance(cond, bool) else cond, beyond)
+        return known
 
     @staticmethod
     def pick(p: Path, cond, then) -> Path | None:
@@ -489,13 +513,19 @@ class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps, SignalSteps, ExecSteps
         if self.enc.fd is not None:
             self.fd_exit(p, s)
         reparented = []
+        adopter = self.adopter(p, s)  # init, or a subreaper (`symbolic.prctl`)
+        to_init = adopter == INIT_PID
         for c in (self.children(s) if self.enc.reparents else ()):  # the no-reparent fault leaves them be
             st_c = self.get(p, ("st", c))
             st_c = z3.BitVecVal(st_c, 16) if isinstance(st_c, int) else st_c  # reaped earlier in this step
             child = z3.And(self.get(p, ("ppid", c)) == me, in_table(st_c))
-            reparented.append(child)
-            self.set(p, ("ppid", c), z3.If(child, bv(INIT_PID), _vec(self.get(p, ("ppid", c)))))
-            self.set(p, ("st", c), z3.If(z3.And(child, st_c == ZOMBIE), GONE, st_c))
+            reparented.append(z3.And(child, to_init))
+            self.set(p, ("ppid", c), z3.If(child, adopter, _vec(self.get(p, ("ppid", c)))))
+            gone = z3.And(child, st_c == ZOMBIE, to_init)
+            if self.lay.prctl and self.lay.signals.used:  # a subreaper is told as if the zombie had just exited
+                gone = z3.Or(gone, self.notify_parent(p, c, z3.And(child, st_c == ZOMBIE, z3.Not(to_init)), stop=False))
+            self.set(p, ("st", c), z3.If(gone, GONE, st_c))
+            self.orphan_signals(p, c, child)
         if reparented:
             p.event("reparent", z3.Or(reparented))
         p.alive = False
@@ -866,17 +896,38 @@ class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps, SignalSteps, ExecSteps
         return parts, size
 
     def b_printf(self, p, s, ins, ev):
-        data = self.text(ins, ev.eval(ins.args[0]), [ev.eval(a) for a in ins.args[1:]])
+        data = self.text(ins, *self.formatted(ins, ev, 0))
         if self.enc.exact:
             return [(q, data[1]) for q in self.stdio(p, s, lambda f: f.printf(data[0]))]
         return [(q, data[1]) for q in self.put(p, s, 1, data)]
 
     def b_fprintf(self, p, s, ins, ev):
         fd = self.stream_fd(ev.eval(ins.args[0]), ins.loc)
-        data = self.text(ins, ev.eval(ins.args[1]), [ev.eval(a) for a in ins.args[2:]])
+        data = self.text(ins, *self.formatted(ins, ev, 1))
         if self.enc.exact and fd == 1:
             return [(q, data[1]) for q in self.stdio(p, s, lambda f: f.printf(data[0]))]
         return [(q, data[1]) for q in self.put(p, s, fd, data)]
+
+    @staticmethod
+    def formatted(ins, ev: Evaluator, at: int) -> tuple:
+        """printf's format and arguments (from argument `at`), a string kept in a variable
+        decoded where the format takes one (`Evaluator.string`)."""
+        fmt = ev.string(ev.eval(ins.args[at]), (id(ins), at))
+        vals = [ev.eval(a) for a in ins.args[at + 1:]]
+        try:
+            pieces = _parse(fmt) if isinstance(fmt, str) else []
+        except PrintfError:
+            pieces = []
+        i = 0
+        for piece in pieces:
+            if isinstance(piece, str):
+                continue
+            i += piece.nargs
+            if piece.conv == "s" and i <= len(vals):
+                vals[i - 1] = ev.string(vals[i - 1], (id(ins), at + i))
+            elif piece.conv in "diuxXc" and i <= len(vals):
+                vals[i - 1] = ev.few(vals[i - 1], (id(ins), at + i))
+        return fmt, vals
 
     def const_string(self, v, ins) -> str:
         if not isinstance(v, str):
@@ -885,16 +936,16 @@ class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps, SignalSteps, ExecSteps
 
     def b_puts(self, p, s, ins, ev):
         if self.enc.exact:
-            text = self.const_string(ev.eval(ins.args[0]), ins)
+            text = self.const_string(ev.string(ev.eval(ins.args[0]), id(ins)), ins)
             return [(q, 1) for q in self.stdio(p, s, lambda f: f.puts(text))]
-        return [(q, 1) for q in self.put(p, s, 1, _known(self.const_string(ev.eval(ins.args[0]), ins) + "\n"))]
+        return [(q, 1) for q in self.put(p, s, 1, _known(self.const_string(ev.string(ev.eval(ins.args[0]), id(ins)), ins) + "\n"))]
 
     def b_fputs(self, p, s, ins, ev):
         fd = self.stream_fd(ev.eval(ins.args[1]), ins.loc)
         if self.enc.exact and fd == 1:
-            text = self.const_string(ev.eval(ins.args[0]), ins)
+            text = self.const_string(ev.string(ev.eval(ins.args[0]), id(ins)), ins)
             return [(q, 1) for q in self.stdio(p, s, lambda f: f.put(sio.known(text)))]
-        return [(q, 1) for q in self.put(p, s, fd, _known(self.const_string(ev.eval(ins.args[0]), ins)))]
+        return [(q, 1) for q in self.put(p, s, fd, _known(self.const_string(ev.string(ev.eval(ins.args[0]), id(ins)), ins)))]
 
     def char(self, v, ins):
         if is_sym(v):
@@ -956,6 +1007,7 @@ class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps, SignalSteps, ExecSteps
         if self.enc.fd is not None:
             return self.fd_b_write(p, s, ins, ev)
         fd, buf, n = (ev.eval(a) for a in ins.args)
+        buf = ev.string(buf, id(ins)) if is_sym(buf) else buf
         if is_sym(fd) or not isinstance(buf, str):
             raise NotEncoded("write() of anything but a constant string to a known fd", ins.loc)
         if is_sym(n):  # each length the constant string allows; a longer one is beyond
@@ -1046,6 +1098,9 @@ class _Ctx:
     def base(self) -> int:
         return self.step.lay.bases(self.p.key, self.step.k)[-1]
 
+    def strings(self) -> tuple:
+        return self.step.lay.strings
+
     def cell_key(self, cell: ir.Cell):
         return ("g", cell.slot) if cell.region == "global" else ("s", self.base() + cell.slot)
 
@@ -1087,8 +1142,12 @@ class _Ctx:
             cells.append((k, addr == base + k[1] * ir.CELL))
         if self.step.lay.regions and _array_base(expr) is None:
             cells += self.step.region_cells(self.p, self.s, addr)
-        if self.p.assumed.get(("addr", key)) is None:
+        named = self.p.assumed.get(("addr", key))
+        if named is None:
             raise Split(("addr", key), z3.Or([c for _, c in cells]))
+        if not named:  # names no kept cell: an unmapped page (SIGSEGV) or beyond (`MemorySteps.unmapped`)
+            raise Split(("segv", key), self.step.unmapped(self.p, self.s, addr),
+                        "a pointer to none of the program's variables or mapped cells")
         return Computed(cells)
 
     def candidates(self, expr) -> list:

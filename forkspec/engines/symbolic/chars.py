@@ -120,15 +120,20 @@ class Data:
 
 def char_cells(lay) -> dict:
     """{memory key: characters} of the cells that hold char arrays: the globals the program
-    starts with strings in, and the locals a declaration stores a string into."""
+    starts with strings in, and the locals a declaration stores a string into and whose
+    bytes the program writes (a `char *` that only ever holds whole literals keeps a
+    literal's number instead, `symbolic.strings`)."""
     prog = lay.program
     out = {("g", i): len(v) for i, v in enumerate(prog.globals_init) if isinstance(v, str)}
     numbers = {}
+    written = byte_targets(lay)
     for key in lay.locations:
         ins = lay.instr(key)
         if not (isinstance(ins, ir.Store) and isinstance(ins.target, ir.Cell)):
             continue
         cell = ("g", ins.target.slot) if ins.target.region == "global" else ("s", lay.bases(key)[-1] + ins.target.slot)
+        if cell[0] == "s" and written is not None and cell not in written:
+            continue
         if isinstance(ins.value, ir.Const) and isinstance(ins.value.value, str):
             if out.get(cell, len(ins.value.value)) != len(ins.value.value):
                 raise NotEncoded("a memory cell that holds char arrays of two sizes", ins.loc)
@@ -138,4 +143,23 @@ def char_cells(lay) -> dict:
     for cell, loc in numbers.items():
         if cell in out:
             raise NotEncoded("a memory cell that holds a char array and a number", loc)
+    return out
+
+
+def byte_targets(lay) -> set | None:
+    """The local cells whose bytes the program may write one by one (`a[i] = c`, read() into
+    them), or None when a write through a pointer may reach any."""
+    out = set()
+    for key in lay.locations:
+        ins = lay.instr(key)
+        if isinstance(ins, ir.StoreChar):
+            holder = ins.target
+        elif isinstance(ins, ir.Builtin) and ins.name == "read":
+            holder = ins.args[1].cell if isinstance(ins.args[1], ir.AddrOf) else None
+        else:
+            continue
+        if not isinstance(holder, ir.Cell):
+            return None
+        if holder.region == "local":
+            out.add(("s", lay.bases(key)[-1] + holder.slot))
     return out

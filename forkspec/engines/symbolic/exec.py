@@ -10,11 +10,13 @@ numbers the variants the same way for the layout and for replay (`location`).
 
 A successful exec (`ExecSteps.replace_image`) closes the FD_CLOEXEC fds, discards the
 stdio buffer and the atexit list, gives the slot the new image's globals and an empty
-stack, and starts the image's main; a failed one returns -1 with ENOENT. What the
-encoding leaves out is refused by name: an exec path or argument that is not a
-constant string (execv's argv array keeps strings in variables), exec in a program
-with vfork, threads, signals, mappings or setvbuf, and images that use those or
-register functions.
+stack, resets caught signals to SIG_DFL (ignored ones stay), and starts the image's
+main; a failed one returns -1 with ENOENT. execv's path and argv array are strings kept
+in variables (`symbolic.strings`): each literal naming an image is a possible target,
+and only the array's length reaches the image. What the encoding leaves out is refused
+by name: an execl path or argument that is not a constant string, execv of /bin/echo,
+exec in a program with vfork, threads, mappings or setvbuf, and images that use those,
+set signal handlers or register functions.
 """
 from __future__ import annotations
 
@@ -23,11 +25,14 @@ from dataclasses import replace
 import z3
 
 from forkspec import ir
-from forkspec.engines.symbolic import chars
-from forkspec.engines.symbolic.expr import bv, truth
+from forkspec.engines.symbolic import chars, strings
+from forkspec.engines.symbolic.expr import Chars, bv, is_sym, truth
+from forkspec.engines.symbolic.strings import literals
 from forkspec.engines.symbolic.program import NotEncoded
 from forkspec.engines.symbolic.threads import PUSHED
-from forkspec.kernel.exec import EXEC_CALLS, ENOENT, image_key
+from forkspec.engines.symbolic.sigprogram import NEST, SIGNAL_CALLS
+from forkspec.kernel.signals import SIG_DFL, SIG_IGN
+from forkspec.kernel.exec import EXEC_CALLS, ENOENT, MAX_ARGS, exists_outside_model, image_key
 from forkspec.kernel.files import EBADF, EPIPE
 from forkspec.kernel.step import STRERROR
 
@@ -38,11 +43,11 @@ ECHO = "/bin/echo"
 IMAGE_CALLS = frozenset({"printf", "fprintf", "puts", "putchar", "fputs", "fputc", "putc", "fflush", "__flush_all",
                          "perror", "getpid", "getppid", "_exit", "_Exit", "abort", "__exit_begin", "__atexit_pop",
                          "write", "read", "open", "close", "dup", "dup2", "pipe", "lseek", "fork", "wait", "waitpid",
-                         "sleep", "usleep", "sched_yield", "__echo", "__echo_err"}) | EXEC_CALLS
+                         "sleep", "usleep", "sched_yield", "__echo", "__echo_err"}) | EXEC_CALLS \
+    | (SIGNAL_CALLS - {"signal", "sigaction"})  # an image's handler would be a function of its own numbering
 # what a program that execs may not use (its effect on exec is not encoded)
 NOT_WITH_EXEC = frozenset({"vfork", "setvbuf", "setbuf", "mmap", "malloc", "calloc", "free", "madvise",
-                           "pthread_create", "pthread_atfork", "signal", "sigaction", "kill", "raise",
-                           "sigprocmask"})
+                           "pthread_create", "pthread_atfork"})
 
 
 def exec_sites(program: ir.Program):
@@ -56,11 +61,24 @@ def uses_exec(program: ir.Program) -> bool:
     return next(exec_sites(program), None) is not None
 
 
-def site_target(ins: ir.Builtin) -> tuple[str, tuple | None]:
-    """An exec site's image key and argv (constants, or refused)."""
-    if ins.name in ARRAY_CALLS:
-        raise NotEncoded(f"an argv array for {ins.name}() (its strings kept in variables; execl and execlp are encoded)",
-                         ins.loc)
+def site_targets(ins: ir.Builtin, table: tuple) -> list[tuple[str, tuple | None]]:
+    """The (image key, echo's argv or None) an exec site may start. An argv array's strings
+    are kept in variables (`symbolic.strings`): its path may be any literal in `table`
+    unless a constant, and only its length reaches the image, so /bin/echo, which prints
+    them, is refused there."""
+    if ins.name not in ARRAY_CALLS:
+        key, argv = site_target(ins)
+        return [(key, variant(key, argv))]
+    path = ins.args[0]
+    texts = [path.value] if isinstance(path, ir.Const) and isinstance(path.value, str) else table
+    keys = sorted({image_key(t, ins.name == "execvp") for t in texts})
+    if ECHO in keys:
+        raise NotEncoded(f"{ins.name}() of /bin/echo with an argv array (execl and execlp of echo are encoded)", ins.loc)
+    return [(k, None) for k in keys]
+
+
+def site_target(ins: ir.Builtin) -> tuple[str, tuple]:
+    """An execl/execlp site's image key and argv (constants, or refused)."""
     path = ins.args[0]
     if not (isinstance(path, ir.Const) and isinstance(path.value, str)):
         raise NotEncoded(f"a path for {ins.name}() that is not a constant string", ins.loc)
@@ -84,11 +102,10 @@ def image_table(root: ir.Program) -> dict:
     table = {(0, None): (0, root)}
     offset = len(root.functions)
     todo, seen = [root], {id(root)}
+    texts = literals(root)
     while todo:
         prog = todo.pop(0)
-        for ins in exec_sites(prog):
-            key, argv = site_target(ins)
-            argv = variant(key, argv)
+        for key, argv in (t for ins in exec_sites(prog) for t in site_targets(ins, texts)):
             if key not in programs or (names.index(key) + 1, argv) in table:
                 continue
             image = programs[key]
@@ -104,12 +121,10 @@ def image_start(lay, ins: ir.Builtin) -> list:
     """Where a successful exec at `ins` starts: the image's main (none when it is not modelled)."""
     if ins.name.startswith("__echo"):
         return []
-    key, argv = site_target(ins)
     names = [k for k, _ in lay.program.images]
-    if key not in names:
-        return []
-    image = dict(lay.program.images)[key]
-    return [((lay.exec_offsets[(names.index(key) + 1, variant(key, argv))] + image.main, 0),)]
+    images = dict(lay.program.images)
+    return [((lay.exec_offsets[(names.index(key) + 1, argv)] + images[key].main, 0),)
+            for key, argv in site_targets(ins, lay.strings) if key in names]
 
 
 def _check_image(image: ir.Program) -> None:
@@ -212,19 +227,60 @@ class ExecSteps:
     b_execlp = b_execl
 
     def b_execv(self, p, s, ins, ev):
-        site_target(ins)  # refuses
+        """kernel: ExecCalls._b_execv: the path and the argv array (its length is what the
+        image sees), each string kept in a variable decoded (`Evaluator.string`)."""
+        path = ev.string(ev.eval(ins.args[0]), (id(ins), 0))
+        if not isinstance(path, str):
+            raise NotEncoded(f"a path for {ins.name}() that is not a string", ins.loc)
+        argc = self.argv_length(p, s, ins, ev)
+        if argc is None:
+            return [(p, None)]
+        key = image_key(path, ins.name == "execvp")
+        if key not in dict(self.lay.program.images) and exists_outside_model(key):  # the kernel stops there
+            self.beyond(p, s, f"{ins.name}() of {path!r}, an image that is not modelled")
+            return [(p, None)]
+        return self.exec_key(p, s, key, None, argc)
 
     b_execvp = b_execve = b_execv
 
+    def argv_length(self, p, s: int, ins, ev) -> int | None:
+        """kernel: ExecCalls.string_list: the strings up to the NULL in the array the second
+        argument points at; the instruction splits on where the NULL is, and a cell before it
+        that holds no string (or an array that runs out first) is beyond the encoding."""
+        addr = ev.eval(ins.args[1])
+        if not isinstance(addr, int):
+            raise NotEncoded(f"an argv array for {ins.name}() at an address that is not known", ins.loc)
+        ctx = ev.ctx
+        kind, first = ctx.address_key(addr)
+        for i in range(MAX_ARGS):
+            key = (kind, first + i)
+            if key not in self.lay.mem_keys:
+                break
+            v = ctx.load(key)
+            if isinstance(v, Chars):
+                raise NotEncoded(f"an argv array for {ins.name}() holding a char array", ins.loc)
+            if isinstance(v, str):
+                continue
+            if self.assume(p, ("argv", id(ins), i), v == 0):
+                return i
+            self.assume(p, ("argv", id(ins), i, "str"), strings.named(self.lay.strings, v) if is_sym(v)
+                        else isinstance(strings.text_of(self.lay.strings, v), str),
+                        "an exec argument that is not a string")
+        self.beyond(p, s, f"an argv array for {ins.name}() without its NULL among the program's variables")
+        return None
+
     def exec_call(self, p, s: int, ins):
         key, argv = site_target(ins)
+        return self.exec_key(p, s, key, variant(key, argv), len(argv))
+
+    def exec_key(self, p, s: int, key: str, argv, argc):
         names = [k for k, _ in self.lay.program.images]
         if key not in names:  # kernel: do_exec's ENOENT (a real file outside the model is refused at load)
             self.store(p, s, ("g", ir.ERRNO_SLOT), ENOENT)
             return [(p, -1)]
         image = names.index(key) + 1
-        offset = self.lay.exec_offsets[(image, variant(key, argv))]
-        self.replace_image(p, s, offset, dict(self.lay.program.images)[key], len(argv))
+        offset = self.lay.exec_offsets[(image, argv)]
+        self.replace_image(p, s, offset, dict(self.lay.program.images)[key], argc)
         return [(p, PUSHED)]
 
     def replace_image(self, p, s: int, offset: int, program: ir.Program, argc: int) -> None:
@@ -236,6 +292,8 @@ class ExecSteps:
                 self.set(p, ("fd", s, i), z3.If(self.get(p, ("cx", s, i)) != 0, bv(-1), fd))
             if self.enc.line_buffered and _uses_stdout(program):  # glibc picks the mode from what fd 1 is
                 self.beyond_if(p, self.get(p, ("fd", s, 1)) != 1)
+        if self.lay.signals.used:
+            self.reset_handlers(p, s)
         self.set(p, ("buf", s), z3.StringVal(""))
         self.set(p, ("blen", s), 0)
         for name in ("natx", "planned", "plen"):
@@ -249,13 +307,23 @@ class ExecSteps:
         p.key = None
         self.push(p, s, offset + program.main, [argc, 0][: len(main.params)], 0)
 
+    def reset_handlers(self, p, s: int) -> None:
+        """kernel: replace_image's flush_signal_handlers: a caught signal goes back to SIG_DFL,
+        an ignored one stays ignored, every sa_flags and sa_mask is cleared, and no handler
+        frame is left; the blocked and pending sets stay as they are."""
+        for g in self.lay.signals.tracked:
+            h = self.get(p, ("sh", s, g))
+            self.set(p, ("sh", s, g), z3.If(h == SIG_IGN, bv(SIG_IGN), bv(SIG_DFL)))
+            self.set(p, ("sf", s, g), bv(0))
+            self.set(p, ("sk", s, g), bv(0))
+        for j in range(NEST if self.lay.signals.catching else 0):
+            self.set(p, ("hm", s, j), bv(0))
+
     def fresh_cell(self, p, s: int, key, v):
         """A cell's value in the new image: its initial value, as the encoding holds cells."""
         if key in self.lay.char_cells:
             return chars.const_bits(v if isinstance(v, str) else "", self.lay.char_cells[key])
-        if isinstance(v, str) or isinstance(self.get(p, ("m", s, key)), str):
-            raise NotEncoded("an exec in a program with a string pointer in a global variable")
-        return bv(v)
+        return self.kept(bv(v) if isinstance(v, int) else v)
 
     def b___echo(self, p, s, ins, ev):
         """kernel: _b___echo: the text in one write(2) to fd 1; status 0, or 1 when it failed,

@@ -15,6 +15,7 @@ import operator
 import z3
 
 from forkspec import ir
+from forkspec.engines.symbolic import strings
 
 WIDTH = 64
 
@@ -78,8 +79,9 @@ class Split(Exception):
     : "b"`, the cell a computed address names): the step splits its path on `cond` and runs
     the instruction again on each part, where `assumed(key)` answers it."""
 
-    def __init__(self, key, cond):
+    def __init__(self, key, cond, beyond: str = ""):
         self.key, self.cond = key, cond
+        self.beyond = beyond  # why the side where `cond` fails is beyond the encoding, if it is
         super().__init__()
 
 
@@ -93,6 +95,44 @@ class Evaluator:
 
     def refuse(self, what: str):
         raise NotEncoded(what, self.line)
+
+    def few(self, v, key, most: int = 4):
+        """A symbolic number that can take only a few values (a comparison's 0 or 1, an
+        if-then-else of constants) as a known one, the path split on which: printing it is
+        then known text, not digits of unknown length (`symbolic.stdio`)."""
+        leaves = _leaves(z3.simplify(as_int(v)), most) if is_sym(v) else None
+        if not leaves:
+            return v
+        for j, n in enumerate(leaves[:-1]):
+            known = self.ctx.assumed(("few", key, j))
+            if known is None:
+                raise Split(("few", key, j), as_int(v) == n)
+            if known:
+                return n
+        return leaves[-1]
+
+    def string(self, v, key):
+        """The text a value names where a string is needed: a number kept for a literal
+        (`symbolic.strings`) decoded, the path split on which literal it names (`key` tells
+        this use's splits apart); anything else as it is."""
+        table = self.ctx.strings()
+        if not (is_sym(v) or isinstance(v, int)):
+            return v
+        t = z3.simplify(v) if is_sym(v) else v
+        if isinstance(t, int) or z3.is_bv_value(t):  # a known number: its literal, or a path beyond
+            v = strings.text_of(table, t if isinstance(t, int) else t.as_long())
+            if isinstance(v, str):
+                return v
+        if self.ctx.assumed(("str", key)) is None:
+            named = z3.BoolVal(False) if isinstance(v, int) else strings.named(table, v)
+            raise Split(("str", key), named, "a value that names no string where one is needed")
+        for i, text in enumerate(table[:-1]):
+            known = self.ctx.assumed(("str", key, i))
+            if known is None:
+                raise Split(("str", key, i), v == strings.BASE + i)
+            if known:
+                return text
+        return table[-1]
 
     def eval(self, e):
         if isinstance(e, ir.Const):
@@ -124,11 +164,15 @@ class Evaluator:
                 return a if known else b
             return z3.If(c, _vec(a), _vec(b))
         if isinstance(e, ir.UnOp):
-            return self.unop(e.op, self.eval(e.operand))
+            v = self.eval(e.operand)
+            return self.unop(e.op, self.string(v, id(e)) if e.op == "strlen" else v)
         if isinstance(e, ir.BinOp):
-            return self.binop(e.op, self.eval(e.left), self.eval(e.right))
+            a, b = self.eval(e.left), self.eval(e.right)
+            if e.op == "strcmp":
+                a, b = self.string(a, (id(e), 0)), self.string(b, (id(e), 1))
+            return self.binop(e.op, a, b)
         if isinstance(e, ir.StrIndex):
-            s, i = self.eval(e.string), self.eval(e.index)
+            s, i = self.string(self.eval(e.string), id(e)), self.eval(e.index)
             if isinstance(s, Chars) and isinstance(i, int) and 0 <= i <= s.length:
                 return s.byte(i)
             if is_sym(s) or is_sym(i) or not isinstance(s, str):
@@ -172,7 +216,12 @@ class Evaluator:
         if op == "||":
             return z3.Or(_as_bool(truth(a)), _as_bool(truth(b)))
         if isinstance(a, str) or isinstance(b, str):
-            self.refuse(f"the operator {op} between a string and a symbolic value")
+            if op not in ("==", "!="):
+                self.refuse(f"the operator {op} between a string and a symbolic value")
+            known, other = (a, b) if isinstance(a, str) else (b, a)
+            n = strings.number(self.ctx.strings(), known)  # kernel: equal texts (none: no variable holds it)
+            same = z3.BoolVal(False) if n is None else _vec(other) == n
+            return same if op == "==" else z3.Not(same)
         x, y = _vec(a), _vec(b)
         if op in ("/", "%"):
             if is_sym(b) or b == 0:
@@ -205,6 +254,23 @@ class Evaluator:
 _BV_OPS = {"+": operator.add, "-": operator.sub, "*": operator.mul, "==": operator.eq, "!=": operator.ne,
            "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "&": operator.and_,
            "|": operator.or_, "^": operator.xor, "<<": operator.lshift, ">>": operator.rshift}
+
+
+def _leaves(t, most: int):
+    """The signed constants at the leaves of an if-then-else tree, or None (not such a tree, or more than `most`)."""
+    out, todo = [], [t]
+    while todo:
+        e = todo.pop()
+        if z3.is_bv_value(e):
+            if e.as_signed_long() not in out:
+                out.append(e.as_signed_long())
+        elif z3.is_app_of(e, z3.Z3_OP_ITE):
+            todo += [e.arg(2), e.arg(1)]
+        else:
+            return None
+        if len(out) > most:
+            return None
+    return out
 
 
 def _vec(v):

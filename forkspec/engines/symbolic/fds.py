@@ -497,6 +497,8 @@ class FdSteps(rl.LockSteps):
                 out.extend(self.string_cases(q, e.then if taken else e.other, self.ctx(q, ev.ctx.s, ev.line)))
             return out
         v = ev.eval(e)
+        if is_sym(v):  # a string kept in a variable (`symbolic.strings`)
+            v = ev.string(v, id(e))
         if isinstance(v, int) and not is_sym(v):
             v = ev.ctx.load(ev.ctx.address_key(v))  # a pointer to a char array
         if not isinstance(v, (str, Chars)):
@@ -750,6 +752,7 @@ class FdSteps(rl.LockSteps):
         """kernel: Exec._b_perror: the message for errno on stderr, one term over errno's values
         (stderr is unbuffered: its length decides nothing)."""
         v = ev.eval(ins.args[0])
+        v = ev.string(v, id(ins)) if is_sym(v) else v
         prefix = f"{v}: " if isinstance(v, str) and v else ""
         err = self.get(p, ("m", s, ERRNO))
         pieces, _ = self.text(ins, "Unknown error %ld\n", [err])

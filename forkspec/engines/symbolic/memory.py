@@ -11,9 +11,10 @@ a private page is copied on write, which per-slot copies already are. A MAP_SHAR
 frame is one frame: a store writes the cell of every slot that maps the same frame.
 fork leaves a MADV_DONTFORK region out of the child and gives a MADV_WIPEONFORK one a
 fresh zero frame; a fork that leaves a shared writable frame in two processes raises
-`shared_frame` (no-shared-writable-page). A touch of an address no kept cell holds is
-beyond the encoding (the kernel's SIGSEGV for an unmapped one is not encoded yet), and so
-is munmap (refused: `program.LOCAL` leaves it out).
+`shared_frame` (no-shared-writable-page). munmap takes whole regions out of the caller's
+page table (a part of one is beyond the encoding). A touch of an address in the mapping
+area that no live region covers is the kernel's SIGSEGV (`unmapped`); a touch of any
+other address no kept cell holds is beyond the encoding.
 """
 from __future__ import annotations
 
@@ -207,6 +208,42 @@ class MemorySteps:
                     self.beyond(rest, s, "madvise() of anything but one whole mapping")
                     out.append((rest, None))
         return out
+
+    def b_munmap(self, p, s, ins, ev):
+        """kernel: MemoryCalls._b_munmap: the pages leave this process's page table only (a
+        region wholly inside the range is unmapped; one the range cuts is beyond the encoding);
+        a range that is not page-aligned or empty is -1/EINVAL, one with nothing mapped is 0."""
+        addr, length = (_num(ev.eval(a), ins) for a in ins.args)
+        if is_sym(length):
+            raise NotEncoded("munmap() of a length that is not a constant", ins.loc)
+        if length <= 0:
+            self.store(p, s, ("g", ir.ERRNO_SLOT), EINVAL)
+            return [(p, -1)]
+        npages = (length + ir.PAGE - 1) // ir.PAGE
+        out = []
+        for q, bad in self.cases_of(p, (addr & (ir.PAGE - 1)) != 0):
+            if bad:
+                self.store(q, s, ("g", ir.ERRNO_SLOT), EINVAL)
+                out.append((q, -1))
+                continue
+            cover = self.covering(q, s, addr, npages)
+            cut = z3.Or([z3.And(o, z3.Not(w)) for _, w, o in cover] + [self.fixed_pages(addr, npages)])
+            for u, beyond in self.cases_of(q, cut):
+                if beyond:
+                    self.beyond(u, s, "munmap() of part of a mapping, or of the data pages or the stack")
+                    out.append((u, None))
+                    continue
+                for r, whole, _ in cover:
+                    self.set(u, ("ra", s, r.index), z3.If(whole, bv(0), self.get(u, ("ra", s, r.index))))
+                out.append((u, 0))
+        return out
+
+    def unmapped(self, p, s: int, addr) -> z3.BoolRef:
+        """kernel: Exec.load/store's SIGSEGV: an address in the mapping area (from the heap up
+        to the stack) that no live region of this process covers."""
+        inside = [z3.And(self.get(p, ("ra", s, r.index)) != 0, z3.UGE(addr >> 12, self.get(p, ("ra", s, r.index)) >> 12),
+                         z3.ULT(addr >> 12, (self.get(p, ("ra", s, r.index)) >> 12) + r.pages)) for r in self.lay.regions]
+        return z3.And(z3.UGE(addr, HEAP_BASE), z3.ULT(addr, ir.STACK_BASE), z3.Not(z3.Or(inside)))
 
     def advise(self, p, s, r: Region, advice: int) -> tuple:
         if advice in MADV_HARMLESS:

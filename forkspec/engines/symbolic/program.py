@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from forkspec import ir
 from forkspec.engines.symbolic import sigprogram as sg
+from forkspec.engines.symbolic.strings import literals
 from forkspec.frontend.lower import eval_binop, wrap
 from forkspec.frontend.routines import FORK_ATFORK, THREAD_START
 from forkspec.kernel import threads
@@ -32,8 +33,13 @@ SUPPORTED = ("fork, vfork (without fork, in a child that never forks), wait, wai
              "open (a constant name and flags), close, dup, dup2, pipe, read into a char array, write(2) to any fd, "
              "lseek, fcntl (record locks F_GETLK, F_SETLK, F_SETLKW too), flock, "
              "execl and execlp of /bin/true, /bin/false, /bin/echo and spec files with constant arguments, "
-             "getpid, getppid, nondet_int with `input:`, assert, c ? \"a\" : \"b\" strings, arrays and pointers "
-             "to variables, anonymous mmap and malloc/calloc/free with constant sizes, madvise of a whole mapping; "
+             "execv, execvp and execve with an argv array (not of /bin/echo), exec in a program with signal "
+             "dispositions (caught ones reset, ignored ones kept), "
+             "getpid, getppid, nondet_int with `input:`, assert, string literals kept in variables (printf %s, "
+             "puts, strcmp, strlen), arrays and pointers "
+             "to variables, anonymous mmap and malloc/calloc/free with constant sizes, madvise of a whole mapping, "
+             "munmap of whole mappings (a later touch is SIGSEGV); prctl PR_SET/GET_CHILD_SUBREAPER and "
+             "PR_SET/GET_PDEATHSIG; "
              "pthread_create, pthread_join, pthread_exit, "
              "pthread_self, pthread_equal, pthread mutexes (init, destroy, lock, trylock, unlock) and "
              "pthread_atfork; "
@@ -50,12 +56,12 @@ SUPPORTED = ("fork, vfork (without fork, in a child that never forks), wait, wai
 BOUNDARY = frozenset({"fork", "vfork", "wait", "waitpid", "_exit", "_Exit", "abort", "printf", "fprintf", "puts",
                       "putchar", "fputs", "fputc", "putc", "fflush", "__flush_all", "getppid", "write",
                       "nondet_int", "assert", "pause", "setvbuf", "setbuf", "perror",
-                      "open", "close", "dup2", "lseek", "fcntl", "flock", "read"}) | threads.VISIBLE | EXEC_CALLS \
+                      "open", "close", "dup2", "lseek", "fcntl", "flock", "read", "prctl"}) | threads.VISIBLE | EXEC_CALLS \
     | sg.SIGNAL_BOUNDARY
 # builtins the encoding runs inside a step
 LOCAL = frozenset({"getpid", "getpgrp", "atexit", "sleep", "usleep", "sched_yield", "__exit_begin",
                    "__atexit_pop", "pipe", "dup", "pthread_self", "pthread_equal", "pthread_atfork",
-                   "__atfork_next", "mmap", "malloc", "calloc", "free", "madvise", "__echo_err"}) | sg.SIGNAL_LOCAL
+                   "__atfork_next", "mmap", "malloc", "calloc", "free", "madvise", "munmap", "__echo_err"}) | sg.SIGNAL_LOCAL
 
 # stdio calls that only fill a fully buffered stdout's buffer (a full buffer is beyond the encoding)
 STDOUT_BUFFERED = frozenset({"printf", "puts", "putchar"})
@@ -122,6 +128,8 @@ class Layout:
     thread_points: set = field(default_factory=set)  # steps of their own while a process has two live threads
     store_keys: set = field(default_factory=set)  # after a store whose value reads shared memory (two steps)
     exec_offsets: dict = field(default_factory=dict)  # (image, echo's argv) -> its first function (`symbolic.exec`)
+    strings: tuple = ()  # the literals a variable may hold, by number (`symbolic.strings`)
+    prctl: bool = False  # the program calls prctl: subreapers and parent-death signals (`symbolic.prctl`)
 
     @property
     def start(self):
@@ -210,8 +218,9 @@ def layout(program: ir.Program, line_buffered: bool = False) -> Layout:
     from forkspec.engines.symbolic import exec as ex
 
     program, offsets = ex.merge(program)  # the images it can exec appended
-    lay = Layout(program)
+    lay = Layout(program, strings=literals(program))
     lay.exec_offsets = offsets
+    lay.prctl = any(isinstance(ins, ir.Builtin) and ins.name == "prctl" for fn in program.functions for ins in fn.body)
     calls = setvbuf_calls(program)
     if calls is not None:  # every stdio call may write: each is a step of its own
         lay.exact, lay.setvbuf_calls, line_buffered = True, calls, True

@@ -61,8 +61,10 @@ def may_deliver(ins) -> bool:
 def signal_use(program: ir.Program, exact: bool) -> SignalUse:
     from forkspec.engines.symbolic.program import NotEncoded
 
+    from forkspec.engines.symbolic.prctl import death_signals
+
     calls = [ins for f in program.functions for ins in f.body if isinstance(ins, ir.Builtin)]
-    if not any(ins.name in SIGNAL_CALLS for ins in calls):
+    if not any(ins.name in SIGNAL_CALLS for ins in calls) and not death_signals(program):
         return SignalUse()
     if exact:
         first = next(ins for ins in calls if ins.name in SIGNAL_CALLS)
@@ -225,7 +227,9 @@ def sent_signals(program: ir.Program) -> set:
                     kept.add(v.value)
     if computed:
         out |= kept
-    return {v for v in out if 1 <= v <= ks.NSIG_MODELLED}
+    from forkspec.engines.symbolic.prctl import death_signals
+
+    return {v for v in out | death_signals(program) if 1 <= v <= ks.NSIG_MODELLED}
 
 
 def handler_functions(program: ir.Program) -> tuple:

@@ -22,8 +22,9 @@ from forkspec.frontend.lower import wrap
 from forkspec.engines.symbolic.stdio import stream_kinds
 from forkspec.engines.symbolic import vfork as vf
 from forkspec.engines.symbolic.memory import region_names
+from forkspec.engines.symbolic.prctl import prctl_names
 from forkspec.engines.symbolic.fds import FD_STATE, FdShape, uses_fds
-from forkspec.engines.symbolic import chars
+from forkspec.engines.symbolic import chars, strings
 from forkspec.engines.symbolic import sigprogram as sg
 from forkspec.kernel.state import FIRST_PID, INIT_PID, IOFBF, IOLBF
 from forkspec.kernel.stdio import FILE_BUFFER, TTY_BUFFER
@@ -95,6 +96,7 @@ class Encoder:
                 out += [("sm", s), ("sz", s), ("sa", s), ("np", s)] + [("pw", s, j) for j in range(self.pending_cap)]
             out += self._thread_names(s)
             out += region_names(self.layout, s)
+            out += prctl_names(self.layout, s)
             out += signal_names(self.layout, s)
             if self.layout.vforks:
                 out += [("map", s, v) for v in vf.stack_pages(self.layout)]
@@ -145,7 +147,7 @@ class Encoder:
                 if key in self.layout.char_cells:
                     f[name] = chars.const_bits(v if isinstance(v, str) else "", self.layout.char_cells[key])
                     continue
-                f[name] = v if isinstance(v, str) else bv(v)
+                f[name] = bv(strings.number(self.layout.strings, v) if isinstance(v, str) else v)
             elif kind == "st":
                 f[name] = control(RUNNING if s == 0 else UNUSED)
             elif kind == "ts":
