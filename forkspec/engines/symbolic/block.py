@@ -39,7 +39,7 @@ class Path:
     """One way through a block: a guard, the choice it needs, and what it changed."""
 
     __slots__ = ("view", "guard", "choice", "key", "alive", "events", "steps", "beyond", "reads_input", "held",
-                 "assumed", "calm", "early")
+                 "assumed", "calm", "early", "reads_left")
 
     def __init__(self, key):
         self.view: dict = {}
@@ -55,12 +55,14 @@ class Path:
         self.assumed: dict = {}  # the current instruction's splits (`expr.Split`): key -> which side
         self.calm = False  # no signal can be due for this slot until it sends, blocks or unblocks one
         self.early = False  # its choice is whether a handler ran before the blocking call started
+        self.reads_left = False  # alarm() returns the step's `left` choice (`SignalSteps.b_alarm`)
 
     def clone(self) -> "Path":
         p = Path(self.key)
         p.view, p.guard, p.choice, p.alive = dict(self.view), list(self.guard), self.choice, self.alive
         p.events, p.steps, p.beyond, p.reads_input = dict(self.events), self.steps, self.beyond, self.reads_input
         p.held, p.assumed, p.calm, p.early = self.held, dict(self.assumed), self.calm, self.early
+        p.reads_left = self.reads_left
         return p
 
     def event(self, name: str, cond) -> None:
@@ -102,6 +104,7 @@ class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps, SignalSteps, ExecSteps
         self.touched: set = set()  # the current block's footprint: (name, written, on a fresh slot)
         self.fresh = None  # the slot a fork is filling in, while it does
         self.early = None  # Z3 Bool: a caught signal's handler runs before a blocking call starts, or None
+        self.left = None  # the seconds alarm() finds left of the old timer (`SignalSteps.b_alarm`), or None
 
     def note(self, name, written: bool) -> None:
         fresh = len(name) > 1 and name[1] == self.fresh
@@ -475,6 +478,8 @@ class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps, SignalSteps, ExecSteps
         """kernel: Exec.terminate, with init's eager reaping of its zombie children."""
         plen = self.get(p, ("plen", s))
         p.event("atexit_bad", z3.And(self.get(p, ("planned", s)) == 1, plen > 0))
+        if self.lay.signals.used:
+            self.signals_at_exit(p, s)
         me = self.pid(s)
         self.release(p, s, self.get(p, ("vf", s)) == 1 if self.lay.vforks and s else False)
         if s == 0:  # the first process: its parent is init, which reaps it at once
@@ -846,14 +851,18 @@ class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps, SignalSteps, ExecSteps
                 except PrintfError as e:
                     raise NotEncoded(f"printf: {e}", ins.loc) from None
                 continue
-            if piece.conv not in "diuxX" or piece.flags or piece.width is not None or piece.precision is not None \
-                    or piece.length not in ("", "l", "ll", "z", "j", "t"):
+            alt = piece.flags == {"#"} and piece.conv in "xX"  # %#x: 0x before a value other than 0
+            if piece.conv not in "diuxX" or (piece.flags and not alt) or piece.width is not None \
+                    or piece.precision is not None or piece.length not in ("", "l", "ll", "z", "j", "t"):
                 raise NotEncoded(f"printf {piece.text} of a symbolic value", ins.loc)
             bits = 32 if piece.length == "" else 64
             if piece.conv in "xX":
                 v = wrap_sym(as_int(vals[0]), bits, False)
                 self.printed.append(v)
                 term, digits = _hex(v, bits, piece.conv == "X")
+                if alt:
+                    term = z3.If(v == 0, term, z3.Concat(z3.StringVal("0" + piece.conv), term))
+                    digits = z3.If(v == 0, digits, digits + 2)
                 parts.append((term, digits, None))
                 size = size + digits
                 continue

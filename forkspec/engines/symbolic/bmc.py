@@ -564,7 +564,9 @@ def _decide_finals(search: _Search, enc: Encoder, chain: "_Chains", finals: list
     k = figures.threshold
     f = enc.frames[k]
     out, err, procs = f[("out",)], f[("err",)], enc.processes(k)
-    trail = [x for st in enc.steps[:k] for x in (st.who, st.fail, st.nondet, st.signal) if x is not None]
+    trail = [x for st in enc.steps[:k]
+             for x in (st.who, st.fail, st.nondet, st.signal, st.early, st.left, *(st.kernel or {}).values())
+             if x is not None]
     solver = search.incremental(enc.terminated(k))
     seen: set = set()
     models = 0
@@ -614,7 +616,7 @@ class _Chains:
         if name:
             self.decided_at.setdefault(name, time.perf_counter())
         moves = rp.schedule(enc, model, upto)
-        steps = rp.replay(self.kernel, enc.layout.boundaries, moves)
+        steps = rp.replay(self.kernel, enc.layout.boundaries, moves, enc.layout.signals.late_cld)
         ids = [0]
         for _, st in steps:
             self.states.append(st)

@@ -39,6 +39,7 @@ def signal_names(lay, s: int) -> list:
         return []
     out = [("spend", s), ("smask", s), ("stop", s), ("rep", s)] + ([("pg", s)] if use.groups else [])
     out += [("hm", s, j) for j in range(sg.NEST if use.catching else 0)]  # the mask each handler saved
+    out += ([("alm", s)] if use.alarm else []) + ([("cld", s)] if use.late_cld else [])
     for g in use.tracked:
         out += [("sh", s, g), ("sf", s, g), ("sk", s, g)]
     return out
@@ -144,7 +145,7 @@ class SignalSteps:
             wake = z3.And(live, cont, stopped != 0)
             self.set(p, ("stop", t), z3.If(wake, bv(0), stopped))
             self.set(p, ("rep", t), z3.If(wake, bv(ks.CONTINUED_REPORT), g(p, ("rep", t))))
-            self.notify_parent(p, t, wake, stop=True)
+            self.report_stop(p, t, wake)
         add = z3.And(live, z3.Not(self.ignored(p, t, sig)))
         self.set(p, ("spend", t), z3.If(live, z3.If(add, pend1 | bit(sig), pend1), pend))
 
@@ -162,6 +163,64 @@ class SignalSteps:
                 self.send(p, c, ks.SIGCHLD, z3.And(parent, h != ks.SIG_IGN))
                 autoreap.append(z3.And(parent, z3.Or(h == ks.SIG_IGN, f & ks.SA_NOCLDWAIT != 0)))
         return z3.Or(autoreap) if autoreap else z3.BoolVal(False)
+
+    def report_stop(self, p, t: int, cond) -> None:
+        """A stop or continue of slot t is told to its parent: at once, or (`late_cld`) in a later
+        step of slot t, as the kernel sends it after the state changed (`report_block`)."""
+        if not self.lay.signals.late_cld:
+            self.notify_parent(p, t, cond, stop=True)
+            return
+        self.set(p, ("cld", t), z3.If(cond, bv(1), self.get(p, ("cld", t))))
+
+    def report_block(self, s: int, path_class) -> list:
+        """kernel: cld_report_step: the SIGCHLD of slot s's stop or continue reaches its parent."""
+        p = path_class(None)
+        p.guard.append(self.get(p, ("cld", s)) == 1)  # cleared when it ends (`signals_at_exit`)
+        self.set(p, ("cld", s), bv(0))
+        self.notify_parent(p, s, z3.BoolVal(True), stop=True)
+        return [p]
+
+    def alarm_block(self, s: int, path_class) -> list:
+        """kernel: alarm_step: slot s's alarm expires (time is not modelled: at any step after alarm()
+        set it); SIGALRM becomes pending, taken in a later step."""
+        p = path_class(None)
+        p.guard.append(self.get(p, ("alm", s)) != 0)  # cleared when it ends; sent only to a running slot
+        self.set(p, ("alm", s), bv(0))
+        self.send(p, s, ks.SIGALRM, z3.BoolVal(True))
+        return [p]
+
+    def signals_at_exit(self, p, s: int) -> None:
+        """kernel: terminate and after_exit: a stop's SIGCHLD not sent yet goes first; the timer dies."""
+        if self.lay.signals.late_cld:
+            cld = self.get(p, ("cld", s)) == 1
+            self.set(p, ("cld", s), bv(0))
+            self.notify_parent(p, s, cld, stop=True)
+        if self.lay.signals.alarm:
+            self.set(p, ("alm", s), bv(0))
+
+    def b_alarm(self, p, s, ins, ev):
+        """kernel: _b_alarm and alarm_choices: the new timer (0 cancels); the seconds left of the old
+        one, any of 1..old when the result is used (time is not modelled), else old."""
+        n = ev.eval(ins.args[0])
+        old = self.get(p, ("alm", s))
+        self.set(p, ("alm", s), z3.If(n < 0, bv(0), n) if is_sym(n) else bv(max(n, 0)))
+        f, pc = p.key[-1]
+        if ins.dst is None or ins.dst not in self.lay.program.functions[f].live_out[pc]:
+            return [(p, old)]
+        out = []
+        for q, none in self.split(p, old == 0):
+            if none:
+                out.append((q, 0))
+                continue
+            for r, long in self.split(q, old > 64):
+                if long:  # kernel: ModelError (an alarm of more than 64 s whose result is used)
+                    self.beyond(r, s, "alarm() replacing an alarm of more than 64 s whose result is used")
+                    out.append((r, None))
+                    continue
+                r.guard += [self.left >= 1, self.left <= old]
+                r.reads_left = True
+                out.append((r, self.left))
+        return out
 
     # ------------------------------------------------------------ delivery
 
@@ -192,7 +251,7 @@ class SignalSteps:
                     self.set(r, ("stop", s), sig)
                     self.set(r, ("rep", s), (sig << 8) | ks.STOPPED_REPORT if not is_sym(sig)
                              else (sig << 8) | bv(ks.STOPPED_REPORT))
-                    self.notify_parent(r, s, z3.BoolVal(True), stop=True)
+                    self.report_stop(r, s, z3.BoolVal(True))
                     r.held = True  # a stopped process runs no further in this step
                     out.append(r)
                     continue
@@ -371,7 +430,7 @@ class SignalSteps:
         """kernel: signals.fork_child: dispositions, mask and group inherited; no pending signal, no stop."""
         for name in signal_names(self.lay, s):
             kind = name[0]
-            if kind in ("spend", "stop", "rep"):
+            if kind in ("spend", "stop", "rep", "alm", "cld"):
                 self.set(p, (kind, c), bv(0))
             else:
                 self.set(p, (kind, c) + name[2:], self.get(p, name))
