@@ -301,8 +301,10 @@ def layout(program: ir.Program, line_buffered: bool = False) -> Layout:
                 lay.boundaries.add(key)
                 starts.add(key)
     check_fragment(lay)
-    if lay.signals.used and (lay.threads > 1 or lay.atfork_sites or lay.vforks or lay.regions):
-        raise NotEncoded("signals in a program that creates threads, calls vfork or maps memory")
+    if lay.signals.used and (lay.threads > 1 or lay.atfork_sites or lay.regions):
+        raise NotEncoded("signals in a program that creates threads or maps memory")
+    if lay.signals.catching and lay.vforks:  # a handler's frame on the stack a vfork child shares
+        raise NotEncoded("a signal handler in a program that calls vfork")
     lay.ids = {k: i for i, k in enumerate(lay.locations)}
     lay.starts = sorted(starts)
     return lay

@@ -19,6 +19,7 @@ import z3
 from forkspec import ir
 from forkspec.engines.symbolic.expr import bv, is_sym
 from forkspec.engines.symbolic import sigprogram as sg
+from forkspec.engines.symbolic import vfork as vf
 from forkspec.engines.symbolic.program import NotEncoded
 from forkspec.engines.symbolic.threads import PUSHED
 from forkspec.kernel import signals as ks
@@ -70,8 +71,13 @@ class SignalSteps:
     # ------------------------------------------------------------ state of a slot
 
     def present(self, p, t: int):
+        """In the process table (kernel: `procs`): a vfork child exiting or stopped for good is too."""
         st = self.get(p, ("st", t))
-        return z3.Or(st == RUNNING, st == ZOMBIE)
+        return vf.in_table(st) if self.lay.vforks else z3.Or(st == RUNNING, st == ZOMBIE)
+
+    def runs(self, st):
+        """The kernel's RUNNING: a vfork child stopped for good (UNDEF) still takes signals."""
+        return z3.Or(st == RUNNING, st == vf.UNDEF) if self.lay.vforks else st == RUNNING
 
     def pgid(self, p, t: int):
         return self.get(p, ("pg", t)) if self.lay.signals.groups else bv(FIRST_PID)
@@ -103,7 +109,10 @@ class SignalSteps:
         else the lowest unblocked pending one, none while stopped; 0 if none."""
         pend, mask = self.get(p, ("spend", t)), self.get(p, ("smask", t))
         possible = self.lay.signals.possible  # no other signal is ever pending (`valid_signal`)
-        inputs = [pend, mask, self.get(p, ("stop", t)), self.get(p, ("st", t))] + \
+        stop = self.get(p, ("stop", t))
+        if self.lay.vforks and t == 0:  # a suspended vfork parent sleeps killably: as if stopped
+            stop = z3.If(self.get(p, ("susp",)) == 1, bv(ks.SIGSTOP), stop)
+        inputs = [pend, mask, stop, self.get(p, ("st", t))] + \
             [self.disposition(p, t, g)[0] for g in possible]
         key = (t,) + tuple(v.get_id() if is_sym(v) else ("v", v) for v in inputs)
         cache = self.__dict__.setdefault("_signal_cache", {})  # the blocks of one step share their frame
@@ -125,7 +134,7 @@ class SignalSteps:
             out = z3.If(z3.And(has_bit(ready, g), handlers[g] == ks.SIG_DFL), bv(g), out)
         if ks.SIGKILL in possible:
             out = z3.If(has_bit(ready, ks.SIGKILL), bv(ks.SIGKILL), out)
-        return z3.simplify(z3.If(st == RUNNING, out, bv(0)))
+        return z3.simplify(z3.If(self.runs(st), out, bv(0)))
 
     def fail_with(self, p, s: int, code: int):
         self.store(p, s, ("g", ir.ERRNO_SLOT), code)
@@ -136,7 +145,7 @@ class SignalSteps:
     def send(self, p, t: int, sig, cond) -> None:
         """kernel: SignalCalls.send to slot t, where `cond` holds (a running target only)."""
         g = self.get
-        live = z3.And(cond, g(p, ("st", t)) == RUNNING)
+        live = z3.And(cond, self.runs(g(p, ("st", t))))
         pend = g(p, ("spend", t))
         stop_sig, cont = among(sig, ks.DEFAULT_STOP), among(sig, {ks.SIGCONT})
         pend1 = z3.If(stop_sig, pend & ~bv(ks.bit(ks.SIGCONT)), z3.If(cont, pend & ~bv(ks.STOP_BITS), pend))

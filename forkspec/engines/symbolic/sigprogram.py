@@ -83,12 +83,21 @@ def signal_use(program: ir.Program, exact: bool) -> SignalUse:
     aborts = ks.SIGABRT in tracked and any(ins.name == "abort" for ins in calls)
     catchers = _catchers(calls, handlers, (possible & tracked) | ({ks.SIGABRT} if aborts else set()))
     catching = bool(handlers) and any(hs for _, hs in catchers)
-    watch = any(ins.name in ("sigprocmask", "sigpending") for ins in calls)
     return SignalUse(True, any(ins.name == "setpgid" for ins in calls), tuple(sorted(tracked)),
                      bool(possible & STOP_SIGNALS), tuple(sorted(possible)), handlers, catching,
                      handler_footprint(program, handlers) if catching else None, catchers,
                      any(ins.name == "alarm" for ins in calls),
-                     bool(possible & (STOP_SIGNALS | {ks.SIGCONT})) and (watch or catching))
+                     bool(possible & (STOP_SIGNALS | {ks.SIGCONT})) and (catching or may_block(calls, ks.SIGCHLD)))
+
+
+def may_block(calls: list, sig: int) -> bool:
+    """Can `sig` be blocked (so a SIGCHLD stays pending, for sigpending or a later unblocking to see)?
+    Only through a set that sigprocmask installs: one sigfillset filled, or sigaddset added `sig` (or a
+    signal computed at run time) to. (A handler's sa_mask counts among `catching`.)"""
+    if not any(ins.name == "sigprocmask" for ins in calls):
+        return False
+    return any(ins.name == "sigfillset" or (ins.name == "sigaddset" and not (
+        isinstance(ins.args[1], ir.Const) and ins.args[1].value != sig)) for ins in calls)
 
 
 NEST = 1  # handler frames a location may hold: a handler interrupted by another caught signal is beyond
