@@ -530,9 +530,11 @@ class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps, SignalSteps, ExecSteps
                 self.fail_fork(q, s)
                 out.append((q, -1))
                 continue
-            rest = q
-            n = self.get(q, ("n",))
-            f, pc = q.key[-1]
+            rest = self.reuse_pid(q, s, out) if self.enc.reuse else q
+            if rest is None:
+                continue
+            n = self.get(rest, ("n",))
+            f, pc = rest.key[-1]
             child_key = q.key[:-1] + ((f, pc + 1),)
             for c in range(s + 1, self.enc.slots):
                 if rest is None:
@@ -545,6 +547,33 @@ class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps, SignalSteps, ExecSteps
                 rest.event("slots_full", True)
                 self.beyond(rest, s, f"more than {self.enc.slots} processes")
                 out.append((rest, None))
+        return out
+
+    def reuse_pid(self, p: Path, s: int, out: list) -> Path | None:
+        """kernel: allocate_pid under the injected fault pid-reuse: the lowest pid no running process
+        holds. Until a pid is reused slot c holds pid FIRST_PID + c, so that is the first slot whose
+        process no longer runs. A zombie's (or an exiting vfork child's) pid given again makes two
+        entries with one pid (`pid_clash`, pid-unique's violation); the zombie shadows the child, whose
+        entry the kernel drops at the next step without running it: the fork returns the pid and no
+        slot is filled. The pid of a reaped process is beyond the encoding (slots would stop being
+        pids). Returns the part of `p` where every earlier process runs (an ordinary fork)."""
+        n, rest = self.get(p, ("n",)), p
+        for c in range(self.enc.slots):
+            if rest is None:
+                break
+            st = self.get(rest, ("st", c))
+            rest = self.pick(rest, z3.And(n > c, st != RUNNING), lambda q, c=c: out.extend(self.reused(q, s, c)))
+        return rest
+
+    def reused(self, p: Path, s: int, c: int) -> list:
+        out = []
+        for q, gone in cases(p, self.get(p, ("st", c)) == GONE):
+            if gone:
+                self.beyond(q, s, "a pid reused after its process was reaped (the injected fault pid-reuse)")
+                out.append((q, None))
+            else:
+                q.event("pid_clash", True)
+                out.append((q, FIRST_PID + c))
         return out
 
     def fail_fork(self, p: Path, s: int) -> None:

@@ -173,6 +173,8 @@ def _explore(kernel: Kernel, checks: list[Check], library_descriptions: dict, op
         how = _how(c, library_descriptions)
         if how == "structural" and (enc.layout.vforks or enc.layout.regions) and c.name in VFORK_EVENTS:
             how = VFORK_EVENTS[c.name]
+        if how == "structural" and c.name == "pid-unique" and enc.reuse:
+            how = "pid_clash"  # the injected fault pid-reuse: a fork may give a zombie's pid (`Step.reuse_pid`)
         if how == "structural" and c.name in NO_HANDLERS and enc.layout.signals.catching:
             how = "unsafe_call"  # a handler may run: its calls are events of the encoding
         if how == "final":

@@ -111,6 +111,8 @@ def replay(kernel: Kernel, boundaries: set, moves: list[Move], late_cld: bool = 
         forked = [(e.child, None) for a, _ in out[mark:] for e in a.events if e.kind == "fork"]
         created = [(a.pid, e.child) for a, _ in out[mark:] for e in a.events if e.kind == "thread_create"]
         for child, t in created + forked:  # a new thread, a fork's child: their local steps in the same move
+            if t is None and sum(p.pid == child for p in state.procs) > 1:
+                continue  # a zombie's pid given again (pid-reuse): the zombie shadows the child, which never runs
             state = _run(kernel, boundaries, state, child, t, mv, False, out, i, images)
         state = state if late_cld else _report_stops(kernel, state, out)
     return out

@@ -29,7 +29,7 @@ from forkspec.kernel.state import FIRST_PID, INIT_PID, IOFBF, IOLBF
 from forkspec.kernel.stdio import FILE_BUFFER, TTY_BUFFER
 
 EVENTS = ("assert_failed", "reparent", "atexit_bad", "slots_full", "lost_write", "orphaned_forked", "vfork_unsafe",
-          "shared_write", "shared_frame", "unsafe_call")
+          "shared_write", "shared_frame", "unsafe_call", "pid_clash")
 EXITING_BLOCK = ("exiting",)  # the block of an EXITING vfork child (it becomes a zombie); None: a signal's
 CONTROL = frozenset({"st", "loc", "n"})  # finite control: bit-vectors, which Z3 bit-blasts
 BITS = 16
@@ -38,7 +38,8 @@ BITS = 16
 def control(v: int):
     return z3.BitVecVal(v, BITS)
 STRINGS = frozenset({"buf", "out", "err", "pw"})
-ENCODED_FAULTS = frozenset({"no-reparent"})  # injected kernel faults the encoding follows (`Step.terminate`)
+ENCODED_FAULTS = frozenset({"no-reparent", "pid-reuse"})  # injected kernel faults the encoding follows
+# (`Step.terminate`, `Step.reuse_pid`)
 PENDING_CAP = 3  # write(2)s one stdio call may leave pending (more is beyond the encoding)
 
 
@@ -70,6 +71,10 @@ class Encoder:
         self.line_buffered = config.stdout == "tty"
         self.buffer_size = TTY_BUFFER if self.line_buffered else FILE_BUFFER
         self.layout: Layout = layout(program, self.line_buffered)
+        self.reuse = "pid-reuse" in config.inject
+        if self.reuse and (self.layout.vforks or self.layout.threads > 1):
+            raise NotEncoded("the injected fault pid-reuse in a program that calls vfork or creates threads",
+                             header="inject")
         self.config = config
         self.slots = max(1, min(slots, config.max_procs + 1))
         self.max_procs = config.max_procs
