@@ -113,6 +113,7 @@ class Layout:
     setvbuf_calls: list = field(default_factory=list)  # (has_buffer, mode, size) each call may make
     pending_keys: set = field(default_factory=set)  # after a stdio call that may issue several write(2)s
     vforks: bool = False  # the program calls vfork (the fragment `symbolic.vfork` encodes)
+    cow_pages: tuple = ()  # it calls fork too: the pages whose copy-on-write state is kept (`symbolic.vfork`)
     regions: list = field(default_factory=list)  # allocation sites (`symbolic.memory`)
     signals: sg.SignalUse = field(default_factory=sg.SignalUse)  # what of signals and groups the program uses
     resumes: set = field(default_factory=set)  # where a process stopped within a step goes on from

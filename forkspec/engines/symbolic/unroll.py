@@ -106,6 +106,7 @@ class Encoder:
             if self.layout.vforks:
                 out += [("map", s, v) for v in vf.stack_pages(self.layout)]
                 out += [("vf", s), ("vd", s)] + [("shr", s, v) for v in vf.stack_pages(self.layout)] if s else []
+        out += [("cow", 0, v) for v in self.layout.cow_pages]
         return out + ([("susp",)] if self.layout.vforks else []) + (self.fd.names() if self.fd is not None else [])
 
     def _thread_names(self, s: int) -> list:
