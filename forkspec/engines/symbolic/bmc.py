@@ -64,7 +64,7 @@ EVENT_PROPERTIES = {"all-reaped": "reparent", "atexit-reverse-order": "atexit_ba
 # (`symbolic.vfork`, `symbolic.memory`)
 VFORK_EVENTS = {"cow-isolation": "shared_write", "no-shared-writable-page": "shared_frame"}
 # properties that hold by construction of the encoded fragment: pids are slot numbers and
-# never reused; without mmap, vfork or injected faults, fork marks every shared private
+# never reused (but under pid-reuse: `pid_clash`); without mmap, vfork or injected faults, fork marks every shared private
 # page copy-on-write, so no frame is shared writable and no private write is seen by another
 STRUCTURAL = frozenset({"pid-unique", "cow-isolation", "no-shared-writable-page"})
 # no handler function runs in the encoded fragment (a program that installs one is refused),

@@ -27,7 +27,7 @@ from forkspec.kernel.evaluate import reads_memory_indirectly
 MAX_DEPTH = 12
 MAX_LOCATIONS = 4000
 
-SUPPORTED = ("fork, vfork (without fork, in a child that never forks), wait, waitpid, exit, _exit, abort, atexit, "
+SUPPORTED = ("fork, vfork (in a child that never forks; no atfork handler runs), wait, waitpid, exit, _exit, abort, atexit, "
              "stdio to stdout or stderr, fflush, perror, setvbuf and setbuf of stdout with constant arguments, "
              "open (a constant name and flags), close, dup, dup2, pipe, read into a char array, write(2) to any fd, "
              "lseek, fcntl (record locks F_GETLK, F_SETLK, F_SETLKW too), flock, "
@@ -40,8 +40,9 @@ SUPPORTED = ("fork, vfork (without fork, in a child that never forks), wait, wai
              "kill, raise, signal and sigaction with SIG_IGN, SIG_DFL (default actions: terminate, stop, continue, "
              "ignore; SIGCHLD and its autoreap) or a handler function (one at a time; EINTR, SA_RESTART, "
              "SA_NODEFER, SA_RESETHAND, SA_NOCLDSTOP, SA_NOCLDWAIT, abort's handler), sigprocmask, sigpending, sigemptyset, sigfillset, sigaddset, sigdelset, "
-             "sigismember, setpgid, getpgid, getpgrp, waitpid with WUNTRACED and WCONTINUED; "
-             "stdout to a file, a pipe or a terminal; the injected fault no-reparent; the properties "
+             "sigismember, setpgid, getpgid, getpgrp, waitpid with WUNTRACED and WCONTINUED, "
+             "alarm, the late SIGCHLD of a stop or continue, signals with vfork (no handler there); "
+             "stdout to a file, a pipe or a terminal; the injected faults no-reparent and pid-reuse; the properties "
              "all-reaped, atexit-reverse-order, no-deadlock, no-lost-write, orphans-reparented, pid-unique, "
              "cow-isolation, no-shared-writable-page, fork-thread-safety, vfork-safety, no-orphaned-stopped-group, "
              "signal-safety")

@@ -1,7 +1,8 @@
 """The symbolic state over a fixed number of process slots, and its unrolling in time.
 
 Slot s holds the process with pid FIRST_PID + s (pids are handed out in order and
-never reused, so the k-th process created is always in slot k). A frame maps each
+never reused, so the k-th process created is always in slot k; under the injected
+fault pid-reuse a fork that reuses a pid fills no slot, or is beyond: `Step.reuse_pid`). A frame maps each
 state variable's name to a Z3 term at one time; variables are named `name@t`. The
 transition from t to t+1 is the disjunction of every slot's enabled steps: each
 variable gets a fresh copy only if some step can change it, defined as an
