@@ -567,8 +567,8 @@ class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps, SignalSteps, ExecSteps
 
     def reused(self, p: Path, s: int, c: int) -> list:
         out = []
-        for q, gone in cases(p, self.get(p, ("st", c)) == GONE):
-            if gone:
+        for q, zombie in cases(p, self.get(p, ("st", c)) == ZOMBIE):
+            if not zombie:  # reaped (or beyond the encoding already)
                 self.beyond(q, s, "a pid reused after its process was reaped (the injected fault pid-reuse)")
                 out.append((q, None))
             else:
