@@ -144,8 +144,8 @@ def test_a_construct_the_encoding_lacks_is_an_error_naming_it_and_where_never_a_
     with pytest.raises(UnsupportedError) as e:
         verdicts(UNENCODED)
     text = e.value.render()
-    assert text.startswith("t.c:6:15: unsupported: a vfork() in a program that also calls fork() (copy-on-write "
-                           "frames a vfork child shares) is not encoded for --engine z3; supported: fork")
+    assert text.startswith("t.c:6:15: unsupported: a vfork() in a program whose children may fork or vfork "
+                           "is not encoded for --engine z3; supported: fork")
     assert "use --engine bfs" in text
 
 

@@ -20,7 +20,7 @@ int main(void) {
     if (pid == 0)
         exit(v);
     waitpid(pid, &status, 0);
-    printf("raw=0x%x %X %lx\\n", status, v, (long)v);
+    printf("raw=%#x %X %lx\\n", status, v, (long)v);
     return 0;
 }
 """
@@ -33,3 +33,4 @@ def test_hexadecimal_of_a_symbolic_value_prints_what_the_kernel_prints():
     kernel = {b.kernel.outcome(b.exploration.states[i]) for i in b.exploration.finals}
     assert set(z.exploration.stats.solver.outcome_set) == kernel
     assert "raw=0xfa00 FFFFFEFA fffffffffffffefa\n" in {o.stdout for o in kernel}  # -262: (-262 & 0xff) << 8
+    assert "raw=0 0 0\n" in {o.stdout for o in kernel}  # %#x gives 0 no 0x

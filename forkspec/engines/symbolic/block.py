@@ -40,7 +40,7 @@ class Path:
     """One way through a block: a guard, the choice it needs, and what it changed."""
 
     __slots__ = ("view", "guard", "choice", "key", "alive", "events", "steps", "beyond", "reads_input", "held",
-                 "assumed", "calm", "early")
+                 "assumed", "calm", "early", "reads_left")
 
     def __init__(self, key):
         self.view: dict = {}
@@ -56,12 +56,14 @@ class Path:
         self.assumed: dict = {}  # the current instruction's splits (`expr.Split`): key -> which side
         self.calm = False  # no signal can be due for this slot until it sends, blocks or unblocks one
         self.early = False  # its choice is whether a handler ran before the blocking call started
+        self.reads_left = False  # alarm() returns the step's `left` choice (`SignalSteps.b_alarm`)
 
     def clone(self) -> "Path":
         p = Path(self.key)
         p.view, p.guard, p.choice, p.alive = dict(self.view), list(self.guard), self.choice, self.alive
         p.events, p.steps, p.beyond, p.reads_input = dict(self.events), self.steps, self.beyond, self.reads_input
         p.held, p.assumed, p.calm, p.early = self.held, dict(self.assumed), self.calm, self.early
+        p.reads_left = self.reads_left
         return p
 
     def event(self, name: str, cond) -> None:
@@ -103,6 +105,7 @@ class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps, SignalSteps, ExecSteps
         self.touched: set = set()  # the current block's footprint: (name, written, on a fresh slot)
         self.fresh = None  # the slot a fork is filling in, while it does
         self.early = None  # Z3 Bool: a caught signal's handler runs before a blocking call starts, or None
+        self.left = None  # the seconds alarm() finds left of the old timer (`SignalSteps.b_alarm`), or None
 
     def note(self, name, written: bool) -> None:
         fresh = len(name) > 1 and name[1] == self.fresh
@@ -499,6 +502,8 @@ class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps, SignalSteps, ExecSteps
         """kernel: Exec.terminate, with init's eager reaping of its zombie children."""
         plen = self.get(p, ("plen", s))
         p.event("atexit_bad", z3.And(self.get(p, ("planned", s)) == 1, plen > 0))
+        if self.lay.signals.used:
+            self.signals_at_exit(p, s)
         me = self.pid(s)
         self.release(p, s, self.get(p, ("vf", s)) == 1 if self.lay.vforks and s else False)
         if s == 0:  # the first process: its parent is init, which reaps it at once
@@ -555,9 +560,11 @@ class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps, SignalSteps, ExecSteps
                 self.fail_fork(q, s)
                 out.append((q, -1))
                 continue
-            rest = q
-            n = self.get(q, ("n",))
-            f, pc = q.key[-1]
+            rest = self.reuse_pid(q, s, out) if self.enc.reuse else q
+            if rest is None:
+                continue
+            n = self.get(rest, ("n",))
+            f, pc = rest.key[-1]
             child_key = q.key[:-1] + ((f, pc + 1),)
             for c in range(s + 1, self.enc.slots):
                 if rest is None:
@@ -570,6 +577,33 @@ class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps, SignalSteps, ExecSteps
                 rest.event("slots_full", True)
                 self.beyond(rest, s, f"more than {self.enc.slots} processes")
                 out.append((rest, None))
+        return out
+
+    def reuse_pid(self, p: Path, s: int, out: list) -> Path | None:
+        """kernel: allocate_pid under the injected fault pid-reuse: the lowest pid no running process
+        holds. Until a pid is reused slot c holds pid FIRST_PID + c, so that is the first slot whose
+        process no longer runs. A zombie's (or an exiting vfork child's) pid given again makes two
+        entries with one pid (`pid_clash`, pid-unique's violation); the zombie shadows the child, whose
+        entry the kernel drops at the next step without running it: the fork returns the pid and no
+        slot is filled. The pid of a reaped process is beyond the encoding (slots would stop being
+        pids). Returns the part of `p` where every earlier process runs (an ordinary fork)."""
+        n, rest = self.get(p, ("n",)), p
+        for c in range(self.enc.slots):
+            if rest is None:
+                break
+            st = self.get(rest, ("st", c))
+            rest = self.pick(rest, z3.And(n > c, st != RUNNING), lambda q, c=c: out.extend(self.reused(q, s, c)))
+        return rest
+
+    def reused(self, p: Path, s: int, c: int) -> list:
+        out = []
+        for q, zombie in cases(p, self.get(p, ("st", c)) == ZOMBIE):
+            if not zombie:  # reaped (or beyond the encoding already)
+                self.beyond(q, s, "a pid reused after its process was reaped (the injected fault pid-reuse)")
+                out.append((q, None))
+            else:
+                q.event("pid_clash", True)
+                out.append((q, FIRST_PID + c))
         return out
 
     def fail_fork(self, p: Path, s: int) -> None:
@@ -876,14 +910,18 @@ class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps, SignalSteps, ExecSteps
                 except PrintfError as e:
                     raise NotEncoded(f"printf: {e}", ins.loc) from None
                 continue
-            if piece.conv not in "diuxX" or piece.flags or piece.width is not None or piece.precision is not None \
-                    or piece.length not in ("", "l", "ll", "z", "j", "t"):
+            alt = piece.flags == {"#"} and piece.conv in "xX"  # %#x: 0x before a value other than 0
+            if piece.conv not in "diuxX" or (piece.flags and not alt) or piece.width is not None \
+                    or piece.precision is not None or piece.length not in ("", "l", "ll", "z", "j", "t"):
                 raise NotEncoded(f"printf {piece.text} of a symbolic value", ins.loc)
             bits = 32 if piece.length == "" else 64
             if piece.conv in "xX":
                 v = wrap_sym(as_int(vals[0]), bits, False)
                 self.printed.append(v)
                 term, digits = _hex(v, bits, piece.conv == "X")
+                if alt:
+                    term = z3.If(v == 0, term, z3.Concat(z3.StringVal("0" + piece.conv), term))
+                    digits = z3.If(v == 0, digits, digits + 2)
                 parts.append((term, digits, None))
                 size = size + digits
                 continue

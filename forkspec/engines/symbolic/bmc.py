@@ -64,7 +64,7 @@ EVENT_PROPERTIES = {"all-reaped": "reparent", "atexit-reverse-order": "atexit_ba
 # (`symbolic.vfork`, `symbolic.memory`)
 VFORK_EVENTS = {"cow-isolation": "shared_write", "no-shared-writable-page": "shared_frame"}
 # properties that hold by construction of the encoded fragment: pids are slot numbers and
-# never reused; without mmap, vfork or injected faults, fork marks every shared private
+# never reused (but under pid-reuse: `pid_clash`); without mmap, vfork or injected faults, fork marks every shared private
 # page copy-on-write, so no frame is shared writable and no private write is seen by another
 STRUCTURAL = frozenset({"pid-unique", "cow-isolation", "no-shared-writable-page"})
 # no handler function runs in the encoded fragment (a program that installs one is refused),
@@ -173,6 +173,8 @@ def _explore(kernel: Kernel, checks: list[Check], library_descriptions: dict, op
         how = _how(c, library_descriptions)
         if how == "structural" and (enc.layout.vforks or enc.layout.regions) and c.name in VFORK_EVENTS:
             how = VFORK_EVENTS[c.name]
+        if how == "structural" and c.name == "pid-unique" and enc.reuse:
+            how = "pid_clash"  # the injected fault pid-reuse: a fork may give a zombie's pid (`Step.reuse_pid`)
         if how == "structural" and c.name in NO_HANDLERS and enc.layout.signals.catching:
             how = "unsafe_call"  # a handler may run: its calls are events of the encoding
         if how == "final":
@@ -564,7 +566,9 @@ def _decide_finals(search: _Search, enc: Encoder, chain: "_Chains", finals: list
     k = figures.threshold
     f = enc.frames[k]
     out, err, procs = f[("out",)], f[("err",)], enc.processes(k)
-    trail = [x for st in enc.steps[:k] for x in (st.who, st.fail, st.nondet, st.signal) if x is not None]
+    trail = [x for st in enc.steps[:k]
+             for x in (st.who, st.fail, st.nondet, st.signal, st.early, st.left, *(st.kernel or {}).values())
+             if x is not None]
     solver = search.incremental(enc.terminated(k))
     seen: set = set()
     models = 0
@@ -614,7 +618,7 @@ class _Chains:
         if name:
             self.decided_at.setdefault(name, time.perf_counter())
         moves = rp.schedule(enc, model, upto)
-        steps = rp.replay(self.kernel, enc.layout.boundaries, moves)
+        steps = rp.replay(self.kernel, enc.layout.boundaries, moves, enc.layout.signals.late_cld)
         ids = [0]
         for _, st in steps:
             self.states.append(st)

@@ -28,7 +28,7 @@ from forkspec.kernel.evaluate import reads_memory_indirectly
 MAX_DEPTH = 12
 MAX_LOCATIONS = 4000
 
-SUPPORTED = ("fork, vfork (without fork, in a child that never forks), wait, waitpid, exit, _exit, abort, atexit, "
+SUPPORTED = ("fork, vfork (in a child that never forks; no atfork handler runs), wait, waitpid, exit, _exit, abort, atexit, "
              "stdio to stdout or stderr, fflush, perror, setvbuf and setbuf of stdout with constant arguments, "
              "open (a constant name and flags), close, dup, dup2, pipe, read into a char array, write(2) to any fd, "
              "lseek, fcntl (record locks F_GETLK, F_SETLK, F_SETLKW too), flock, "
@@ -46,8 +46,9 @@ SUPPORTED = ("fork, vfork (without fork, in a child that never forks), wait, wai
              "kill, raise, signal and sigaction with SIG_IGN, SIG_DFL (default actions: terminate, stop, continue, "
              "ignore; SIGCHLD and its autoreap) or a handler function (one at a time; EINTR, SA_RESTART, "
              "SA_NODEFER, SA_RESETHAND, SA_NOCLDSTOP, SA_NOCLDWAIT, abort's handler), sigprocmask, sigpending, sigemptyset, sigfillset, sigaddset, sigdelset, "
-             "sigismember, setpgid, getpgid, getpgrp, waitpid with WUNTRACED and WCONTINUED; "
-             "stdout to a file, a pipe or a terminal; the injected fault no-reparent; the properties "
+             "sigismember, setpgid, getpgid, getpgrp, waitpid with WUNTRACED and WCONTINUED, "
+             "alarm, the late SIGCHLD of a stop or continue, signals with vfork (no handler there); "
+             "stdout to a file, a pipe or a terminal; the injected faults no-reparent and pid-reuse; the properties "
              "all-reaped, atexit-reverse-order, no-deadlock, no-lost-write, orphans-reparented, pid-unique, "
              "cow-isolation, no-shared-writable-page, fork-thread-safety, vfork-safety, no-orphaned-stopped-group, "
              "signal-safety")
@@ -119,6 +120,7 @@ class Layout:
     setvbuf_calls: list = field(default_factory=list)  # (has_buffer, mode, size) each call may make
     pending_keys: set = field(default_factory=set)  # after a stdio call that may issue several write(2)s
     vforks: bool = False  # the program calls vfork (the fragment `symbolic.vfork` encodes)
+    cow_pages: tuple = ()  # it calls fork too: the pages whose copy-on-write state is kept (`symbolic.vfork`)
     regions: list = field(default_factory=list)  # allocation sites (`symbolic.memory`)
     signals: sg.SignalUse = field(default_factory=sg.SignalUse)  # what of signals and groups the program uses
     resumes: set = field(default_factory=set)  # where a process stopped within a step goes on from
@@ -310,8 +312,10 @@ def layout(program: ir.Program, line_buffered: bool = False) -> Layout:
                 lay.boundaries.add(key)
                 starts.add(key)
     check_fragment(lay)
-    if lay.signals.used and (lay.threads > 1 or lay.atfork_sites or lay.vforks or lay.regions):
-        raise NotEncoded("signals in a program that creates threads, calls vfork or maps memory")
+    if lay.signals.used and (lay.threads > 1 or lay.atfork_sites or lay.regions):
+        raise NotEncoded("signals in a program that creates threads or maps memory")
+    if lay.signals.catching and lay.vforks:  # a handler's frame on the stack a vfork child shares
+        raise NotEncoded("a signal handler in a program that calls vfork")
     lay.ids = {k: i for i, k in enumerate(lay.locations)}
     lay.starts = sorted(starts)
     return lay

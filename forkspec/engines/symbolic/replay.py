@@ -29,6 +29,11 @@ class Move(NamedTuple):
     thread: int = 0  # the thread index within the process
     signal: bool = False  # the process takes its next pending signal (kernel: signal_successors)
     early: bool = False  # its handler runs before the blocking call starts (kernel: BEFORE_CALL)
+    own: str = ""  # one of the kernel's steps of the process: "alarm" expires, "cld_report" (a late SIGCHLD)
+    left: int = 0  # what alarm() finds left of the old timer (kernel: alarm_choices)
+
+
+OWN = {"alarm": "alarm", "cld": "cld_report"}  # the encoding's name of a kernel step -> the kernel's choice
 
 
 def schedule(enc, model: z3.ModelRef, upto: int) -> list[Move]:
@@ -42,7 +47,9 @@ def schedule(enc, model: z3.ModelRef, upto: int) -> list[Move]:
         n = enc.layout.threads
         sig = st.signal is not None and z3.is_true(model.eval(st.signal, model_completion=True))
         early = sig and st.early is not None and z3.is_true(model.eval(st.early, model_completion=True))
-        out.append(Move(who // n, fail, nd, who % n, sig, early))
+        own = next((OWN[k] for k, v in (st.kernel or {}).items() if z3.is_true(model.eval(v, model_completion=True))), "")
+        left = model.eval(st.left, model_completion=True).as_long() if st.left is not None else 0
+        out.append(Move(who // n, fail, nd, who % n, sig, early, own, left))
     return out
 
 
@@ -84,17 +91,19 @@ def _runs(proc, thread) -> bool:
     return any(t.index == thread and t.state == THREAD_RUNNING and t.stack for t in proc.threads)
 
 
-def replay(kernel: Kernel, boundaries: set, moves: list[Move]) -> list[tuple]:
-    """[(action, state)] from the initial state, following `moves`; raises ReplayError."""
+def replay(kernel: Kernel, boundaries: set, moves: list[Move], late_cld: bool = False) -> list[tuple]:
+    """[(action, state)] from the initial state, following `moves`; raises ReplayError.
+    `late_cld`: the encoding sends a stop's SIGCHLD in a step of its own (else at once)."""
     state = kernel.initial_state()
     out: list[tuple] = []
     images = (kernel.program, merge(kernel.program)[1])
     for i, mv in enumerate(moves, start=1):
         mark = len(out)
         pid = FIRST_PID + mv.slot
-        if mv.signal:
-            state = _take_signal(kernel, state, pid, out, i, mv.early)
-            state = _report_stops(kernel, state, out)
+        if mv.signal or mv.own:
+            state = _take_signal(kernel, state, pid, out, i, mv.early) if mv.signal else \
+                _take_own(kernel, state, pid, out, i, mv.own)
+            state = state if late_cld else _report_stops(kernel, state, out)
             continue
         proc = find(state, pid)
         thread = None if proc is None or mv.thread == proc.tid else mv.thread
@@ -102,8 +111,10 @@ def replay(kernel: Kernel, boundaries: set, moves: list[Move]) -> list[tuple]:
         forked = [(e.child, None) for a, _ in out[mark:] for e in a.events if e.kind == "fork"]
         created = [(a.pid, e.child) for a, _ in out[mark:] for e in a.events if e.kind == "thread_create"]
         for child, t in created + forked:  # a new thread, a fork's child: their local steps in the same move
+            if t is None and sum(p.pid == child for p in state.procs) > 1:
+                continue  # a zombie's pid given again (pid-reuse): the zombie shadows the child, which never runs
             state = _run(kernel, boundaries, state, child, t, mv, False, out, i, images)
-        state = _report_stops(kernel, state, out)
+        state = state if late_cld else _report_stops(kernel, state, out)
     return out
 
 
@@ -141,6 +152,8 @@ def _run(kernel: Kernel, boundaries: set, state, pid: int, thread, mv: Move, fir
                     choice = "fail"
                 elif isinstance(ins, ir.Builtin) and ins.name == "nondet_int":
                     choice = str(mv.nondet)
+                elif isinstance(ins, ir.Builtin) and ins.name == "alarm" and mv.left:
+                    choice = f"left:{mv.left}"  # offered when the old timer runs and the result is used
             mark = "" if thread is None else f"[thread {thread}] "
             skip = len(kernel.signal_successors(state, proc)) + (1 if proc.alarm else 0) + (1 if proc.cld_report else 0)
             for action, nxt in kernel.successors(state, only={pid})[skip:]:  # the signal steps come first
@@ -154,6 +167,15 @@ def _run(kernel: Kernel, boundaries: set, state, pid: int, thread, mv: Move, fir
             state = nxt
             first = False
     return state
+
+
+def _take_own(kernel: Kernel, state, pid: int, out: list, i: int, choice: str):
+    """The kernel's own step of the process the model chose: its alarm expires, or a late SIGCHLD."""
+    step = next(((a, n) for a, n in kernel.successors(state, only={pid}) if a.choice == choice), None)
+    if step is None:
+        raise ReplayError(f"move {i}: process {pid} has no step {choice!r}")
+    out.append(step)
+    return step[1]
 
 
 def _take_signal(kernel: Kernel, state, pid: int, out: list, i: int, early: bool = False):

@@ -19,6 +19,7 @@ import z3
 from forkspec import ir
 from forkspec.engines.symbolic.expr import bv, is_sym
 from forkspec.engines.symbolic import sigprogram as sg
+from forkspec.engines.symbolic import vfork as vf
 from forkspec.engines.symbolic.program import NotEncoded
 from forkspec.engines.symbolic.threads import PUSHED
 from forkspec.kernel import signals as ks
@@ -39,6 +40,7 @@ def signal_names(lay, s: int) -> list:
         return []
     out = [("spend", s), ("smask", s), ("stop", s), ("rep", s)] + ([("pg", s)] if use.groups else [])
     out += [("hm", s, j) for j in range(sg.NEST if use.catching else 0)]  # the mask each handler saved
+    out += ([("alm", s)] if use.alarm else []) + ([("cld", s)] if use.late_cld else [])
     for g in use.tracked:
         out += [("sh", s, g), ("sf", s, g), ("sk", s, g)]
     return out
@@ -69,8 +71,13 @@ class SignalSteps:
     # ------------------------------------------------------------ state of a slot
 
     def present(self, p, t: int):
+        """In the process table (kernel: `procs`): a vfork child exiting or stopped for good is too."""
         st = self.get(p, ("st", t))
-        return z3.Or(st == RUNNING, st == ZOMBIE)
+        return vf.in_table(st) if self.lay.vforks else z3.Or(st == RUNNING, st == ZOMBIE)
+
+    def runs(self, st):
+        """The kernel's RUNNING: a vfork child stopped for good (UNDEF) still takes signals."""
+        return z3.Or(st == RUNNING, st == vf.UNDEF) if self.lay.vforks else st == RUNNING
 
     def pgid(self, p, t: int):
         return self.get(p, ("pg", t)) if self.lay.signals.groups else bv(FIRST_PID)
@@ -102,7 +109,10 @@ class SignalSteps:
         else the lowest unblocked pending one, none while stopped; 0 if none."""
         pend, mask = self.get(p, ("spend", t)), self.get(p, ("smask", t))
         possible = self.lay.signals.possible  # no other signal is ever pending (`valid_signal`)
-        inputs = [pend, mask, self.get(p, ("stop", t)), self.get(p, ("st", t))] + \
+        stop = self.get(p, ("stop", t))
+        if self.lay.vforks and t == 0:  # a suspended vfork parent sleeps killably: as if stopped
+            stop = z3.If(self.get(p, ("susp",)) == 1, bv(ks.SIGSTOP), stop)
+        inputs = [pend, mask, stop, self.get(p, ("st", t))] + \
             [self.disposition(p, t, g)[0] for g in possible]
         key = (t,) + tuple(v.get_id() if is_sym(v) else ("v", v) for v in inputs)
         cache = self.__dict__.setdefault("_signal_cache", {})  # the blocks of one step share their frame
@@ -124,7 +134,7 @@ class SignalSteps:
             out = z3.If(z3.And(has_bit(ready, g), handlers[g] == ks.SIG_DFL), bv(g), out)
         if ks.SIGKILL in possible:
             out = z3.If(has_bit(ready, ks.SIGKILL), bv(ks.SIGKILL), out)
-        return z3.simplify(z3.If(st == RUNNING, out, bv(0)))
+        return z3.simplify(z3.If(self.runs(st), out, bv(0)))
 
     def fail_with(self, p, s: int, code: int):
         self.store(p, s, ("g", ir.ERRNO_SLOT), code)
@@ -135,7 +145,7 @@ class SignalSteps:
     def send(self, p, t: int, sig, cond) -> None:
         """kernel: SignalCalls.send to slot t, where `cond` holds (a running target only)."""
         g = self.get
-        live = z3.And(cond, g(p, ("st", t)) == RUNNING)
+        live = z3.And(cond, self.runs(g(p, ("st", t))))
         pend = g(p, ("spend", t))
         stop_sig, cont = among(sig, ks.DEFAULT_STOP), among(sig, {ks.SIGCONT})
         pend1 = z3.If(stop_sig, pend & ~bv(ks.bit(ks.SIGCONT)), z3.If(cont, pend & ~bv(ks.STOP_BITS), pend))
@@ -144,7 +154,7 @@ class SignalSteps:
             wake = z3.And(live, cont, stopped != 0)
             self.set(p, ("stop", t), z3.If(wake, bv(0), stopped))
             self.set(p, ("rep", t), z3.If(wake, bv(ks.CONTINUED_REPORT), g(p, ("rep", t))))
-            self.notify_parent(p, t, wake, stop=True)
+            self.report_stop(p, t, wake)
         add = z3.And(live, z3.Not(self.ignored(p, t, sig)))
         self.set(p, ("spend", t), z3.If(live, z3.If(add, pend1 | bit(sig), pend1), pend))
 
@@ -162,6 +172,64 @@ class SignalSteps:
                 self.send(p, c, ks.SIGCHLD, z3.And(parent, h != ks.SIG_IGN))
                 autoreap.append(z3.And(parent, z3.Or(h == ks.SIG_IGN, f & ks.SA_NOCLDWAIT != 0)))
         return z3.Or(autoreap) if autoreap else z3.BoolVal(False)
+
+    def report_stop(self, p, t: int, cond) -> None:
+        """A stop or continue of slot t is told to its parent: at once, or (`late_cld`) in a later
+        step of slot t, as the kernel sends it after the state changed (`report_block`)."""
+        if not self.lay.signals.late_cld:
+            self.notify_parent(p, t, cond, stop=True)
+            return
+        self.set(p, ("cld", t), z3.If(cond, bv(1), self.get(p, ("cld", t))))
+
+    def report_block(self, s: int, path_class) -> list:
+        """kernel: cld_report_step: the SIGCHLD of slot s's stop or continue reaches its parent."""
+        p = path_class(None)
+        p.guard.append(self.get(p, ("cld", s)) == 1)  # cleared when it ends (`signals_at_exit`)
+        self.set(p, ("cld", s), bv(0))
+        self.notify_parent(p, s, z3.BoolVal(True), stop=True)
+        return [p]
+
+    def alarm_block(self, s: int, path_class) -> list:
+        """kernel: alarm_step: slot s's alarm expires (time is not modelled: at any step after alarm()
+        set it); SIGALRM becomes pending, taken in a later step."""
+        p = path_class(None)
+        p.guard.append(self.get(p, ("alm", s)) != 0)  # cleared when it ends; sent only to a running slot
+        self.set(p, ("alm", s), bv(0))
+        self.send(p, s, ks.SIGALRM, z3.BoolVal(True))
+        return [p]
+
+    def signals_at_exit(self, p, s: int) -> None:
+        """kernel: terminate and after_exit: a stop's SIGCHLD not sent yet goes first; the timer dies."""
+        if self.lay.signals.late_cld:
+            cld = self.get(p, ("cld", s)) == 1
+            self.set(p, ("cld", s), bv(0))
+            self.notify_parent(p, s, cld, stop=True)
+        if self.lay.signals.alarm:
+            self.set(p, ("alm", s), bv(0))
+
+    def b_alarm(self, p, s, ins, ev):
+        """kernel: _b_alarm and alarm_choices: the new timer (0 cancels); the seconds left of the old
+        one, any of 1..old when the result is used (time is not modelled), else old."""
+        n = ev.eval(ins.args[0])
+        old = self.get(p, ("alm", s))
+        self.set(p, ("alm", s), z3.If(n < 0, bv(0), n) if is_sym(n) else bv(max(n, 0)))
+        f, pc = p.key[-1]
+        if ins.dst is None or ins.dst not in self.lay.program.functions[f].live_out[pc]:
+            return [(p, old)]
+        out = []
+        for q, none in self.split(p, old == 0):
+            if none:
+                out.append((q, 0))
+                continue
+            for r, long in self.split(q, old > 64):
+                if long:  # kernel: ModelError (an alarm of more than 64 s whose result is used)
+                    self.beyond(r, s, "alarm() replacing an alarm of more than 64 s whose result is used")
+                    out.append((r, None))
+                    continue
+                r.guard += [self.left >= 1, self.left <= old]
+                r.reads_left = True
+                out.append((r, self.left))
+        return out
 
     # ------------------------------------------------------------ delivery
 
@@ -192,7 +260,7 @@ class SignalSteps:
                     self.set(r, ("stop", s), sig)
                     self.set(r, ("rep", s), (sig << 8) | ks.STOPPED_REPORT if not is_sym(sig)
                              else (sig << 8) | bv(ks.STOPPED_REPORT))
-                    self.notify_parent(r, s, z3.BoolVal(True), stop=True)
+                    self.report_stop(r, s, z3.BoolVal(True))
                     r.held = True  # a stopped process runs no further in this step
                     out.append(r)
                     continue
@@ -374,7 +442,7 @@ class SignalSteps:
         """kernel: signals.fork_child: dispositions, mask and group inherited; no pending signal, no stop."""
         for name in signal_names(self.lay, s):
             kind = name[0]
-            if kind in ("spend", "stop", "rep"):
+            if kind in ("spend", "stop", "rep", "alm", "cld"):
                 self.set(p, (kind, c), bv(0))
             else:
                 self.set(p, (kind, c) + name[2:], self.get(p, name))

@@ -18,7 +18,8 @@ from forkspec.kernel.files import SIGPIPE
 from forkspec.kernel.step import STDIO_CALLS
 
 # calls that another process's signal or exit can observe: steps of their own (as in the kernel)
-SIGNAL_BOUNDARY = frozenset({"kill", "raise", "signal", "sigaction", "sigprocmask", "sigpending", "setpgid"})
+SIGNAL_BOUNDARY = frozenset({"kill", "raise", "signal", "sigaction", "sigprocmask", "sigpending", "setpgid",
+                             "alarm"})
 # calls on the caller's own memory only
 SIGNAL_LOCAL = frozenset({"sigemptyset", "sigfillset", "sigaddset", "sigdelset", "sigismember", "getpgid"})
 SIGNAL_CALLS = SIGNAL_BOUNDARY | SIGNAL_LOCAL
@@ -36,6 +37,8 @@ class SignalUse:
     catching: bool = False  # a handler may run: a signal that may be sent may be caught
     footprint: frozenset | None = None  # what the handlers may touch (`handler_footprint`; None: anything)
     catchers: tuple = ()  # (signal, handlers it may be given), for the signals the program may send or abort
+    alarm: bool = False  # it calls alarm(): a slot's timer may expire in a step of its own (`SignalSteps.alarm_block`)
+    late_cld: bool = False  # a stop's or continue's SIGCHLD is sent in a later step (`SignalSteps.report_block`)
 
     def handlers_of(self, sig) -> tuple:
         """The handlers that may run for `sig` (None: for any signal that may be sent)."""
@@ -79,16 +82,24 @@ def signal_use(program: ir.Program, exact: bool) -> SignalUse:
                 tracked.add(sig.value)
     handlers = handler_functions(program)
     possible = sent_signals(program)
-    watch = next((ins for ins in calls if ins.name in ("sigprocmask", "sigpending")), None)
-    if possible & (STOP_SIGNALS | {ks.SIGCONT}) and watch is not None:
-        raise NotEncoded("the late SIGCHLD of a stop or continue (the kernel sends it in a later step) in a "
-                         "program that blocks or inspects pending signals", watch.loc)
     aborts = ks.SIGABRT in tracked and any(ins.name == "abort" for ins in calls)
     catchers = _catchers(calls, handlers, (possible & tracked) | ({ks.SIGABRT} if aborts else set()))
     catching = bool(handlers) and any(hs for _, hs in catchers)
     return SignalUse(True, any(ins.name == "setpgid" for ins in calls), tuple(sorted(tracked)),
                      bool(possible & STOP_SIGNALS), tuple(sorted(possible)), handlers, catching,
-                     handler_footprint(program, handlers) if catching else None, catchers)
+                     handler_footprint(program, handlers) if catching else None, catchers,
+                     any(ins.name == "alarm" for ins in calls),
+                     bool(possible & (STOP_SIGNALS | {ks.SIGCONT})) and (catching or may_block(calls, ks.SIGCHLD)))
+
+
+def may_block(calls: list, sig: int) -> bool:
+    """Can `sig` be blocked (so a SIGCHLD stays pending, for sigpending or a later unblocking to see)?
+    Only through a set that sigprocmask installs: one sigfillset filled, or sigaddset added `sig` (or a
+    signal computed at run time) to. (A handler's sa_mask counts among `catching`.)"""
+    if not any(ins.name == "sigprocmask" for ins in calls):
+        return False
+    return any(ins.name == "sigfillset" or (ins.name == "sigaddset" and not (
+        isinstance(ins.args[1], ir.Const) and ins.args[1].value != sig)) for ins in calls)
 
 
 NEST = 1  # handler frames a location may hold: a handler interrupted by another caught signal is beyond
@@ -204,13 +215,15 @@ def refuse_at(lay, key: tuple, ins) -> None:
 
 
 def sent_signals(program: ir.Program) -> set:
-    """The signals the program may send: kill's and raise's constant arguments, SIGCHLD, SIGPIPE, and, if
+    """The signals the program may send: kill's and raise's constant arguments, SIGCHLD, SIGPIPE, SIGALRM, and, if
     one of them sends a computed signal, every constant 1..31 the program passes to a function
     or keeps in a variable. A number outside this set found at run time is beyond the encoding
     (`SignalSteps.valid_signal`), so a guess too small is never a wrong verdict."""
     out, computed, kept = {ks.SIGCHLD}, False, set()
     if any(isinstance(ins, ir.Builtin) and ins.name == "pipe" for f in program.functions for ins in f.body):
         out.add(SIGPIPE)  # a write to a pipe without a reader sends it
+    if any(isinstance(ins, ir.Builtin) and ins.name == "alarm" for f in program.functions for ins in f.body):
+        out.add(ks.SIGALRM)  # an alarm that expires sends it
     for f in program.functions:
         for ins in f.body:
             if isinstance(ins, ir.Builtin) and ins.name in ("kill", "raise"):

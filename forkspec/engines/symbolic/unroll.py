@@ -1,7 +1,8 @@
 """The symbolic state over a fixed number of process slots, and its unrolling in time.
 
 Slot s holds the process with pid FIRST_PID + s (pids are handed out in order and
-never reused, so the k-th process created is always in slot k). A frame maps each
+never reused, so the k-th process created is always in slot k; under the injected
+fault pid-reuse a fork that reuses a pid fills no slot, or is beyond: `Step.reuse_pid`). A frame maps each
 state variable's name to a Z3 term at one time; variables are named `name@t`. The
 transition from t to t+1 is the disjunction of every slot's enabled steps: each
 variable gets a fresh copy only if some step can change it, defined as an
@@ -30,7 +31,7 @@ from forkspec.kernel.state import FIRST_PID, INIT_PID, IOFBF, IOLBF
 from forkspec.kernel.stdio import FILE_BUFFER, TTY_BUFFER
 
 EVENTS = ("assert_failed", "reparent", "atexit_bad", "slots_full", "lost_write", "orphaned_forked", "vfork_unsafe",
-          "shared_write", "shared_frame", "unsafe_call")
+          "shared_write", "shared_frame", "unsafe_call", "pid_clash")
 EXITING_BLOCK = ("exiting",)  # the block of an EXITING vfork child (it becomes a zombie); None: a signal's
 CONTROL = frozenset({"st", "loc", "n"})  # finite control: bit-vectors, which Z3 bit-blasts
 BITS = 16
@@ -39,7 +40,8 @@ BITS = 16
 def control(v: int):
     return z3.BitVecVal(v, BITS)
 STRINGS = frozenset({"buf", "out", "err", "pw"})
-ENCODED_FAULTS = frozenset({"no-reparent"})  # injected kernel faults the encoding follows (`Step.terminate`)
+ENCODED_FAULTS = frozenset({"no-reparent", "pid-reuse"})  # injected kernel faults the encoding follows
+# (`Step.terminate`, `Step.reuse_pid`)
 PENDING_CAP = 3  # write(2)s one stdio call may leave pending (more is beyond the encoding)
 
 
@@ -56,6 +58,8 @@ class StepTerms:
     trail: list  # what decides the output: who wrote at this step, the numbers printed
     signal: z3.BoolRef | None = None  # the step takes a pending signal (not the slot's next instruction)
     early: z3.BoolRef | None = None  # that signal's handler runs before the blocking call starts (no EINTR)
+    kernel: dict | None = None  # the kernel's own steps of a slot ("alarm", "cld") -> Z3 Bool: the step is one
+    left: z3.BitVecRef | None = None  # what alarm() finds left of the old timer
 
 
 class Encoder:
@@ -69,6 +73,10 @@ class Encoder:
         self.line_buffered = config.stdout == "tty"
         self.buffer_size = TTY_BUFFER if self.line_buffered else FILE_BUFFER
         self.layout: Layout = layout(program, self.line_buffered)
+        self.reuse = "pid-reuse" in config.inject
+        if self.reuse and (self.layout.vforks or self.layout.threads > 1):
+            raise NotEncoded("the injected fault pid-reuse in a program that calls vfork or creates threads",
+                             header="inject")
         self.config = config
         self.slots = max(1, min(slots, config.max_procs + 1))
         self.max_procs = config.max_procs
@@ -101,6 +109,7 @@ class Encoder:
             if self.layout.vforks:
                 out += [("map", s, v) for v in vf.stack_pages(self.layout)]
                 out += [("vf", s), ("vd", s)] + [("shr", s, v) for v in vf.stack_pages(self.layout)] if s else []
+        out += [("cow", 0, v) for v in self.layout.cow_pages]
         return out + ([("susp",)] if self.layout.vforks else []) + (self.fd.names() if self.fd is not None else [])
 
     def _thread_names(self, s: int) -> list:
@@ -188,6 +197,12 @@ class Encoder:
         choose = z3.Bool(f"signal@{t}") if signals else None  # the mover takes a signal, not its next step
         if signals:
             blocks.append((None, False))  # a step that takes a pending signal (`Step.signal_block`)
+        own = {kind: z3.Bool(f"{kind}@{t}") for kind, used in (("alarm", lay.signals.alarm),
+                                                                ("cld", lay.signals.late_cld)) if used}
+        blocks += [(None, kind) for kind in own]  # the kernel's steps of a slot (`Step.alarm_block`, `report_block`)
+        owned: dict = {kind: [] for kind in own}
+        left = step.left = z3.BitVec(f"left@{t}", 64) if lay.signals.alarm else None
+        lefts = []
         if lay.signals.catching:  # a caught one where the slot rests: a handler's frame goes on top of it
             blocks += [(key, "signal") for key in lay.starts if sg.takes_caught(lay, key)]
         if lay.vforks:
@@ -206,8 +221,12 @@ class Encoder:
                     continue
                 step.printed = []
                 step.touched = {(("st", s), False, False), (step.loc_name(s), True, False), (("np", s), False, False)}
-                takes = key is None or pending == "signal"
-                if key is None:
+                kind = pending if key is None and pending in own else None
+                takes = (key is None and kind is None) or pending == "signal"
+                if kind is not None:
+                    at = z3.BoolVal(True)
+                    paths = step.alarm_block(s, Path) if kind == "alarm" else step.report_block(s, Path)
+                elif key is None:
                     at = z3.BoolVal(True)
                     paths = step.signal_block(s, Path)
                 elif pending == "signal":
@@ -233,13 +252,18 @@ class Encoder:
                     paths = step.run_store(s, key) if pending == "store" else \
                         step.run_pending(s, key) if pending else step.run_block(s, key)
                 printed = step.printed
-                if not takes:
+                if not takes and kind is None:
                     self.footprints.setdefault((s, key), set()).update(step.touched)
                 for p in paths:
                     data = z3.And(at, *p.guard) if p.guard else at
                     full = z3.And(who == s * lay.threads + k, data, *([p.choice] if p.choice is not None else []),
-                                  *([] if choose is None else [choose if takes else z3.Not(choose)]))
+                                  *([] if choose is None else [choose if takes else z3.Not(choose)]),
+                                  *[v if n == kind else z3.Not(v) for n, v in own.items()])
                     fulls.append(full)
+                    if kind is not None:
+                        owned[kind].append(full)
+                    if p.reads_left:
+                        lefts.append(full)
                     datas.append(data)
                     if p.early:
                         earlies.append(full)
@@ -252,7 +276,7 @@ class Encoder:
                     if key is not None and p.alive and not p.beyond:
                         p.view[step.loc_name(s)] = control(self.layout.id(p.key))
                         self.kill_dead(p, s, step)
-                    if not takes:
+                    if not takes and kind is None:
                         self.footprints[(s, key)].update((n, True, False) for n in p.view if len(n) > 1 and n[1] == s)
                     for name, value in p.view.items():
                         updates.setdefault(name, []).append((full, value))
@@ -269,8 +293,12 @@ class Encoder:
         signal = choose
         if signals:
             cons.append(z3.Implies(choose, z3.Or(signalled) if signalled else z3.BoolVal(False)))
+        for kind, v in own.items():
+            cons.append(z3.Implies(v, z3.Or(owned[kind]) if owned[kind] else z3.BoolVal(False)))
+        if left is not None:  # a choice no path uses is fixed: one schedule, one model
+            cons.append(z3.Or(z3.Or(lefts) if lefts else z3.BoolVal(False), left == 0))
         if t > 0 and lay.threads == 1:  # (threads of one process share memory: no reordering)
-            cons.extend(self.canonical_order(t, who, signal))
+            cons.extend(self.canonical_order(t, who, signal, list(own.values())))
         if nondet is not None:
             lo, hi = self.config.nondet
             cons.append(z3.And(nondet >= lo, nondet <= hi))
@@ -302,12 +330,12 @@ class Encoder:
                  z3.If(z3.Or(wrote_err), who, -1) if wrote_err else None] + shown
         self.steps.append(StepTerms(who, fail, nondet, moved, enabled,
                                     {e: (z3.Or(v) if v else z3.BoolVal(False)) for e, v in events.items()},
-                                    [x for x in trail if x is not None], signal, early))
+                                    [x for x in trail if x is not None], signal, early, own, left))
         return cons
 
     # ---------------------------------------------------------------- partial order
 
-    def canonical_order(self, t: int, who, signal=None) -> list:
+    def canonical_order(self, t: int, who, signal=None, own=()) -> list:
         """Independent adjacent steps in slot order: slot b > a moving at t-1 and slot a at t
         is ruled out when the two steps commute.
 
@@ -321,7 +349,8 @@ class Encoder:
         ending in the same state. Every reachable state is still reached, at the same
         depth, and every event still happens: violations, deadlocks, outcomes, the
         longest execution and the largest process count are those of the full relation.
-        A step that takes a signal (`signal`) is never swapped: only two instruction steps are."""
+        A step that takes a signal (`signal`), or is one of the kernel's own (`own`: an alarm
+        expiring, a late SIGCHLD), is never swapped: only two instruction steps are."""
         old, cur = self.frames[t - 1], self.steps[t - 1]
         out = []
         for a in range(self.slots):
@@ -332,7 +361,8 @@ class Encoder:
                 if not groups:
                     continue
                 commute = z3.Or([z3.And(self.at_any(old, b, kbs), self.at_any(old, a, kas)) for kas, kbs in groups.items()])
-                plain = [z3.Not(x) for x in (cur.signal, signal) if x is not None]
+                plain = [z3.Not(x) for x in [cur.signal, signal] + list((cur.kernel or {}).values()) + list(own)
+                         if x is not None]
                 out.append(z3.Not(z3.And(cur.who == b, who == a, old[("st", a)] == RUNNING, commute, *plain)))
         return out
 

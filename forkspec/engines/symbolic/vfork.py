@@ -1,8 +1,10 @@
 """vfork over Z3 terms: `kernel/vfork.py` and the vfork half of `Exec.do_fork`, transcribed.
 
-The encoded fragment: a program that calls vfork and no fork, whose children never
-fork, so the suspended parent is always the first slot and at most one vfork child
-borrows its memory at a time. State added per slot: `vf` (an unreleased vfork child),
+The encoded fragment: a program whose children never fork or vfork, so the suspended
+parent is always the first slot and at most one vfork child borrows its memory at a
+time. When the program also forks, `cow` says which of the first slot's pages are
+copy-on-write (fork marks them, a write by it or its vfork child ends it): a vfork
+child's first write into such a page copies it, so it is no shared write. State added per slot: `vf` (an unreleased vfork child),
 `vd` (the call depth of the function that called vfork), `map` (each stack page is
 mapped: the kernel maps one on the first store into it) and `shr` (the child maps
 the parent's frame of that stack page: it was mapped at vfork); `susp` (the first
@@ -29,7 +31,7 @@ STACK_VPN = ir.STACK_BASE >> 12
 
 
 def check_fragment(lay) -> None:
-    """vfork is encoded when the program calls no fork and no child can fork (see the module)."""
+    """vfork is encoded when no child can fork (see the module)."""
     calls = {}
     for key in lay.locations:  # reachable ones only
         ins = lay.instr(key)
@@ -37,9 +39,6 @@ def check_fragment(lay) -> None:
             calls.setdefault(ins.name, ins.loc)
     if "vfork" not in calls:
         return
-    if "fork" in calls:
-        raise NotEncoded("a vfork() in a program that also calls fork() (copy-on-write frames a vfork child shares)",
-                         calls["vfork"])
     if lay.children_fork:
         raise NotEncoded("a vfork() in a program whose children may fork or vfork", calls["vfork"])
     if lay.regions:
@@ -48,9 +47,16 @@ def check_fragment(lay) -> None:
 
     if uses_fds(lay):
         raise NotEncoded("a vfork() in a program that changes file descriptors", calls["vfork"])
-    if lay.threads > 1 or "pthread_atfork" in calls:
-        raise NotEncoded("a vfork() in a program that creates threads or registers atfork handlers", calls["vfork"])
+    if lay.threads > 1:
+        raise NotEncoded("a vfork() in a program that creates threads", calls["vfork"])
     lay.vforks = True
+    if "fork" in calls:  # the first process's pages may be copy-on-write when it vforks
+        lay.cow_pages = tuple(sorted({frame_page(k) for k in lay.mem_keys}))
+
+
+def frame_page(key) -> int:
+    """The page (vpn) of a memory key: a data page or a stack page."""
+    return ((ir.DATA_BASE if key[0] == "g" else ir.STACK_BASE) + key[1] * ir.CELL) >> 12
 
 
 def page_of(key) -> int | None:
@@ -109,10 +115,10 @@ class VforkSteps:
         p.held = True
 
     def b_vfork(self, p, s, ins, ev):
-        """kernel: Exec._b_vfork: do_fork without copy-on-write; the parent is suspended (its step
-        ends here), the child runs in its memory."""
+        """kernel: Exec._b_vfork: do_fork without copy-on-write and without pthread_atfork's handlers;
+        the parent is suspended (its step ends here), the child runs in its memory."""
         out = []
-        for q, result in self.b_fork(p, s, ins, ev):
+        for q, result in self.do_fork(p, s, ins, ev):
             if result is not None and result > 0:
                 q.held = True
             out.append((q, result))
@@ -130,7 +136,21 @@ class VforkSteps:
         self.set(p, ("vd", c), depth)
         if vfork:
             self.set(p, ("susp",), 1)
-            p.event("shared_frame", True)
+            p.event("shared_frame", self.writable_pages(p))
+        elif self.lay.cow_pages:  # kernel: fork_marks_cow: the first process's private pages
+            for v in self.lay.cow_pages:
+                self.set(p, ("cow", 0, v), bv(1))
+
+    def writable_pages(self, p):
+        """Has the first process a writable page (the frame its vfork child then maps too)? Without
+        fork, its data page always is; after a fork, a page is copy-on-write until written."""
+        if not self.lay.cow_pages:
+            return True
+        out = []
+        for v in self.lay.cow_pages:
+            mapped = self.get(p, ("map", 0, v)) == 1 if v >= STACK_VPN else z3.BoolVal(True)
+            out.append(z3.And(mapped, self.get(p, ("cow", 0, v)) == 0))
+        return z3.Or(out)
 
     def shared_store(self, p, s: int, key, value) -> None:
         """A store's page: a stack page is mapped by it. A vfork child runs in its parent's address
@@ -140,9 +160,12 @@ class VforkSteps:
         if not self.lay.vforks:
             return
         v = page_of(key)
+        cow = ("cow", 0, frame_page(key)) if self.lay.cow_pages else None
         if s == 0:
             if v is not None:
                 self.set(p, ("map", s, v), 1)
+            if cow is not None:  # its write fault makes the page its own, writable
+                self.set(p, cow, bv(0))
             return
         child = self.get(p, ("vf", s)) == 1
         seen = child
@@ -151,6 +174,11 @@ class VforkSteps:
             seen = z3.And(child, self.frame[("map", 0, v)] == 1)
             self.set(p, ("map", s, v), 1)
             self.set(p, ("map", 0, v), z3.If(child, bv(1), _vec(self.get(p, ("map", 0, v)))))
+        if cow is not None:  # a copy-on-write page: the fault copies it, the copy's only mapper this step
+            self.note(cow, False)
+            seen = z3.And(seen, self.frame[cow] == 0)
+            self.set(p, cow, z3.If(child, bv(0), _vec(self.get(p, cow))))
+            p.event("shared_frame", child)  # the page it wrote is writable, and its parent's too
         p.event("shared_write", seen)
         old = self.get(p, ("m", 0, key))
         self.set(p, ("m", 0, key), z3.If(child, _vec(value), _vec(old)))
