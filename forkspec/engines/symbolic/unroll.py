@@ -79,6 +79,7 @@ class Encoder:
         self.fd = FdShape(self.layout.program, self.slots) if uses_fds(self.layout) else None
         self.names = self._names()
         self.frames: list[dict] = [self._initial()]
+        self.values: list[dict] = [{n: _leaves(v, None) for n, v in self.frames[0].items()}]  # `might_be`
         self.steps: list[StepTerms] = []
         self.footprints: dict = {}  # (slot, start key) -> {(name, written, fresh)}, over every step so far
         self._pairs: dict = {}
@@ -215,6 +216,8 @@ class Encoder:
                     at = old[("st", s)] == vf.EXITING
                     paths = step.run_exiting(s)
                 else:
+                    if not (self.might_be(t, ("st", s), RUNNING) and self.might_be(t, step.loc_name(s), lay.id(key))):
+                        continue  # never at this start at time t: no step
                     at = z3.And(old[("st", s)] == RUNNING, loc == lay.id(key))
                     if lay.threads > 1:
                         at = z3.And(at, old[("ts", s, k)] == 1)
@@ -279,11 +282,14 @@ class Encoder:
         if early is not None:
             cons.append(z3.Or(z3.Or(earlies) if earlies else z3.BoolVal(False), z3.Not(early)))
         new = dict(old)
+        values = dict(self.values[t])
         for name, ups in updates.items():
             prev = old[name]
             ups = [(c, v) for c, v in ups if not _same(v, prev)]
             if not ups:
                 continue
+            for _, v in ups:
+                values[name] = _union(values.get(name), _leaves(v, prev, values.get(name)))
             if any(isinstance(v, str) for _, v in ups) or isinstance(prev, str):
                 raise NotEncoded("a string value kept in a variable")
             term = prev
@@ -296,12 +302,22 @@ class Encoder:
             cons.append(var == term)
             new[name] = var
         self.frames.append(new)
+        self.values.append(values)
         trail = [z3.If(z3.Or(wrote_out), who, -1) if wrote_out else None,
                  z3.If(z3.Or(wrote_err), who, -1) if wrote_err else None] + shown
         self.steps.append(StepTerms(who, fail, nondet, moved, enabled,
                                     {e: (z3.Or(v) if v else z3.BoolVal(False)) for e, v in events.items()},
                                     [x for x in trail if x is not None], signal, early))
         return cons
+
+    def might_be(self, t: int, name, value: int) -> bool:
+        """Can variable `name` hold `value` at time t? False only when every value it can have
+        is a known constant and `value` is not one of them: the initial value and, at each
+        step, the constants an update may store (the leaves of its if-then-else), a syntactic
+        over-approximation of the reachable values. A step guarded by a value the variable
+        cannot have is never taken, so leaving it out of the unrolling changes nothing."""
+        known = self.values[t].get(name)
+        return known is None or value in known
 
     # ---------------------------------------------------------------- partial order
 
@@ -429,6 +445,32 @@ def independent(fa: set, a: int, fb: set, b: int) -> bool:
         if n in writes_b or (w and n in touched_b):
             return False
     return True
+
+
+VALUE_SET = 64  # the most constants `Encoder.might_be` tracks for one variable
+
+
+def _leaves(v, prev, known=None):
+    """The values `v` can take, as a set of unsigned constants, or None if not all are known
+    (`prev`, the variable's previous term, contributes `known`)."""
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, int):
+        return frozenset({v & 0xFFFF}) if 0 <= v < 1 << 16 else None
+    if isinstance(v, z3.BitVecNumRef):
+        return frozenset({v.as_long()}) if v.size() == BITS else None
+    if prev is not None and isinstance(v, z3.ExprRef) and v.eq(prev):
+        return known
+    if isinstance(v, z3.ExprRef) and z3.is_app_of(v, z3.Z3_OP_ITE):
+        a = _leaves(v.arg(1), prev, known)
+        return None if a is None else _union(a, _leaves(v.arg(2), prev, known))
+    return None
+
+
+def _union(a, b):
+    if a is None or b is None or len(a) + len(b) > VALUE_SET:
+        return None
+    return a | b
 
 
 def _same(v, prev) -> bool:
