@@ -90,21 +90,26 @@ def replay(kernel: Kernel, boundaries: set, moves: list[Move]) -> list[tuple]:
     out: list[tuple] = []
     images = (kernel.program, merge(kernel.program)[1])
     for i, mv in enumerate(moves, start=1):
-        mark = len(out)
-        pid = FIRST_PID + mv.slot
-        if mv.signal:
-            state = _take_signal(kernel, state, pid, out, i, mv.early)
-            state = _report_stops(kernel, state, out)
-            continue
-        proc = find(state, pid)
-        thread = None if proc is None or mv.thread == proc.tid else mv.thread
-        state = _run(kernel, boundaries, state, pid, thread, mv, True, out, i, images)
-        forked = [(e.child, None) for a, _ in out[mark:] for e in a.events if e.kind == "fork"]
-        created = [(a.pid, e.child) for a, _ in out[mark:] for e in a.events if e.kind == "thread_create"]
-        for child, t in created + forked:  # a new thread, a fork's child: their local steps in the same move
-            state = _run(kernel, boundaries, state, child, t, mv, False, out, i, images)
-        state = _report_stops(kernel, state, out)
+        state = advance(kernel, boundaries, state, mv, out, i, images)
     return out
+
+
+def advance(kernel: Kernel, boundaries: set, state, mv: Move, out: list, i: int = 1, images=None):
+    """The state after move `mv` (its kernel steps appended to `out`); raises ReplayError."""
+    images = images or (kernel.program, merge(kernel.program)[1])
+    mark = len(out)
+    pid = FIRST_PID + mv.slot
+    if mv.signal:
+        state = _take_signal(kernel, state, pid, out, i, mv.early)
+        return _report_stops(kernel, state, out)
+    proc = find(state, pid)
+    thread = None if proc is None or mv.thread == proc.tid else mv.thread
+    state = _run(kernel, boundaries, state, pid, thread, mv, True, out, i, images)
+    forked = [(e.child, None) for a, _ in out[mark:] for e in a.events if e.kind == "fork"]
+    created = [(a.pid, e.child) for a, _ in out[mark:] for e in a.events if e.kind == "thread_create"]
+    for child, t in created + forked:  # a new thread, a fork's child: their local steps in the same move
+        state = _run(kernel, boundaries, state, child, t, mv, False, out, i, images)
+    return _report_stops(kernel, state, out)
 
 
 def _report_stops(kernel: Kernel, state, out: list):

@@ -24,6 +24,7 @@ from forkspec.engines.symbolic import vfork as vf
 from forkspec.engines.symbolic.memory import region_names
 from forkspec.engines.symbolic.fds import FD_STATE, FdShape, uses_fds
 from forkspec.engines.symbolic import chars
+from forkspec.engines.symbolic.commute import Local, Swaps
 from forkspec.engines.symbolic import sigprogram as sg
 from forkspec.kernel.state import FIRST_PID, INIT_PID, IOFBF, IOLBF
 from forkspec.kernel.stdio import FILE_BUFFER, TTY_BUFFER
@@ -82,6 +83,8 @@ class Encoder:
         self.values: list[dict] = [{n: _leaves(v, None) for n, v in self.frames[0].items()}]  # `might_be`
         self.steps: list[StepTerms] = []
         self.footprints: dict = {}  # (slot, start key) -> {(name, written, fresh)}, over every step so far
+        self.locals: list = []  # per step: {slot: `commute.Local`}, when `semantic_order` applies
+        self.semantic_order = not (self.layout.signals.used or self.layout.vforks or self.layout.threads > 1)
         self._pairs: dict = {}
 
     def _names(self) -> list:
@@ -184,6 +187,7 @@ class Encoder:
         blocks = [(key, False) for key in lay.starts] + [(key, True) for key in sorted(lay.pending_keys)] \
             + [(key, "store") for key in sorted(lay.store_keys)]
         signals = lay.signals.used
+        local: dict = {}
         choose = z3.Bool(f"signal@{t}") if signals else None  # the mover takes a signal, not its next step
         if signals:
             blocks.append((None, False))  # a step that takes a pending signal (`Step.signal_block`)
@@ -255,6 +259,9 @@ class Encoder:
                         self.kill_dead(p, s, step)
                     if not takes:
                         self.footprints[(s, key)].update((n, True, False) for n in p.view if len(n) > 1 and n[1] == s)
+                    if self.semantic_order:
+                        plain = p.choice is None and not p.early and not p.reads_input and not takes
+                        local.setdefault((s, key), Local()).add(p, data, full, plain, step.touched)
                     for name, value in p.view.items():
                         updates.setdefault(name, []).append((full, value))
                     if ("out",) in p.view:
@@ -303,6 +310,9 @@ class Encoder:
             new[name] = var
         self.frames.append(new)
         self.values.append(values)
+        self.locals.append(local)
+        if t > 0 and self.semantic_order:
+            cons.extend(self.commuting(t))
         trail = [z3.If(z3.Or(wrote_out), who, -1) if wrote_out else None,
                  z3.If(z3.Or(wrote_err), who, -1) if wrote_err else None] + shown
         self.steps.append(StepTerms(who, fail, nondet, moved, enabled,
@@ -348,6 +358,27 @@ class Encoder:
                 commute = z3.Or([z3.And(self.at_any(old, b, kbs), self.at_any(old, a, kas)) for kas, kbs in groups.items()])
                 plain = [z3.Not(x) for x in (cur.signal, signal) if x is not None]
                 out.append(z3.Not(z3.And(cur.who == b, who == a, old[("st", a)] == RUNNING, commute, *plain)))
+        return out
+
+    def commuting(self, t: int) -> list:
+        """Slot b > a moving at t-1 and slot a at t is also ruled out when the two steps commute
+        in the state at hand (`commute.swappable`), for the pairs whose footprints meet (the
+        others `canonical_order` covers)."""
+        before, now = self.locals[t - 1], self.locals[t]
+        frames = (self.frames[t - 1], self.frames[t], self.frames[t + 1])
+        out = []
+        for (a, ka), la in sorted(now.items(), key=lambda item: str(item[0])):
+            if (a, ka) not in before:
+                continue  # a could not stand at ka at t-1: nor at t after another slot's step
+            pairs = [(b, kb) for (b, kb) in sorted(before, key=str)
+                     if b > a and ka not in self.independent_pairs(a, b).get(kb, ())]
+            if not pairs:
+                continue  # independent whatever the state: `canonical_order`
+            swaps = Swaps(before[(a, ka)], la, frames, _coerce, STRINGS, [before[p] for p in pairs])
+            for b, kb in pairs:
+                cond = swaps.condition(b, before[(b, kb)], self.steps[t - 1].who, self.steps[t - 1].signal)
+                if cond is not None:
+                    out.append(z3.Not(cond))
         return out
 
     def at_any(self, frame: dict, s: int, keys) -> z3.BoolRef:
