@@ -254,14 +254,16 @@ def _explore(kernel: Kernel, checks: list[Check], library_descriptions: dict, op
 
 
 def _first_question(kernel: Kernel, enc: Encoder, opts: Options) -> int:
-    """The first depth worth a question: one less than the longest of a few random runs
-    (`guess.longest_run`), where some execution is known to move on; 0 without a guess (a
-    run that does not end, signals, threads or vfork, whose moves the runs do not make)."""
+    """The first depth worth a question: the longest of a few random runs (`guess.longest_run`).
+    Below it some execution is known to move on, so the question there would only come back
+    "deeper"; at it, the question covers every step up to it, and unsatisfiable makes it the
+    longest execution (a run that long exists). 0 without a guess (a run that does not end,
+    signals, threads or vfork, whose moves the runs do not make)."""
     lay = enc.layout
     if lay.signals.used or lay.vforks or lay.threads > 1:
         return 0
     n = longest_run(kernel, lay.boundaries)
-    return 0 if n is None else max(0, min(n - 1, opts.max_bound))
+    return 0 if n is None else min(n, opts.max_bound)
 
 
 def _repeats(enc: Encoder, model, k: int) -> bool:
