@@ -9,14 +9,18 @@ the same with an injected bug (the assert expects one more: violated).
 fork-fail-N: the same children with `fork-can-fail: yes`; the parent counts the
 failed forks, reaps the others and asserts that reaped + failed == N (holds).
 
-Each verdict is one `forkspec check --engine E --json` in its own process, with a
-time limit; once an engine runs out of time on a family it is not tried on larger N.
-Measured, never asserted: nothing here is part of the test suite.
+Each verdict is one `forkspec check --engine E --json` in its own process, with a limit
+on its CPU time (the machine may be shared: CPU seconds are what is compared, wall
+seconds are shown too); once an engine runs out of time on a family it is not tried on
+larger N. `--before DIR` adds a column for the Z3 engine of another checkout (the
+version before a change). Measured, never asserted: nothing here is part of the test suite.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -80,31 +84,60 @@ FAMILIES = {
 }
 
 
-def verdict(path: Path, engine: str, timeout: float) -> tuple[str, float, dict]:
+def verdict(path: Path, engine: str, timeout: float, root: Path = ROOT) -> tuple[str, float, float, dict]:
+    """(the assert's verdict, CPU seconds, wall seconds, the run's Z3 figures) of one check run
+    from checkout `root`; "timeout" once it has used `timeout` CPU seconds."""
+    def limit():
+        resource.setrlimit(resource.RLIMIT_CPU, (int(timeout), int(timeout) + 1))
+
+    env = dict(os.environ, PYTHONPATH=str(root))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     try:
         proc = subprocess.run([sys.executable, "-m", "forkspec", "check", str(path), "--engine", engine, "--json",
-                               "--quiet", "--z3-timeout", str(timeout)],
-                              capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+                               "--quiet", "--z3-timeout", str(10 * timeout)], preexec_fn=limit, env=env,
+                              capture_output=True, text=True, timeout=10 * timeout, cwd=root)
     except subprocess.TimeoutExpired:
-        return "timeout", timeout, {}
-    seconds = time.perf_counter() - start
+        return "timeout", timeout, 10 * timeout, {}
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if proc.returncode < 0 or cpu >= timeout:  # killed at its CPU limit
+        return "timeout", cpu, wall, {}
     try:
         run = json.loads(proc.stdout)["runs"][0]
     except (ValueError, KeyError, IndexError):
-        return f"error (exit {proc.returncode})", seconds, {}
+        return f"error (exit {proc.returncode})", cpu, wall, {}
     a = next(c for c in run["checks"] if c["name"] == "assert")
-    return a["verdict"], seconds, run.get("z3") or run.get("stats") or {}
+    return a["verdict"], cpu, wall, run.get("z3") or run.get("stats") or {}
+
+
+def cell(engine: str, v: str, cpu: float, wall: float, extra: dict, timeout: float) -> str:
+    if v == "timeout":
+        return f"> {timeout:.0f} s"
+    out = f"{v} {cpu:.2f} s ({wall:.2f} s wall)"
+    found = (extra.get("statistics") or {}).get("decided_at", {}).get("assert")
+    if engine == "z3" and found is not None:
+        out += f", found at {found:.2f} s"
+    if engine == "z3" and extra.get("threshold") is not None:
+        out += f", threshold {extra['threshold']}"
+    if engine == "z3" and extra.get("proved_by") and v == "holds":
+        out += f", by {extra['proved_by']}"
+    return out
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--min-n", type=int, default=2)
     ap.add_argument("--max-n", type=int, default=8)
-    ap.add_argument("--timeout", type=float, default=60.0, help="seconds per verdict")
+    ap.add_argument("--timeout", type=float, default=60.0, help="CPU seconds per verdict")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "z3_vs_bfs.md")
     ap.add_argument("--only", default="", help="the families whose name contains this text")
+    ap.add_argument("--before", type=Path, default=None, help="another checkout: its Z3 engine in a column of its own")
+    ap.add_argument("--before-max-n", type=int, default=8, help="the largest N the other checkout is tried on")
     args = ap.parse_args()
+    engines = [("bfs", "bfs", ROOT)] + ([("z3 before", "z3", args.before.resolve())] if args.before else []) \
+        + [("z3", "z3", ROOT)]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for family, make in FAMILIES.items():
@@ -115,32 +148,29 @@ def main() -> None:
                 path = Path(tmp) / f"{family.split()[0]}_{n}.c"
                 path.write_text(make(n))
                 row = [family, str(n)]
-                for engine in ("bfs", "z3"):
-                    if engine in gave_up:
+                for label, engine, root in engines:
+                    if label == "z3 before" and n > args.before_max_n:
+                        row.append("not run")
+                        continue
+                    if label in gave_up:
                         row.append(f"> {args.timeout:.0f} s")
                         continue
-                    v, secs, extra = verdict(path, engine, args.timeout)
+                    v, cpu, wall, extra = verdict(path, engine, args.timeout, root)
                     if v == "timeout" or (engine == "z3" and v == "inconclusive"):
-                        gave_up.add(engine)
-                    cell = f"{v} {secs:.2f} s" if v != "timeout" else f"> {args.timeout:.0f} s"
-                    found = (extra.get("statistics") or {}).get("decided_at", {}).get("assert")
-                    if engine == "z3" and found is not None:
-                        cell += f", found at {found:.2f} s"
-                    if engine == "z3" and extra.get("threshold") is not None:
-                        cell += f" (threshold {extra['threshold']})"
-                    row.append(cell)
+                        gave_up.add(label)
+                    row.append(cell(engine, v, cpu, wall, extra, args.timeout))
                 print(" | ".join(row), flush=True)
                 rows.append(row)
     lines = ["# Time to verdict: BFS against Z3",
              "",
              "`python benchmarks/z3_vs_bfs.py` (each verdict is `forkspec check --engine E --json` in its own",
-             f"process, {args.timeout:.0f} s at most; an engine that runs out of time is not tried on larger N).",
-             "The verdict is the program's `assert`; the time is the whole run's (every check: for Z3 also the",
-             "proof of no-deadlock); \"found at\" is when Z3's counterexample was replayed. Z3's threshold is the",
-             "longest execution in encoded steps.",
+             f"process, at most {args.timeout:.0f} CPU seconds; an engine that runs out of time is not tried on larger",
+             "N). The verdict is the program's `assert`; the time is the whole run's CPU time (every check: for",
+             "Z3 also the proof of no-deadlock), its wall time in brackets; \"found at\" is when Z3's",
+             "counterexample was in hand; the threshold is the longest execution in encoded steps.",
              "",
-             "| workload | N | bfs | z3 |",
-             "| --- | --- | --- | --- |"]
+             "| workload | N | " + " | ".join(label for label, _, _ in engines) + " |",
+             "| --- | --- | " + " | ".join("---" for _ in engines) + " |"]
     lines += [f"| {' | '.join(r)} |" for r in rows]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(lines) + "\n")

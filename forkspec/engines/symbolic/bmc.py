@@ -49,6 +49,7 @@ from forkspec.engines.result import (
 )
 from forkspec.engines.symbolic import replay as rp
 from forkspec.engines.symbolic.condition import translate
+from forkspec.engines.symbolic.guess import longest_run
 from forkspec.engines.symbolic.induction import Induction
 from forkspec.engines.symbolic.program import NotEncoded
 from forkspec.engines.symbolic.unroll import Encoder
@@ -190,11 +191,15 @@ def _explore(kernel: Kernel, checks: list[Check], library_descriptions: dict, op
     cut = ""
     complete = False
     beyond = False
+    skip = _first_question(replay_kernel, enc, opts) if watch or finals or outcomes or max_alive else 0
     try:
         for k in range(opts.max_bound + 1):
             search.extend()
             figures.bound = k
-            _probe(search, enc, chain, watch, results, k)
+            if k < skip:
+                continue  # some execution still moves here (`guess`): the question at `skip` covers these steps
+            if not skip:  # (past a guess, the one question per depth covers every step: no probe)
+                _probe(search, enc, chain, watch, results, k)
             outcome, beyond = _round(search, enc, chain, watch, results, k, can_grow, beyond)
             if outcome == "slots":
                 figures.slots_full = True  # more processes than slots: start again with more
@@ -208,7 +213,7 @@ def _explore(kernel: Kernel, checks: list[Check], library_descriptions: dict, op
             if not beyond and (looping or k >= opts.induction_from) and tried < opts.induction:
                 induction = induction or _induction(kernel, enc, min(opts.timeout_ms, INDUCTION_MS))
                 tried += 1  # k = tried <= k + 1: the base case covers it
-                if _induct(induction, watch, results, figures, tried) and figures.induction \
+                if _induct(induction, watch, results, figures, tried, search) and figures.induction \
                         and not (finals or outcomes or max_alive):
                     break  # every check decided
         if not complete and figures.induction and len(results) == len(watch) and not (finals or outcomes or max_alive):
@@ -250,6 +255,19 @@ def _explore(kernel: Kernel, checks: list[Check], library_descriptions: dict, op
     return _finish(out, chain, figures, start, cut)
 
 
+def _first_question(kernel: Kernel, enc: Encoder, opts: Options) -> int:
+    """The first depth worth a question: the longest of a few random runs (`guess.longest_run`).
+    Below it some execution is known to move on, so the question there would only come back
+    "deeper"; at it, the question covers every step up to it, and unsatisfiable makes it the
+    longest execution (a run that long exists). 0 without a guess (a run that does not end,
+    signals, threads or vfork, whose moves the runs do not make)."""
+    lay = enc.layout
+    if lay.signals.used or lay.vforks or lay.threads > 1:
+        return 0
+    n = longest_run(kernel, lay.boundaries)
+    return 0 if n is None else min(n, opts.max_bound)
+
+
 def _repeats(enc: Encoder, model, k: int) -> bool:
     """Does the execution of this model repeat a frame (its non-string variables) within
     k steps? Then it can go round for ever: no bound ever covers every execution, and
@@ -275,17 +293,27 @@ def _induction(kernel: Kernel, enc: Encoder, timeout_ms: int) -> Induction | Non
         return None
 
 
-def _induct(induction: Induction | None, watch: list, results: dict, figures: Figures, k: int) -> bool:
-    """The step case of k-induction for the watched checks still open (the base case is the
-    bounded search so far: no violation before step k-1, no step beyond the encoding up to
-    frame k-1); each one proved holds, with its k as the reason. Returns whether every
+def _induct(induction: Induction | None, watch: list, results: dict, figures: Figures, k: int,
+            search: "_Search") -> bool:
+    """The step case of k-induction for the watched checks still open, then the base case
+    for each one it proves: no violation at a step before k-1 and no frame up to k-1 beyond
+    the encoding, from the initial state (one question to the bounded search, which holds
+    those steps); each one proved holds, with its k as the reason. Returns whether every
     watched check is decided."""
     pending = [(c, how) for c, how in watch if c.name not in results]
     try:
         proved = induction.prove(pending, _term, k) if pending and induction is not None else []
     except (NotEncoded, z3.Z3Exception):  # met only from a free frame: no proof, the bounded search goes on
         proved = []
+    enc = search.enc
+    how = dict((c.name, h) for c, h in watch)
     for c in proved:
+        base = [_term(enc, how[c.name], j) for j in range(k - 1)] + [enc.frames[j][("oob",)] for j in range(k)]
+        try:
+            if search.find(z3.Or(base)) is not None:
+                continue  # the base case fails: the bounded search goes on and finds the violation
+        except Unknown:
+            continue
         results[c.name] = CheckResult(c, HOLDS, None, f"{k}-inductive")
         figures.induction[c.name] = k
     return len(results) == len(watch)

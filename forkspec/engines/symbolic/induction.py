@@ -67,6 +67,7 @@ class Induction:
             raise NotEncoded(f"a state variable of sort {first[odd[0]].sort()} left free", limit=True)
         self.state = [n for n, v in first.items() if isinstance(v, z3.ExprRef) and not isinstance(v, z3.SeqRef)]
         self.enc.frames[0] = {n: _fresh(n, "free", v) if isinstance(v, z3.ExprRef) else v for n, v in first.items()}
+        self.enc.values[0] = {n: None for n in first}  # a free frame: any value (`Encoder.might_be`)
         self.initial = initial
         self.timeout_ms = timeout_ms
         self.solver = _solver(timeout_ms)

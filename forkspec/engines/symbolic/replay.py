@@ -98,24 +98,31 @@ def replay(kernel: Kernel, boundaries: set, moves: list[Move], late_cld: bool = 
     out: list[tuple] = []
     images = (kernel.program, merge(kernel.program)[1])
     for i, mv in enumerate(moves, start=1):
-        mark = len(out)
-        pid = FIRST_PID + mv.slot
-        if mv.signal or mv.own:
-            state = _take_signal(kernel, state, pid, out, i, mv.early) if mv.signal else \
-                _take_own(kernel, state, pid, out, i, mv.own)
-            state = state if late_cld else _report_stops(kernel, state, out)
-            continue
-        proc = find(state, pid)
-        thread = None if proc is None or mv.thread == proc.tid else mv.thread
-        state = _run(kernel, boundaries, state, pid, thread, mv, True, out, i, images)
-        forked = [(e.child, None) for a, _ in out[mark:] for e in a.events if e.kind == "fork"]
-        created = [(a.pid, e.child) for a, _ in out[mark:] for e in a.events if e.kind == "thread_create"]
-        for child, t in created + forked:  # a new thread, a fork's child: their local steps in the same move
-            if t is None and sum(p.pid == child for p in state.procs) > 1:
-                continue  # a zombie's pid given again (pid-reuse): the zombie shadows the child, which never runs
-            state = _run(kernel, boundaries, state, child, t, mv, False, out, i, images)
-        state = state if late_cld else _report_stops(kernel, state, out)
+        state = advance(kernel, boundaries, state, mv, out, i, images, late_cld)
     return out
+
+
+def advance(kernel: Kernel, boundaries: set, state, mv: Move, out: list, i: int = 1, images=None,
+            late_cld: bool = False):
+    """The state after move `mv` (its kernel steps appended to `out`); raises ReplayError.
+    `late_cld`: the encoding sends a stop's SIGCHLD in a step of its own (else at once)."""
+    images = images or (kernel.program, merge(kernel.program)[1])
+    mark = len(out)
+    pid = FIRST_PID + mv.slot
+    if mv.signal or mv.own:
+        state = _take_signal(kernel, state, pid, out, i, mv.early) if mv.signal else \
+            _take_own(kernel, state, pid, out, i, mv.own)
+        return state if late_cld else _report_stops(kernel, state, out)
+    proc = find(state, pid)
+    thread = None if proc is None or mv.thread == proc.tid else mv.thread
+    state = _run(kernel, boundaries, state, pid, thread, mv, True, out, i, images)
+    forked = [(e.child, None) for a, _ in out[mark:] for e in a.events if e.kind == "fork"]
+    created = [(a.pid, e.child) for a, _ in out[mark:] for e in a.events if e.kind == "thread_create"]
+    for child, t in created + forked:  # a new thread, a fork's child: their local steps in the same move
+        if t is None and sum(p.pid == child for p in state.procs) > 1:
+            continue  # a zombie's pid given again (pid-reuse): the zombie shadows the child, which never runs
+        state = _run(kernel, boundaries, state, child, t, mv, False, out, i, images)
+    return state if late_cld else _report_stops(kernel, state, out)
 
 
 def _report_stops(kernel: Kernel, state, out: list):

@@ -26,6 +26,7 @@ from forkspec.engines.symbolic.memory import region_names
 from forkspec.engines.symbolic.prctl import prctl_names
 from forkspec.engines.symbolic.fds import FD_STATE, FdShape, uses_fds
 from forkspec.engines.symbolic import chars, strings
+from forkspec.engines.symbolic.commute import Local, Swaps
 from forkspec.engines.symbolic import sigprogram as sg
 from forkspec.kernel.state import FIRST_PID, INIT_PID, IOFBF, IOLBF
 from forkspec.kernel.stdio import FILE_BUFFER, TTY_BUFFER
@@ -88,8 +89,11 @@ class Encoder:
         self.fd = FdShape(self.layout.program, self.slots) if uses_fds(self.layout) else None
         self.names = self._names()
         self.frames: list[dict] = [self._initial()]
+        self.values: list[dict] = [{n: _leaves(v, None) for n, v in self.frames[0].items()}]  # `might_be`
         self.steps: list[StepTerms] = []
         self.footprints: dict = {}  # (slot, start key) -> {(name, written, fresh)}, over every step so far
+        self.locals: list = []  # per step: {slot: `commute.Local`}, when `semantic_order` applies
+        self.semantic_order = not (self.layout.signals.used or self.layout.vforks or self.layout.threads > 1)
         self._pairs: dict = {}
 
     def _names(self) -> list:
@@ -194,6 +198,7 @@ class Encoder:
         blocks = [(key, False) for key in lay.starts] + [(key, True) for key in sorted(lay.pending_keys)] \
             + [(key, "store") for key in sorted(lay.store_keys)]
         signals = lay.signals.used
+        local: dict = {}
         choose = z3.Bool(f"signal@{t}") if signals else None  # the mover takes a signal, not its next step
         if signals:
             blocks.append((None, False))  # a step that takes a pending signal (`Step.signal_block`)
@@ -236,6 +241,8 @@ class Encoder:
                     at = old[("st", s)] == vf.EXITING
                     paths = step.run_exiting(s)
                 else:
+                    if not (self.might_be(t, ("st", s), RUNNING) and self.might_be(t, step.loc_name(s), lay.id(key))):
+                        continue  # never at this start at time t: no step
                     at = z3.And(old[("st", s)] == RUNNING, loc == lay.id(key))
                     if lay.threads > 1:
                         at = z3.And(at, old[("ts", s, k)] == 1)
@@ -278,6 +285,9 @@ class Encoder:
                         self.kill_dead(p, s, step)
                     if not takes and kind is None:
                         self.footprints[(s, key)].update((n, True, False) for n in p.view if len(n) > 1 and n[1] == s)
+                    if self.semantic_order:
+                        plain = p.choice is None and not p.early and not p.reads_input and not takes
+                        local.setdefault((s, key), Local()).add(p, data, full, plain, step.touched)
                     for name, value in p.view.items():
                         updates.setdefault(name, []).append((full, value))
                     if ("out",) in p.view:
@@ -309,11 +319,14 @@ class Encoder:
         if early is not None:
             cons.append(z3.Or(z3.Or(earlies) if earlies else z3.BoolVal(False), z3.Not(early)))
         new = dict(old)
+        values = dict(self.values[t])
         for name, ups in updates.items():
             prev = old[name]
             ups = [(c, v) for c, v in ups if not _same(v, prev)]
             if not ups:
                 continue
+            for _, v in ups:
+                values[name] = _union(values.get(name), _leaves(v, prev, values.get(name)))
             if any(isinstance(v, str) for _, v in ups) or isinstance(prev, str):
                 raise NotEncoded("a string value kept in a variable")
             term = prev
@@ -326,12 +339,25 @@ class Encoder:
             cons.append(var == term)
             new[name] = var
         self.frames.append(new)
+        self.values.append(values)
+        self.locals.append(local)
+        if t > 0 and self.semantic_order:
+            cons.extend(self.commuting(t))
         trail = [z3.If(z3.Or(wrote_out), who, -1) if wrote_out else None,
                  z3.If(z3.Or(wrote_err), who, -1) if wrote_err else None] + shown
         self.steps.append(StepTerms(who, fail, nondet, moved, enabled,
                                     {e: (z3.Or(v) if v else z3.BoolVal(False)) for e, v in events.items()},
                                     [x for x in trail if x is not None], signal, early, own, left))
         return cons
+
+    def might_be(self, t: int, name, value: int) -> bool:
+        """Can variable `name` hold `value` at time t? False only when every value it can have
+        is a known constant and `value` is not one of them: the initial value and, at each
+        step, the constants an update may store (the leaves of its if-then-else), a syntactic
+        over-approximation of the reachable values. A step guarded by a value the variable
+        cannot have is never taken, so leaving it out of the unrolling changes nothing."""
+        known = self.values[t].get(name)
+        return known is None or value in known
 
     # ---------------------------------------------------------------- partial order
 
@@ -364,6 +390,27 @@ class Encoder:
                 plain = [z3.Not(x) for x in [cur.signal, signal] + list((cur.kernel or {}).values()) + list(own)
                          if x is not None]
                 out.append(z3.Not(z3.And(cur.who == b, who == a, old[("st", a)] == RUNNING, commute, *plain)))
+        return out
+
+    def commuting(self, t: int) -> list:
+        """Slot b > a moving at t-1 and slot a at t is also ruled out when the two steps commute
+        in the state at hand (`commute.swappable`), for the pairs whose footprints meet (the
+        others `canonical_order` covers)."""
+        before, now = self.locals[t - 1], self.locals[t]
+        frames = (self.frames[t - 1], self.frames[t], self.frames[t + 1])
+        out = []
+        for (a, ka), la in sorted(now.items(), key=lambda item: str(item[0])):
+            if (a, ka) not in before:
+                continue  # a could not stand at ka at t-1: nor at t after another slot's step
+            pairs = [(b, kb) for (b, kb) in sorted(before, key=str)
+                     if b > a and ka not in self.independent_pairs(a, b).get(kb, ())]
+            if not pairs:
+                continue  # independent whatever the state: `canonical_order`
+            swaps = Swaps(before[(a, ka)], la, frames, _coerce, STRINGS, [before[p] for p in pairs])
+            for b, kb in pairs:
+                cond = swaps.condition(b, before[(b, kb)], self.steps[t - 1].who, self.steps[t - 1].signal)
+                if cond is not None:
+                    out.append(z3.Not(cond))
         return out
 
     def at_any(self, frame: dict, s: int, keys) -> z3.BoolRef:
@@ -461,6 +508,32 @@ def independent(fa: set, a: int, fb: set, b: int) -> bool:
         if n in writes_b or (w and n in touched_b):
             return False
     return True
+
+
+VALUE_SET = 64  # the most constants `Encoder.might_be` tracks for one variable
+
+
+def _leaves(v, prev, known=None):
+    """The values `v` can take, as a set of unsigned constants, or None if not all are known
+    (`prev`, the variable's previous term, contributes `known`)."""
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, int):
+        return frozenset({v & 0xFFFF}) if 0 <= v < 1 << 16 else None
+    if isinstance(v, z3.BitVecNumRef):
+        return frozenset({v.as_long()}) if v.size() == BITS else None
+    if prev is not None and isinstance(v, z3.ExprRef) and v.eq(prev):
+        return known
+    if isinstance(v, z3.ExprRef) and z3.is_app_of(v, z3.Z3_OP_ITE):
+        a = _leaves(v.arg(1), prev, known)
+        return None if a is None else _union(a, _leaves(v.arg(2), prev, known))
+    return None
+
+
+def _union(a, b):
+    if a is None or b is None or len(a) + len(b) > VALUE_SET:
+        return None
+    return a | b
 
 
 def _same(v, prev) -> bool:
