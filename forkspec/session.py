@@ -36,6 +36,7 @@ class Options:
     workers: int = 1  # processes exploring the state space (see forkspec.engines.parallel)
     por: bool = True  # partial-order reduction, where it applies (see forkspec.engines.por)
     dead_vars: bool = True  # dead locals stored as 0, where it applies (see forkspec.engines.deadvars)
+    merge_woken: bool = True  # with partial-order reduction: a wait an exit settles runs in the exit's step
 
 
 @dataclass
@@ -137,10 +138,13 @@ def run(spec: Spec, mode: str, opts: Options = Options(), props: dict[str, Prope
             return Run(spec, mode, kernel, checks, exploration)
         notes += ("a sequential search for the shortest counterexample",)
     reduction, why = None, "off"
+    model = kernel  # the kernel searched: with the reduction, one that merges the waits an exit settles
     if opts.por:
         why = "counting paths needs every path" if opts.count_paths else por.refusal(kernel.program, checks, kernel.config)
         if not why:
-            reduction = por.Reduction(kernel, forks_commute=pid_symmetry is not None,
+            if opts.merge_woken:
+                model = Kernel(spec.program, kernel.config._replace(merge_woken=True))
+            reduction = por.Reduction(model, forks_commute=pid_symmetry is not None,
                                       siblings_alike=pid_symmetry is not None and pid_symmetry.free)
 
     def search(reduction, seconds=None):
@@ -149,7 +153,7 @@ def run(spec: Spec, mode: str, opts: Options = Options(), props: dict[str, Prope
             def watch(*figures):
                 return figures[-1] > seconds or bool(progress and progress(*figures))
         return bfs.explore(
-            kernel, checks, max_states=opts.max_states, max_depth=opts.max_depth,
+            model, checks, max_states=opts.max_states, max_depth=opts.max_depth,
             stop_at_first=opts.stop_at_first, count_paths=opts.count_paths, diverged=(Diverged,),
             progress=watch, canon=canon, fingerprints=opts.fingerprints, por=reduction,
         )
@@ -160,12 +164,14 @@ def run(spec: Spec, mode: str, opts: Options = Options(), props: dict[str, Prope
             exploration, note = _shortest_traces(exploration, search)
             notes += (note,)
     except por.LimitReached as e:
-        reduction, why = None, f"{e}; searched again without it"
+        reduction, why, model = None, f"{e}; searched again without it", kernel
         exploration = search(None)
     notes += (f"partial-order reduction ({reduction.reduced} states with a persistent set)" if reduction
               else f"partial-order reduction off: {why}",)
+    if model is not kernel:
+        notes += ("a wait an exit settles runs within the exit's step",)
     exploration.reductions = notes
-    return Run(spec, mode, kernel, checks, exploration)
+    return Run(spec, mode, model, checks, exploration)
 
 
 SHORTEST_TRACE_SECONDS = 5.0  # at least; or twice the reduced search's time

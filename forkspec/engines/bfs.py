@@ -57,7 +57,8 @@ def explore(
     `fingerprints` stores 64-bit hashes instead of states (see `visited`); `intern`
     keeps each stored state as the numbers of its interned parts (`visited.CompactTable`). `por`, when given,
     chooses a persistent set of processes per state (`forkspec.engines.por`); a set one of
-    whose steps leads back to the current or an earlier BFS layer is expanded fully.
+    whose steps leads back to the current or an earlier BFS layer without progress (`por.progress`,
+    which no step decreases) is expanded fully.
     """
     start = time.perf_counter()
     stats = Stats()
@@ -136,9 +137,9 @@ def explore(
             if chosen is not None:
                 reps = [canon(n) for _, n in succ] if canon is not None else [n for _, n in succ]
                 rep_keys = [key(n) for n in reps]
-                for k_n in rep_keys:  # the cycle proviso
+                for n, k_n in zip(reps, rep_keys):  # the cycle proviso
                     nid = index.get(k_n)
-                    if nid is not None and depth_of[nid] <= d:
+                    if nid is not None and depth_of[nid] <= d and not por.progress(n) > por.progress(state):
                         succ, reps, rep_keys = _expand_fully(por, state, chosen, succ, reps, rep_keys)
                         break
                 else:

@@ -333,6 +333,19 @@ class Reduction:
             return None
         return tuple(best)
 
+    @staticmethod
+    def progress(state: State) -> int:
+        """A measure no step lowers and every fork, exit and reap raises: 3 per process created,
+        less 2 per running process and 1 per zombie. A step that raises it cannot be on a cycle,
+        so the cycle proviso looks only at steps that keep it (see `bfs.explore`)."""
+        running = zombies = 0
+        for p in state.procs:
+            if p.state == ZOMBIE:
+                zombies += 1
+            else:
+                running += 1
+        return 3 * state.next_pid - 2 * running - zombies
+
     def expand_fully(self, state: State, chosen, theirs: list) -> list:
         """Every successor of `state`, in the kernel's order, given `theirs`, the successors of the
         `chosen` processes: the other processes' steps are added. The kernel lists each process's
