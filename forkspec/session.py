@@ -37,6 +37,7 @@ class Options:
     por: bool = True  # partial-order reduction, where it applies (see forkspec.engines.por)
     dead_vars: bool = True  # dead locals stored as 0, where it applies (see forkspec.engines.deadvars)
     merge_woken: bool = True  # with partial-order reduction: a wait an exit settles runs in the exit's step
+    sleep_sets: bool = True  # with partial-order reduction: a step that commutes with one explored before sleeps
 
 
 @dataclass
@@ -145,7 +146,8 @@ def run(spec: Spec, mode: str, opts: Options = Options(), props: dict[str, Prope
             if opts.merge_woken:
                 model = Kernel(spec.program, kernel.config._replace(merge_woken=True))
             reduction = por.Reduction(model, forks_commute=pid_symmetry is not None,
-                                      siblings_alike=pid_symmetry is not None and pid_symmetry.free)
+                                      siblings_alike=pid_symmetry is not None and pid_symmetry.free,
+                                      sleep_sets=opts.sleep_sets)
 
     def search(reduction, seconds=None):
         watch = progress
@@ -153,21 +155,23 @@ def run(spec: Spec, mode: str, opts: Options = Options(), props: dict[str, Prope
             def watch(*figures):
                 return figures[-1] > seconds or bool(progress and progress(*figures))
         return bfs.explore(
-            model, checks, max_states=opts.max_states, max_depth=opts.max_depth,
+            kernel if reduction is None else model, checks, max_states=opts.max_states, max_depth=opts.max_depth,
             stop_at_first=opts.stop_at_first, count_paths=opts.count_paths, diverged=(Diverged,),
             progress=watch, canon=canon, fingerprints=opts.fingerprints, por=reduction,
         )
 
     try:
-        exploration = search(reduction)
+        exploration = reduced = search(reduction)
         if reduction is not None and parallel.needs_trace(exploration):
             exploration, note = _shortest_traces(exploration, search)
             notes += (note,)
     except por.LimitReached as e:
-        reduction, why, model = None, f"{e}; searched again without it", kernel
-        exploration = search(None)
+        reduction, why = None, f"{e}; searched again without it"
+        exploration = reduced = search(None)
     notes += (f"partial-order reduction ({reduction.reduced} states with a persistent set)" if reduction
               else f"partial-order reduction off: {why}",)
+    if reduction is None or exploration is not reduced:
+        model = kernel  # the search without the reduction ran in the kernel as it is
     if model is not kernel:
         notes += ("a wait an exit settles runs within the exit's step",)
     exploration.reductions = notes

@@ -231,8 +231,9 @@ def _next(ins, pc: int, n: int):
 class Reduction:
     """Chooses, in each state, the processes whose steps are explored (see the module docstring)."""
 
-    def __init__(self, kernel, forks_commute: bool, siblings_alike: bool = False):
+    def __init__(self, kernel, forks_commute: bool, siblings_alike: bool = False, sleep_sets: bool = True):
         self.kernel = kernel
+        self.sleep_sets = sleep_sets  # the search also keeps sleep sets (`still_asleep`)
         self.program = kernel.program
         self.futures = Futures(kernel.program)
         self.forks_commute = forks_commute
@@ -354,6 +355,35 @@ class Reduction:
         others = {p.pid for p in state.procs} - set(chosen)
         both = list(theirs) + self.kernel.successors(state, others)
         return sorted(both, key=_mover)
+
+    def still_asleep(self, state: State, nxt: State, asleep, r: int) -> frozenset:
+        """Sleep sets (Godefroid, LNCS 1032, ch. 5): of the processes `asleep` in `state` (their next step
+        was explored from an earlier state, or from this one before r's), those still asleep after r's
+        step to `nxt`: the ones whose next step commutes with r's (`depends`, asked for r's next step
+        alone, either way round) and did not move in it. Taking such a step from `nxt` reaches only
+        states an order already explored reaches."""
+        if not asleep:
+            return frozenset()
+        procs = {p.pid: p for p in state.procs}
+        pr = procs.get(r)
+        if pr is None or pr.state == ZOMBIE:
+            return frozenset()
+        after = {p.pid: p for p in nxt.procs}
+        children: dict[int, list] = {}
+        for p in state.procs:
+            children.setdefault(p.ppid, []).append(p)
+        kr = self.kind(pr)[0]
+        keep = []
+        for q in asleep:
+            pq, aq = procs.get(q), after.get(q)
+            if q == r or pq is None or aq is None or aq.stack is not pq.stack or aq.state != pq.state \
+                    or aq.pending != pq.pending:
+                continue
+            kq = self.kind(pq)[0]
+            if not self.depends(pq, kq, pr, frozenset((kr,)), children) or \
+                    not self.depends(pr, kr, pq, frozenset((kq,)), children):
+                keep.append(q)
+        return frozenset(keep)
 
     def closure(self, start: int, info: dict, children: dict, bound: int):
         """The enabled pids of the smallest persistent set grown from `start`; None past `bound` of them."""
