@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from workloads import GENERATORS, workload  # noqa: E402
 
 SIZES = {"W1": [1, 2, 3, 4, 5, 6, 7], "W2": [4, 8, 14, 20, 30], "W3": [1, 2, 3, 4, 5, 6, 7],
-         "W4": [4, 6, 8, 9, 10, 11]}
+         "W4": [4, 6, 8, 9, 10, 11, 12, 13]}
 SPIN_MISSING = ("spin is not installed: `apt-get install spin` (Debian/Ubuntu) installs SPIN 6.5; "
                 "running forkspec alone")
 
