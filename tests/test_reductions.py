@@ -16,7 +16,7 @@ from forkspec import gen
 from forkspec.engines import por, symmetry, visited
 from forkspec.frontend import load_spec, parse_spec
 from forkspec.kernel.state import FIRST_PID, Proc, State
-from forkspec.session import Options, run
+from forkspec.session import Options, replace, run
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = sorted((ROOT / "specs").rglob("*.c"))
@@ -33,7 +33,7 @@ VARIANTS = {
 }
 SAME_GRAPH = {  # storage and parallelism: the very same states, however they are kept or shared out
     "fingerprints": Options(fingerprints=True),
-    "workers": Options(workers=2),
+    "workers": Options(workers=2),  # the same states only without partial-order reduction (its proviso differs)
 }
 LIMIT = 60_000
 
@@ -57,13 +57,15 @@ def with_limit(opts: Options) -> Options:
 def test_reduction_changes_no_verdict_and_no_outcome(path, variant):
     spec = load_spec(path)
     mode = spec.header.modes[0]
-    base_v, base_o, base_s = summary(spec, mode, Options(por=variant != "workers"))  # workers: no POR yet
+    base_v, base_o, base_s = summary(spec, mode, Options())
     v, o, s = summary(spec, mode, with_limit({**VARIANTS, **SAME_GRAPH}[variant]))
     if not s.complete:
         pytest.skip(f"without reduction the search exceeds {LIMIT} states ({s.cut})")
     assert v == base_v
     assert o == base_o
-    if variant in SAME_GRAPH:
+    if variant == "workers":
+        pass  # the shards' cycle proviso is their own (see forkspec.engines.parallel)
+    elif variant in SAME_GRAPH:
         assert s.distinct == base_s.distinct
     else:
         assert s.distinct >= base_s.distinct
@@ -214,6 +216,29 @@ def test_sleep_sets_take_fewer_steps_on_reap_and_keep_its_outcome():
     on, off = summary(spec, "file", Options()), summary(spec, "file", Options(sleep_sets=False))
     assert on[0] == off[0] and on[1] == off[1]
     assert on[2].generated < off[2].generated
+
+
+@pytest.mark.parametrize("seed", range(0, 60, 3))
+def test_sharded_search_keeps_verdicts_and_outcomes_and_without_reduction_the_very_states(seed):
+    spec = parse_spec(gen.from_seed(seed).source(), f"seed{seed}.c")
+    for opts in (Options(max_states=20_000), Options(por=False, max_states=20_000)):
+        one = summary(spec, "file", opts)
+        two = summary(spec, "file", replace(opts, workers=2))
+        if not one[2].complete:
+            continue
+        assert two[0] == one[0] and two[1] == one[1] and two[2].deadlocks == one[2].deadlocks
+        if not opts.por:
+            assert two[2].distinct == one[2].distinct
+
+
+def test_sharded_search_uses_the_reduction_and_its_sleep_sets_on_reap():
+    spec = parse_spec(REAP, "reap.c")
+    r = run(spec, "file", Options(workers=2))
+    assert "2 workers" in r.exploration.reductions
+    assert any(n.startswith("partial-order reduction (") for n in r.exploration.reductions)
+    full = run(spec, "file", Options(workers=2, por=False))
+    awake = run(spec, "file", Options(workers=2, sleep_sets=False))
+    assert r.exploration.stats.generated < awake.exploration.stats.generated < full.exploration.stats.generated
 
 
 def test_partial_order_reduction_says_why_it_is_off():
