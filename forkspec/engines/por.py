@@ -234,6 +234,7 @@ class Reduction:
     def __init__(self, kernel, forks_commute: bool, siblings_alike: bool = False, sleep_sets: bool = True):
         self.kernel = kernel
         self.sleep_sets = sleep_sets  # the search also keeps sleep sets (`still_asleep`)
+        self.context: tuple = (None,)  # (state, its records by pid, its children by parent) for `still_asleep`
         self.program = kernel.program
         self.futures = Futures(kernel.program)
         self.forks_commute = forks_commute
@@ -364,14 +365,16 @@ class Reduction:
         states an order already explored reaches."""
         if not asleep:
             return frozenset()
-        procs = {p.pid: p for p in state.procs}
+        if self.context[0] is not state:  # the successors of one state come one after another
+            children: dict[int, list] = {}
+            for p in state.procs:
+                children.setdefault(p.ppid, []).append(p)
+            self.context = (state, {p.pid: p for p in state.procs}, children)
+        _, procs, children = self.context
         pr = procs.get(r)
         if pr is None or pr.state == ZOMBIE:
             return frozenset()
         after = {p.pid: p for p in nxt.procs}
-        children: dict[int, list] = {}
-        for p in state.procs:
-            children.setdefault(p.ppid, []).append(p)
         kr = self.kind(pr)[0]
         keep = []
         for q in asleep:

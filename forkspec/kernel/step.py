@@ -334,6 +334,10 @@ class Exec(FdCalls, ExecCalls, ThreadCalls, MemoryCalls, VforkRules, SignalCalls
         ins = self.root.functions[top.func].body[top.pc]
         if not (isinstance(ins, ir.Builtin) and ins.name in ("wait", "waitpid")):
             return False
+        if ins.name == "wait" or _negative_one(ins.args[0]):  # any child: settled only if the oldest is a zombie
+            kids = [q for q in self.procs.values() if q.ppid == parent.pid]
+            if kids and min(kids, key=_pid).state != ZOMBIE:
+                return False
         self.unpack(parent.pid)
         if not self.enabled() or self.is_visible():
             self.unpack(me.pid)  # back to the zombie, which packs nothing: the parent's record stays as it was
@@ -1054,3 +1058,15 @@ def canonical_memory(procs: tuple, mem: tuple) -> tuple[tuple, tuple]:
             changed = changed or n != pfn
         out.append(p._replace(ptes=tuple(ptes)) if changed else p)
     return tuple(out), tuple(new_mem)
+
+
+def _negative_one(e) -> bool:
+    """Is the expression the constant -1 (a negation of 1, perhaps converted)?"""
+    while isinstance(e, ir.Wrap):
+        e = e.operand
+    if isinstance(e, ir.UnOp) and e.op == "-":
+        e = e.operand
+        while isinstance(e, ir.Wrap):
+            e = e.operand
+        return isinstance(e, ir.Const) and e.value == 1
+    return isinstance(e, ir.Const) and e.value == -1
