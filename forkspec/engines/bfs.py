@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from array import array
-from collections import Counter, deque
+from collections import deque
 from typing import Protocol
 
 from forkspec.engines import visited
@@ -191,16 +191,9 @@ def explore(
                 for c in deadlock_checks:
                     note(c, Witness(sid))
             continue
-        if sleep is not None:
-            single = Counter(a.pid for a, _ in succ)
-            taken: list[int] = []  # movers with one step, explored before the current one
+        after = por.asleep_after(state, succ, asleep, maps) if sleep is not None else None
         for k, (action, nxt) in enumerate(succ):
-            if sleep is not None:
-                covered = por.still_asleep(state, nxt, asleep.union(taken) if taken else asleep, action.pid)
-                if covered and maps[k]:
-                    covered = frozenset(maps[k].get(q, q) for q in covered)
-                if single[action.pid] == 1 and action.pid not in taken:
-                    taken.append(action.pid)
+            covered = after[k] if after is not None else NONE
             for c in steps:
                 if c.name not in found and not c.step_ok(state, action, nxt):
                     note(c, Witness(sid, k))

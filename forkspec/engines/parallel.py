@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import multiprocessing
 import time
-from collections import Counter
 
 from forkspec.engines import bfs, visited
 from forkspec.engines.por import LimitReached
@@ -123,20 +122,12 @@ class Shard:
                     self.found.update(c.name for c in self.deadlock_checks)
                 continue
             sleeping = self.por is not None and self.por.sleep_sets
-            if sleeping:
-                single = Counter(a.pid for a, _ in succ)
-                taken: list[int] = []
+            after = self.por.asleep_after(state, succ, asleep, maps) if sleeping else None
             for i, (action, nxt) in enumerate(succ):
                 for c in self.checks_per_step:
                     if c.name not in self.found and not c.step_ok(state, action, nxt):
                         self.found.add(c.name)
-                covered = NONE
-                if sleeping:
-                    covered = self.por.still_asleep(state, nxt, asleep.union(taken) if taken else asleep, action.pid)
-                    if covered and maps[i]:
-                        covered = frozenset(maps[i].get(q, q) for q in covered)
-                    if single[action.pid] == 1 and action.pid not in taken:
-                        taken.append(action.pid)
+                covered = after[i] if after is not None else NONE
                 rep = reps[i]
                 batch = out[hash(rep) % n]
                 batch[rep] = covered & batch[rep] if rep in batch else covered

@@ -46,6 +46,8 @@ adds itself and its children (who alone can wake it) to `P`.
 """
 from __future__ import annotations
 
+from collections import Counter
+
 from forkspec import ir
 from forkspec.engines.symmetry import _const_int as _const, address_taken as _address_taken
 from forkspec.kernel.state import EXITING, FIRST_PID, INIT_PID, ZOMBIE, State
@@ -356,6 +358,21 @@ class Reduction:
         others = {p.pid for p in state.procs} - set(chosen)
         both = list(theirs) + self.kernel.successors(state, others)
         return sorted(both, key=_mover)
+
+    def asleep_after(self, state: State, succ: list, asleep: frozenset, maps: list) -> list[frozenset]:
+        """Per successor of `state` explored in this order, the processes asleep in it, renamed by
+        `maps` (the renaming that gives each successor's representative; None: none)."""
+        single = Counter(a.pid for a, _ in succ)
+        taken: list[int] = []  # movers with one step, explored before the current one
+        out = []
+        for (action, nxt), renaming in zip(succ, maps):
+            covered = self.still_asleep(state, nxt, asleep.union(taken) if taken else asleep, action.pid)
+            if covered and renaming:
+                covered = frozenset(renaming.get(q, q) for q in covered)
+            out.append(covered)
+            if single[action.pid] == 1 and action.pid not in taken:
+                taken.append(action.pid)
+        return out
 
     def still_asleep(self, state: State, nxt: State, asleep, r: int) -> frozenset:
         """Sleep sets (Godefroid, LNCS 1032, ch. 5): of the processes `asleep` in `state` (their next step
