@@ -7,8 +7,8 @@ take them in, drop those they have seen, check invariants on the new ones and
 keep them as the next frontier (`absorb`). The coordinator only routes batches and
 adds up figures, so a shard's two operations are the whole interface:
 
-    Shard.absorb(states) -> frontier size      Shard.expand() -> list of batches, one per shard
-                                               (its own batch stays with it)
+    Shard.absorb(pairs) -> frontier size       Shard.expand() -> list of batches, one per shard
+    (pairs: (state, processes asleep))         (its own batch stays with it)
     Shard.report() -> what it found and counted
 
 `LocalPool` runs one shard per forked process and talks to it over a pipe. A
