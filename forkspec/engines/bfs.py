@@ -180,7 +180,7 @@ def explore(
             stats.cut = str(e)
             continue
         stats.generated += len(succ)
-        if not succ and (again or asleep):
+        if not succ and (again or (asleep and model.successors(state))):
             continue  # every step from here is covered by another order (sleep sets), or was taken before
         if not succ:
             states.keep(sid, state)

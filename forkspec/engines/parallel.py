@@ -107,7 +107,7 @@ class Shard:
                 self.limit = str(e)
                 break
             self.generated += len(succ)
-            if not succ and (again or asleep):
+            if not succ and (again or (asleep and self.model.successors(state))):
                 continue  # every step from here is covered by another order, or was taken before
             if not succ:
                 if self.model.is_terminated(state):
