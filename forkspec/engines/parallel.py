@@ -41,6 +41,26 @@ from forkspec.engines import bfs, visited
 from forkspec.engines.por import LimitReached
 
 NONE: frozenset = frozenset()
+
+
+class Keyed:
+    """A state with its hash computed once: the routing, the batches and the visited map all hash
+    it, and a state's hash (of nested tuples) is not cached by Python."""
+
+    __slots__ = ("state", "h")
+
+    def __init__(self, state, h: int | None = None):
+        self.state = state
+        self.h = hash(state) if h is None else h
+
+    def __hash__(self) -> int:
+        return self.h
+
+    def __eq__(self, other) -> bool:
+        return self.h == other.h and self.state == other.state
+
+    def __reduce__(self):
+        return Keyed, (self.state, self.h)
 from forkspec.engines.result import VIOLATED, CheckResult, Exploration, Stats, Witness
 
 
@@ -52,7 +72,7 @@ class Shard:
         self.por = por
         self.limit = ""  # the process limit was reached: the reduction does not hold (see `por.LimitReached`)
         self.model, self.checks, self.canon, self.diverged = model, checks, canon, diverged
-        self.key = visited.fingerprint if fingerprints else (lambda s: s)
+        self.key = (lambda s: s.h) if fingerprints else (lambda s: s)  # s: a `Keyed`; its hash is the fingerprint
         self.seen: dict = {}  # key -> the processes asleep in the state (see `absorb`)
         self.expanded: set = set()  # keys expanded with their present sleep set
         self.expanded_once: set = set()  # keys expanded at least once
@@ -78,7 +98,7 @@ class Shard:
             if before is None:
                 self.seen[k] = asleep
                 for c in self.invariants:
-                    if c.name not in self.found and not c.state_ok(s):
+                    if c.name not in self.found and not c.state_ok(s.state):
                         self.found.add(c.name)
                 self.frontier.append(s)
             elif not before <= asleep:
@@ -91,8 +111,8 @@ class Shard:
     def expand(self) -> list[list]:
         out: list[dict] = [{} for _ in range(self.count)]
         n = self.count
-        for state in self.frontier:
-            k = self.key(state)
+        for keyed in self.frontier:
+            state, k = keyed.state, self.key(keyed)
             if k in self.expanded:
                 continue  # listed twice in one frontier
             again = k in self.expanded_once
@@ -128,8 +148,8 @@ class Shard:
                     if c.name not in self.found and not c.step_ok(state, action, nxt):
                         self.found.add(c.name)
                 covered = after[i] if after is not None else NONE
-                rep = reps[i]
-                batch = out[hash(rep) % n]
+                rep = Keyed(reps[i])
+                batch = out[rep.h % n]
                 batch[rep] = covered & batch[rep] if rep in batch else covered
         self.frontier = []
         self.own = list(out[self.index].items())  # kept here: no need to travel
@@ -226,7 +246,8 @@ def explore(model, checks, workers: int, max_states: int | None = None, max_dept
     stats = Stats()
     try:
         inbox = [[] for _ in range(workers)]
-        inbox[hash(init) % workers].append((init, NONE))
+        init = Keyed(init)
+        inbox[init.h % workers].append((init, NONE))
         depth = 0
         while True:
             sizes = pool.call_all("absorb", [(b,) for b in inbox])
