@@ -757,3 +757,53 @@ def test_alarm_returns_what_is_left_of_the_previous_one_any_of_1_to_n():
     return 0;
     """
     assert stdouts_of(src) == {"0\n", "1\n", "2\n", "3\n"}
+
+
+# --------------------------------------------------------------------------- EINTR from blocking fd calls (signal(7))
+
+BLOCKED_CALL = """
+void h(int sig) {{ }}
+int main(void)
+{{
+    struct sigaction sa;
+    struct flock lk;
+    int fd[2], f, r;
+    char b[2];
+    pid_t parent = getpid();
+    sa.sa_handler = h;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = {flags};
+    sigaction(SIGUSR1, &sa, 0);
+    lk.l_type = F_WRLCK; lk.l_whence = SEEK_SET; lk.l_start = 0; lk.l_len = 0;
+    pipe(fd);
+    if (fork() == 0) {{
+        f = open("lockfile", O_RDWR | O_CREAT, 0644);
+        {hold}
+        kill(parent, SIGUSR1);
+        _exit(0);
+    }}
+    close(fd[1]);
+    {ready}
+    r = {call};
+    printf("%d %d\\n", r, r < 0 ? errno : 0);
+    return 0;
+}}
+"""
+BLOCKING_CALLS = {
+    "read of an empty pipe": ("", "", "read(fd[0], b, 1)"),
+    "flock": ("flock(f, LOCK_EX); write(fd[1], \"r\", 1);", "read(fd[0], b, 1); f = open(\"lockfile\", O_RDWR);",
+              "flock(f, LOCK_EX)"),
+    "fcntl F_SETLKW": ("fcntl(f, F_SETLKW, &lk); write(fd[1], \"r\", 1);",
+                       "read(fd[0], b, 1); f = open(\"lockfile\", O_RDWR);", "fcntl(f, F_SETLKW, &lk)"),
+}
+
+
+@pytest.mark.parametrize("call", sorted(BLOCKING_CALLS))
+def test_a_handler_without_sa_restart_ends_a_blocked_fd_call_with_eintr_and_with_it_the_call_restarts(call):
+    """The child signals while the parent waits in the call (or is about to make it); it exits
+    after, which ends the wait (EOF, the lock released). SA_RESTART hides the signal from the call."""
+    hold, ready, expr = BLOCKING_CALLS[call]
+    plain = BLOCKED_CALL.format(flags=0, hold=hold, ready=ready, call=expr)
+    restart = BLOCKED_CALL.format(flags="SA_RESTART", hold=hold, ready=ready, call=expr)
+    assert stdouts_of(plain) == {"0 0\n", "-1 4\n"}
+    assert stdouts_of(restart) == {"0 0\n"}

@@ -36,6 +36,9 @@ SA_KNOWN = SA_NOCLDSTOP | SA_NOCLDWAIT | SA_RESTORER | SA_ONSTACK | SA_RESTART |
 SIG_BLOCK, SIG_UNBLOCK, SIG_SETMASK = 0, 1, 2
 PR_SET_PDEATHSIG, PR_GET_PDEATHSIG, PR_SET_CHILD_SUBREAPER, PR_GET_CHILD_SUBREAPER = 1, 2, 36, 37
 ESRCH, EINTR, EPERM, EINVAL = 3, 4, 1, 22
+# Blocking calls a handler ends with EINTR unless its sigaction has SA_RESTART (signal(7)):
+# wait, a read of an empty pipe, a blocking flock or F_SETLKW. pause always ends.
+RESTARTABLE = frozenset({"wait", "waitpid", "read", "flock", "fcntl"})
 BEFORE_CALL = "before-call"  # a delivery choice: the handler runs before the blocking call starts
 
 STOPPED_REPORT = 0x7F  # low byte of a stop report: sig << 8 | 0x7f
@@ -74,7 +77,8 @@ SIGNAL_VISIBLE_CALLS = frozenset({
 SYSTEM_CALLS = frozenset({
     "fork", "vfork", "getpid", "getppid", "getpgrp", "getpgid", "setpgid", "setsid", "write", "wait", "waitpid",
     "kill", "raise", "signal", "sigaction", "sigprocmask", "sigpending", "pause", "sleep", "usleep", "prctl",
-    "mmap", "sched_yield", "alarm", "read", "close", "dup", "dup2", "pipe", "open", "lseek",
+    "mmap", "munmap", "madvise", "sched_yield", "alarm", "read", "close", "dup", "dup2", "pipe", "pipe2", "open",
+    "lseek", "fcntl", "flock",
 })
 
 
@@ -328,7 +332,7 @@ class SignalCalls:
             return False
         if ins.name == "pause":
             return True
-        return ins.name in ("wait", "waitpid") and not flags & SA_RESTART and not self.enabled()
+        return ins.name in RESTARTABLE and not flags & SA_RESTART and not self.enabled()
 
     def run_handler(self, sig: int, handler: int, flags: int, mask: int, choice: str = "",
                     entered: bool = True) -> None:
@@ -347,7 +351,7 @@ class SignalCalls:
                 interrupted = -1
             elif choice.startswith("interrupt:"):
                 interrupted = int(choice.split(":")[1])
-            elif entered and ins.name in ("wait", "waitpid") and not flags & SA_RESTART and not self.enabled():
+            elif entered and ins.name in RESTARTABLE and not flags & SA_RESTART and not self.enabled():
                 interrupted = -1
             if interrupted is not None:
                 if interrupted < 0:

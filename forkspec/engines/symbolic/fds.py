@@ -609,9 +609,7 @@ class FdSteps(rl.LockSteps):
         kind, flags = self.ofd(p, "kind", index), self.ofd(p, "fl", index)
         held = self.pipe_field(p, "len", index)
         writers = self.refs(p, index + 1)
-        waits = z3.And(index >= 0, _v(n) != 0, kind == PIPE, flags & O_NONBLOCK == 0, flags & O_ACCMODE == O_RDONLY,
-                       held == 0, writers > 0)
-        p.guard.append(z3.Not(waits))
+        p.guard.append(self.read_ready(p, s, ins, ev))
         out = []
         for q, bad in self.cases(p, z3.Or(index < 0, flags & O_ACCMODE == O_WRONLY, _v(n) < 0, _v(n) > size)):
             if bad:
@@ -630,6 +628,41 @@ class FdSteps(rl.LockSteps):
                     else:
                         out.extend(self.file_read(t, s, key, length, index, n, kind))
         return out
+
+    def fd_call_ready(self, p, s, ins, ev):
+        """kernel: fd_call_ready: would this read, flock or fcntl return now (not wait)?"""
+        if ins.name == "read":
+            return self.read_ready(p, s, ins, ev)
+        if ins.name == "flock":
+            return self.flock_ready(p, s, ins, ev)
+        cmd = ev.eval(ins.args[1]) if len(ins.args) > 2 else None
+        if is_sym(cmd):
+            raise NotEncoded("an fcntl() with a command that is not a constant, interrupted by a handler", ins.loc)
+        return self.setlkw_ready(p, s, ins, ev) if cmd == F_SETLKW else z3.BoolVal(True)
+
+    def read_ready(self, p, s, ins, ev):
+        """An empty pipe with a writer left, read without O_NONBLOCK, waits."""
+        fd, n = ev.eval(ins.args[0]), ev.eval(ins.args[2])
+        index = self.fd_entry(p, s, fd)
+        kind, flags = self.ofd(p, "kind", index), self.ofd(p, "fl", index)
+        waits = z3.And(index >= 0, _v(n) != 0, kind == PIPE, flags & O_NONBLOCK == 0, flags & O_ACCMODE == O_RDONLY,
+                       self.pipe_field(p, "len", index) == 0, self.refs(p, index + 1) > 0)
+        return z3.Not(waits)
+
+    def flock_ready(self, p, s, ins, ev):
+        """A blocking flock waits while another description's lock conflicts (a conversion
+        drops the old lock first and so does not wait at once)."""
+        fd, op = ev.eval(ins.args[0]), ev.eval(ins.args[1])
+        if is_sym(op):
+            raise NotEncoded("a flock() with an operation that is not a constant", ins.loc)
+        if op & LOCK_NB or op & LOCK_UN:
+            return z3.BoolVal(True)
+        index = self.fd_entry(p, s, fd)
+        want = LOCK_EX if op & LOCK_EX else LOCK_SH
+        held = self.ofd(p, "lk", index)
+        converting = z3.And(held != 0, held != want)
+        return z3.Or(index < 0, self.ofd(p, "kind", index) != FILE, converting,
+                     z3.Not(self.flock_conflict(p, index, want)))
 
     def pipe_read(self, p, s, key, length, index, n, held, writers, flags) -> list:
         out = []
@@ -676,12 +709,8 @@ class FdSteps(rl.LockSteps):
             raise NotEncoded("a flock() with an operation that is not a constant", ins.loc)
         index = self.fd_entry(p, s, fd)
         kind = op & ~LOCK_NB
-        want = LOCK_EX if op & LOCK_EX else LOCK_SH
         is_file = self.ofd(p, "kind", index) == FILE
-        held = self.ofd(p, "lk", index)
-        if not op & LOCK_NB and not op & LOCK_UN:  # blocks while another description's lock conflicts
-            converting = z3.And(held != 0, held != want)
-            p.guard.append(z3.Or(index < 0, z3.Not(is_file), converting, z3.Not(self.flock_conflict(p, index, want))))
+        p.guard.append(self.flock_ready(p, s, ins, ev))
         out = []
         for q, closed in self.cases(p, index < 0):
             if closed:

@@ -170,6 +170,14 @@ class LockSteps:
             cur = nxt
         return found
 
+    def setlkw_ready(self, p, s: int, ins, ev):
+        """kernel: fd_call_ready for F_SETLKW: it waits while a lock conflicts, unless that closes a cycle."""
+        req = Request(self, p, s, ev.eval(ins.args[0]), ev.eval(ins.args[2]), ins.loc)
+        hits = self.conflicts(p, s, req)
+        any_hit = z3.Or([h for h, _ in hits]) if hits else z3.BoolVal(False)
+        deadlock = self.would_deadlock(p, s, self.first_owner(hits))
+        return z3.Or(z3.Not(req.ok), req.typ == F_UNLCK, z3.Not(any_hit), deadlock)
+
     def record_lock(self, p, s: int, ins, ev, cmd: int) -> list:
         """kernel: FdCalls.record_lock, with fd_call_ready's wait for F_SETLKW."""
         fd, addr = ev.eval(ins.args[0]), ev.eval(ins.args[2])
@@ -178,7 +186,7 @@ class LockSteps:
         any_hit, fields = self.first_conflict(hits) if cmd == F_GETLK else (z3.Or([h for h, _ in hits]), None)
         deadlock = self.would_deadlock(p, s, self.first_owner(hits)) if cmd == F_SETLKW else z3.BoolVal(False)
         if cmd == F_SETLKW:  # waits while a lock conflicts, unless that closes a cycle
-            p.guard.append(z3.Or(z3.Not(req.ok), req.typ == F_UNLCK, z3.Not(any_hit), deadlock))
+            p.guard.append(self.setlkw_ready(p, s, ins, ev))
         # lock_request's errnos and the model's refusals, in the kernel's order
         checks = [(req.closed, EBADF), (z3.Not(req.is_file), "a record lock on something that is not a named file"),
                   (req.bad, EINVAL), (req.negative, "a record lock with a negative l_len"), (req.before, EINVAL)]

@@ -8,7 +8,7 @@ the sender's step (`send`: prepare_signal, then queueing) and taken in a step of
 target of its own (`signal_block`), at any point the target rests at, or at once on
 the way back from the target's next system call (`after_call`). Handler functions
 run as frames pushed on the interrupted location (`run_handler`, the kernel's run_handler:
-EINTR for pause and a blocking wait without SA_RESTART, the mask widened by sa_mask and
+EINTR for pause and a blocking wait, pipe read or lock without SA_RESTART, the mask widened by sa_mask and
 the signal unless SA_NODEFER, SA_RESETHAND), one at a time (`sigprogram.NEST`); the
 mask each saved comes back at its return (`handler_return`, the kernel's after_return).
 """
@@ -210,8 +210,8 @@ class SignalSteps:
     # ------------------------------------------------------------ handlers
 
     def run_handler(self, p, s: int, sig, disposition=None, entered: bool = False) -> list:
-        """kernel: run_handler: a pause, or a wait that would block (without SA_RESTART), ends with
-        EINTR; the handler's frame is pushed where the process is, with the mask widened.
+        """kernel: run_handler: a pause, or a wait, pipe read, flock or F_SETLKW that would block
+        (without SA_RESTART), ends with EINTR; the handler's frame is pushed where the process is, with the mask widened.
 
         kernel: delivery_choices: at a signal step (`entered`) the slot may also not have started
         that call yet: the step's `early` choice runs the handler first and leaves the call to run."""
@@ -233,6 +233,9 @@ class SignalSteps:
                 raise NotEncoded("waitpid with symbolic options interrupted by a handler", ins.loc)
             if not options & ~WAITPID_OPTIONS:
                 eintr = z3.And((flags & ks.SA_RESTART) == 0, z3.Not(self.wait_ready(p, s, pid_arg, options)[3]))
+        elif isinstance(ins, ir.Builtin) and ins.name in ks.RESTARTABLE:  # read, flock, fcntl F_SETLKW
+            ready = self.fd_call_ready(p, s, ins, self.ctx(p, s, ins.loc))
+            eintr = z3.And((flags & ks.SA_RESTART) == 0, z3.Not(ready))
         out = []
         for q, cut in self.split(p, eintr):
             if cut and self.early is not None:  # blocked in the call (EINTR), or only about to make it

@@ -90,7 +90,7 @@ def signal_use(program: ir.Program, exact: bool) -> SignalUse:
 
 
 NEST = 1  # handler frames a location may hold: a handler interrupted by another caught signal is beyond
-INTERRUPTIBLE = frozenset({"pause", "wait", "waitpid"})  # calls a handler may end with EINTR
+INTERRUPTIBLE = ks.RESTARTABLE | {"pause"}  # calls a handler may end with EINTR
 
 
 def _catchers(calls: list, handlers: tuple, signals: set) -> tuple:
