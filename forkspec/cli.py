@@ -150,7 +150,7 @@ progress_option = click.option("--progress/--quiet", default=None,
                                help="Progress lines on stderr while exploring (default: when stderr is a terminal).")
 _no_merge = click.option("--no-reduction", "no_merge", is_flag=True,
                          help="Switch off every reduction (local steps merged, init reaping at once, pid symmetry, "
-                              "partial-order reduction, dead-variable reset): "
+                              "partial-order reduction with its merged waits and sleep sets, dead-variable reset): "
                               "slower, same verdicts.")
 _no_symmetry = click.option("--no-symmetry", is_flag=True,
                             help="Switch off pid symmetry (processes that differ only by pid are one state); it is "
