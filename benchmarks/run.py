@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from workloads import GENERATORS, workload  # noqa: E402
 
 SIZES = {"W1": [1, 2, 3, 4, 5, 6, 7], "W2": [4, 8, 14, 20, 30], "W3": [1, 2, 3, 4, 5, 6, 7],
-         "W4": [4, 6, 8, 9, 10, 11]}
+         "W4": [4, 6, 8, 9, 10, 11, 12, 13]}
 SPIN_MISSING = ("spin is not installed: `apt-get install spin` (Debian/Ubuntu) installs SPIN 6.5; "
                 "running forkspec alone")
 
@@ -118,6 +118,8 @@ def main() -> None:
     ap.add_argument("--no-symmetry", action="store_true", help="forkspec without pid symmetry")
     ap.add_argument("--no-por", action="store_true", help="forkspec without partial-order reduction")
     ap.add_argument("--no-dead-vars", action="store_true", help="forkspec without the dead-variable reset")
+    ap.add_argument("--no-merge-woken", action="store_true", help="forkspec without merging the waits an exit settles")
+    ap.add_argument("--no-sleep-sets", action="store_true", help="forkspec without sleep sets")
     ap.add_argument("--fingerprints", action="store_true", help="forkspec with fingerprint storage")
     ap.add_argument("--specs", action="store_true", help="measure the bundled specs instead (forkspec only)")
     ap.add_argument("--out", type=Path, default=None, help="result file stem (default results/run-<time>)")
@@ -213,6 +215,7 @@ def save(rows: list, stem: Path, opts: dict, spin: bool) -> None:
 def options(args) -> dict:
     """forkspec's Options fields for the switches given."""
     return {"symmetry": not args.no_symmetry, "por": not args.no_por, "dead_vars": not args.no_dead_vars,
+            "merge_woken": not args.no_merge_woken, "sleep_sets": not args.no_sleep_sets,
             "fingerprints": args.fingerprints, "workers": args.workers}
 
 

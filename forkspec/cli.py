@@ -150,7 +150,7 @@ progress_option = click.option("--progress/--quiet", default=None,
                                help="Progress lines on stderr while exploring (default: when stderr is a terminal).")
 _no_merge = click.option("--no-reduction", "no_merge", is_flag=True,
                          help="Switch off every reduction (local steps merged, init reaping at once, pid symmetry, "
-                              "partial-order reduction, dead-variable reset): "
+                              "partial-order reduction with its merged waits and sleep sets, dead-variable reset): "
                               "slower, same verdicts.")
 _no_symmetry = click.option("--no-symmetry", is_flag=True,
                             help="Switch off pid symmetry (processes that differ only by pid are one state); it is "
@@ -167,13 +167,21 @@ _no_dead_vars = click.option("--no-dead-vars", is_flag=True, expose_value=False,
                              help="Switch off the dead-variable reset (a local no execution reads again is stored as "
                                   "0, so states that differ only in it are one); it is used only where no other "
                                   "thread, handler or vfork child shares the stack.")
+_no_merge_woken = click.option("--no-merge-woken", is_flag=True, expose_value=False,
+                               callback=lambda ctx, param, value: ctx.meta.__setitem__("no_merge_woken", value),
+                               help="With partial-order reduction, do not run a parent's wait that a child's exit "
+                                    "settles (its oldest child is now a zombie) within the exit's step.")
+_no_sleep_sets = click.option("--no-sleep-sets", is_flag=True, expose_value=False,
+                               callback=lambda ctx, param, value: ctx.meta.__setitem__("no_sleep_sets", value),
+                               help="With partial-order reduction, keep no sleep sets (a process whose next step "
+                                    "commutes with a step explored before it is not moved again).")
 _workers = click.option("--workers", type=click.IntRange(1), default=1, show_default=True,
                         help="Explore with this many processes (states partitioned by hash).")
 
 
 def no_merge_option(f):
     """The reduction and storage switches every exploring command takes."""
-    return _no_merge(_no_symmetry(_no_por(_no_dead_vars(_fingerprints(_workers(f))))))
+    return _no_merge(_no_symmetry(_no_por(_no_merge_woken(_no_sleep_sets(_no_dead_vars(_fingerprints(_workers(f))))))))
 
 
 def reductions(no_merge: bool, no_symmetry: bool, fingerprints: bool, workers: int) -> dict:
@@ -181,7 +189,9 @@ def reductions(no_merge: bool, no_symmetry: bool, fingerprints: bool, workers: i
     meta = click.get_current_context().meta
     return dict(merge_local=not no_merge, eager_reap=not no_merge, symmetry=not (no_merge or no_symmetry),
                 por=not (no_merge or meta.get("no_por", False)),
-                dead_vars=not (no_merge or meta.get("no_dead_vars", False)), fingerprints=fingerprints,
+                dead_vars=not (no_merge or meta.get("no_dead_vars", False)),
+                merge_woken=not (no_merge or meta.get("no_merge_woken", False)),
+                sleep_sets=not (no_merge or meta.get("no_sleep_sets", False)), fingerprints=fingerprints,
                 workers=workers)
 
 

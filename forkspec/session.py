@@ -36,6 +36,8 @@ class Options:
     workers: int = 1  # processes exploring the state space (see forkspec.engines.parallel)
     por: bool = True  # partial-order reduction, where it applies (see forkspec.engines.por)
     dead_vars: bool = True  # dead locals stored as 0, where it applies (see forkspec.engines.deadvars)
+    merge_woken: bool = True  # with partial-order reduction: a wait an exit settles runs in the exit's step
+    sleep_sets: bool = True  # with partial-order reduction: a step that commutes with one explored before sleeps
 
 
 @dataclass
@@ -128,20 +130,24 @@ def run(spec: Spec, mode: str, opts: Options = Options(), props: dict[str, Prope
     props = library(opts.property_files) if props is None else props
     checks = build_checks(spec, mode, opts, props)
     canon, pid_symmetry, notes = plan_reductions(kernel, checks, opts, props)
-    if opts.workers > 1 and not opts.count_paths:
-        exploration = parallel.explore(
-            kernel, checks, opts.workers, max_states=opts.max_states, max_depth=opts.max_depth,
-            stop_at_first=opts.stop_at_first, diverged=(Diverged,), canon=canon, fingerprints=opts.fingerprints)
-        if not parallel.needs_trace(exploration):
-            exploration.reductions = notes + (f"{opts.workers} workers",)
-            return Run(spec, mode, kernel, checks, exploration)
-        notes += ("a sequential search for the shortest counterexample",)
     reduction, why = None, "off"
+    model = kernel  # the kernel searched: with the reduction, one that merges the waits an exit settles
     if opts.por:
         why = "counting paths needs every path" if opts.count_paths else por.refusal(kernel.program, checks, kernel.config)
         if not why:
-            reduction = por.Reduction(kernel, forks_commute=pid_symmetry is not None,
-                                      siblings_alike=pid_symmetry is not None and pid_symmetry.free)
+            if opts.merge_woken:
+                model = Kernel(spec.program, kernel.config._replace(merge_woken=True))
+            reduction = por.Reduction(model, forks_commute=pid_symmetry is not None,
+                                      siblings_alike=pid_symmetry is not None and pid_symmetry.free,
+                                      sleep_sets=opts.sleep_sets)
+    if opts.workers > 1 and not opts.count_paths:
+        exploration, used = _parallel(kernel, model, reduction, checks, canon, opts)
+        if not parallel.needs_trace(exploration):
+            exploration.reductions = notes + (f"{opts.workers} workers",) + _por_notes(used, kernel, model, why)
+            return Run(spec, mode, kernel if used is None else model, checks, exploration)
+        notes += ("a sequential search for the shortest counterexample",)
+        reduction = por.Reduction(model, reduction.forks_commute, reduction.siblings_alike, opts.sleep_sets) \
+            if reduction is not None else None  # its figures start again
 
     def search(reduction, seconds=None):
         watch = progress
@@ -149,23 +155,48 @@ def run(spec: Spec, mode: str, opts: Options = Options(), props: dict[str, Prope
             def watch(*figures):
                 return figures[-1] > seconds or bool(progress and progress(*figures))
         return bfs.explore(
-            kernel, checks, max_states=opts.max_states, max_depth=opts.max_depth,
+            kernel if reduction is None else model, checks, max_states=opts.max_states, max_depth=opts.max_depth,
             stop_at_first=opts.stop_at_first, count_paths=opts.count_paths, diverged=(Diverged,),
             progress=watch, canon=canon, fingerprints=opts.fingerprints, por=reduction,
         )
 
     try:
-        exploration = search(reduction)
+        exploration = reduced = search(reduction)
         if reduction is not None and parallel.needs_trace(exploration):
             exploration, note = _shortest_traces(exploration, search)
             notes += (note,)
     except por.LimitReached as e:
         reduction, why = None, f"{e}; searched again without it"
-        exploration = search(None)
-    notes += (f"partial-order reduction ({reduction.reduced} states with a persistent set)" if reduction
-              else f"partial-order reduction off: {why}",)
-    exploration.reductions = notes
-    return Run(spec, mode, kernel, checks, exploration)
+        exploration = reduced = search(None)
+    if reduction is None or exploration is not reduced:
+        model = kernel  # the search without the reduction ran in the kernel as it is
+    exploration.reductions = notes + _por_notes(reduction, kernel, model, why)
+    return Run(spec, mode, model, checks, exploration)
+
+
+def _por_notes(reduction, kernel: Kernel, model: Kernel, why: str) -> tuple[str, ...]:
+    if reduction is None:
+        return (f"partial-order reduction off: {why}",)
+    notes = (f"partial-order reduction ({reduction.reduced} states with a persistent set)",)
+    return notes + (("a wait an exit settles runs within the exit's step",) if model is not kernel else ())
+
+
+def _parallel(kernel: Kernel, model: Kernel, reduction, checks, canon, opts: Options):
+    """The search with `opts.workers` shards, under partial-order reduction where it applies (without
+    sleep sets); again without it if the search reaches the process limit. Returns the exploration
+    and the reduction it used (None: none, in `kernel`)."""
+    def search(model, reduction):
+        return parallel.explore(
+            model, checks, opts.workers, max_states=opts.max_states, max_depth=opts.max_depth,
+            stop_at_first=opts.stop_at_first, diverged=(Diverged,), canon=canon, fingerprints=opts.fingerprints,
+            por=reduction)
+
+    if reduction is not None:
+        try:
+            return search(model, reduction), reduction
+        except por.LimitReached:
+            pass
+    return search(kernel, None), None
 
 
 SHORTEST_TRACE_SECONDS = 5.0  # at least; or twice the reduced search's time

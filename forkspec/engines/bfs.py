@@ -25,6 +25,9 @@ class Model(Protocol):
     def is_terminated(self, state) -> bool: ...
 
 
+NONE: frozenset = frozenset()
+
+
 class LimitReached(Exception):
     pass
 
@@ -57,7 +60,8 @@ def explore(
     `fingerprints` stores 64-bit hashes instead of states (see `visited`); `intern`
     keeps each stored state as the numbers of its interned parts (`visited.CompactTable`). `por`, when given,
     chooses a persistent set of processes per state (`forkspec.engines.por`); a set one of
-    whose steps leads back to the current or an earlier BFS layer is expanded fully.
+    whose steps leads back to the current or an earlier BFS layer without progress (`por.progress`,
+    which no step decreases) is expanded fully.
     """
     start = time.perf_counter()
     stats = Stats()
@@ -100,14 +104,18 @@ def explore(
         if not c.state_ok(init):
             note(c, Witness(0))
 
-    expanded = 0
+    # Sleep sets (`por.sleep_sets`): per state, the processes whose next step need not be taken from it,
+    # because an order that takes it first was explored (it commutes with the step that led here).
+    sleep: dict[int, frozenset] | None = {} if por is not None and por.sleep_sets else None
+    expanded = bytearray(1)  # per state: taken from the queue once already
+    n_expanded = 0
     while queue:
         if stop_at_first and violation_found():
             stats.complete = False
             stats.cut = "stopped at the first violation"
             break
-        expanded += 1
-        if progress is not None and expanded % PROGRESS_EVERY == 0 and \
+        n_expanded += 1
+        if progress is not None and n_expanded % PROGRESS_EVERY == 0 and \
                 progress(len(states), stats.generated, len(queue), stats.depth, time.perf_counter() - start):
             stats.complete = False
             stats.cut = INTERRUPTED
@@ -127,19 +135,43 @@ def explore(
             stats.complete = False
             stats.cut = f"depth bound {max_depth} reached"
             continue
+        asleep = sleep.get(sid, NONE) if sleep is not None else NONE  # steps covered from here (sleep sets)
+        again = sleep is not None and bool(expanded[sid])
+        if sleep is not None:
+            expanded[sid] = 1
         try:
             chosen = por.choose(state) if por is not None else None
-            succ = model.successors(state) if chosen is None else model.successors(state, chosen)
-            if chosen is not None and not succ:  # the chosen processes could not move after all
-                chosen, succ = None, model.successors(state)
-            reps = rep_keys = None  # the successors' representatives and keys, when already computed
-            if chosen is not None:
+            movers = chosen
+            if asleep:
+                movers = tuple(p for p in (chosen or [p.pid for p in state.procs]) if p not in asleep)
+            succ = model.successors(state) if movers is None else model.successors(state, movers) if movers else []
+            if movers and not succ:  # the chosen processes could not move after all: every process moves
+                chosen, movers, succ = None, None, model.successors(state)
+                if asleep:
+                    asleep = NONE
+                    del sleep[sid]
+            reps = rep_keys = maps = None  # the successors' representatives, keys and renamings, when computed
+            if sleep is not None:
+                pairs = [canon.with_mapping(n) for _, n in succ] if canon is not None else [(n, None) for _, n in succ]
+                reps, maps = [r for r, _ in pairs], [m for _, m in pairs]
+                rep_keys = [key(n) for n in reps]
+            elif chosen is not None:
                 reps = [canon(n) for _, n in succ] if canon is not None else [n for _, n in succ]
                 rep_keys = [key(n) for n in reps]
-                for k_n in rep_keys:  # the cycle proviso
+            if chosen is not None:
+                for n, k_n in zip(reps, rep_keys):  # the cycle proviso
                     nid = index.get(k_n)
-                    if nid is not None and depth_of[nid] <= d:
-                        succ, reps, rep_keys = _expand_fully(por, state, chosen, succ, reps, rep_keys)
+                    if nid is not None and depth_of[nid] <= d and not por.progress(n) > por.progress(state):
+                        succ, reps, rep_keys, maps = _expand_fully(por, state, movers, succ, reps, rep_keys, maps)
+                        if sleep is not None:  # fully expanded: nothing is left asleep here
+                            if asleep:
+                                asleep = NONE
+                                del sleep[sid]
+                            for i, rep in enumerate(reps):
+                                if rep is None:
+                                    n = succ[i][1]
+                                    reps[i], maps[i] = canon.with_mapping(n) if canon is not None else (n, None)
+                                    rep_keys[i] = key(reps[i])
                         break
                 else:
                     por.reduced += 1
@@ -148,6 +180,8 @@ def explore(
             stats.cut = str(e)
             continue
         stats.generated += len(succ)
+        if not succ and (again or (asleep and model.successors(state))):
+            continue  # every step from here is covered by another order (sleep sets), or was taken before
         if not succ:
             states.keep(sid, state)
             if model.is_terminated(state):
@@ -157,7 +191,9 @@ def explore(
                 for c in deadlock_checks:
                     note(c, Witness(sid))
             continue
+        after = por.asleep_after(state, succ, asleep, maps) if sleep is not None else None
         for k, (action, nxt) in enumerate(succ):
+            covered = after[k] if after is not None else NONE
             for c in steps:
                 if c.name not in found and not c.step_ok(state, action, nxt):
                     note(c, Witness(sid, k))
@@ -182,11 +218,25 @@ def explore(
                 states.add(nxt, k_nxt)
                 parents.append(sid)
                 depth_of.append(d + 1)
+                if sleep is not None:
+                    expanded.append(0)
+                    if covered:
+                        sleep[nid] = covered
                 for c in invariants:
                     if c.name not in found and not c.state_ok(nxt):
                         note(c, Witness(nid))
                         states.keep(nid, nxt)
                 queue.append(nid if by_id else (nid, nxt))
+            elif sleep is not None and nid in sleep:
+                before = sleep[nid]
+                if not before <= covered:
+                    now = before & covered
+                    if now:
+                        sleep[nid] = now
+                    else:
+                        del sleep[nid]
+                    if expanded[nid]:  # expanded with steps asleep that this path needs: expand it again
+                        queue.append(nid if by_id else (nid, nxt))
             if edges is not None:
                 edges.append((sid, nid))
 
@@ -205,13 +255,14 @@ def explore(
     return Exploration(results, stats, states, parents, final_ids, paths, exact, canon)
 
 
-def _expand_fully(por, state, chosen, succ, reps, rep_keys):
+def _expand_fully(por, state, chosen, succ, reps, rep_keys, maps):
     """Every successor of `state` (the cycle proviso), reusing the chosen processes' steps and their
-    representatives and keys already computed: only the other processes' steps are computed."""
+    representatives, keys and renamings already computed (None for the others' steps): only the other
+    processes' steps are computed."""
     full = por.expand_fully(state, chosen, succ)
-    known = {id(n): (rep, k) for (_, n), rep, k in zip(succ, reps, rep_keys)}
-    pairs = [known.get(id(n), (None, None)) for _, n in full]
-    return full, [r for r, _ in pairs], [k for _, k in pairs]
+    known = {id(n): (rep, k, m) for (_, n), rep, k, m in zip(succ, reps, rep_keys, maps or [None] * len(succ))}
+    got = [known.get(id(n), (None, None, None)) for _, n in full]
+    return full, [g[0] for g in got], [g[1] for g in got], [g[2] for g in got]
 
 
 def _final(model, state, sid, finals, note, final_ids, stats) -> None:

@@ -246,6 +246,10 @@ class DeadReset:
             return state
         return self.apply(state, dead_of, nonzero)
 
+    def with_mapping(self, state: State) -> tuple[State, None]:
+        """The representative, and no renaming: the reset changes no pid."""
+        return self(state), None
+
     def record_places(self, p) -> tuple:
         """`dead_places` of a process record, remembered by the record's identity: most records of a
         successor are the very objects of the state it came from (the entry keeps the record alive)."""
@@ -354,3 +358,6 @@ class Then:
 
     def mapping(self, state: State):
         return self.symmetry.mapping(self.reset(state))
+
+    def with_mapping(self, state: State):
+        return self.symmetry.with_mapping(self.reset(state))

@@ -46,6 +46,8 @@ adds itself and its children (who alone can wake it) to `P`.
 """
 from __future__ import annotations
 
+from collections import Counter
+
 from forkspec import ir
 from forkspec.engines.symmetry import _const_int as _const, address_taken as _address_taken
 from forkspec.kernel.state import EXITING, FIRST_PID, INIT_PID, ZOMBIE, State
@@ -231,8 +233,10 @@ def _next(ins, pc: int, n: int):
 class Reduction:
     """Chooses, in each state, the processes whose steps are explored (see the module docstring)."""
 
-    def __init__(self, kernel, forks_commute: bool, siblings_alike: bool = False):
+    def __init__(self, kernel, forks_commute: bool, siblings_alike: bool = False, sleep_sets: bool = True):
         self.kernel = kernel
+        self.sleep_sets = sleep_sets  # the search also keeps sleep sets (`still_asleep`)
+        self.context: tuple = (None,)  # (state, its records by pid, its children by parent) for `still_asleep`
         self.program = kernel.program
         self.futures = Futures(kernel.program)
         self.forks_commute = forks_commute
@@ -333,6 +337,19 @@ class Reduction:
             return None
         return tuple(best)
 
+    @staticmethod
+    def progress(state: State) -> int:
+        """A measure no step lowers and every fork, exit and reap raises: 3 per process created,
+        less 2 per running process and 1 per zombie. A step that raises it cannot be on a cycle,
+        so the cycle proviso looks only at steps that keep it (see `bfs.explore`)."""
+        running = zombies = 0
+        for p in state.procs:
+            if p.state == ZOMBIE:
+                zombies += 1
+            else:
+                running += 1
+        return 3 * state.next_pid - 2 * running - zombies
+
     def expand_fully(self, state: State, chosen, theirs: list) -> list:
         """Every successor of `state`, in the kernel's order, given `theirs`, the successors of the
         `chosen` processes: the other processes' steps are added. The kernel lists each process's
@@ -341,6 +358,52 @@ class Reduction:
         others = {p.pid for p in state.procs} - set(chosen)
         both = list(theirs) + self.kernel.successors(state, others)
         return sorted(both, key=_mover)
+
+    def asleep_after(self, state: State, succ: list, asleep: frozenset, maps: list) -> list[frozenset]:
+        """Per successor of `state` explored in this order, the processes asleep in it, renamed by
+        `maps` (the renaming that gives each successor's representative; None: none)."""
+        single = Counter(a.pid for a, _ in succ)
+        taken: list[int] = []  # movers with one step, explored before the current one
+        out = []
+        for (action, nxt), renaming in zip(succ, maps):
+            covered = self.still_asleep(state, nxt, asleep.union(taken) if taken else asleep, action.pid)
+            if covered and renaming:
+                covered = frozenset(renaming.get(q, q) for q in covered)
+            out.append(covered)
+            if single[action.pid] == 1 and action.pid not in taken:
+                taken.append(action.pid)
+        return out
+
+    def still_asleep(self, state: State, nxt: State, asleep, r: int) -> frozenset:
+        """Sleep sets (Godefroid, LNCS 1032, ch. 5): of the processes `asleep` in `state` (their next step
+        was explored from an earlier state, or from this one before r's), those still asleep after r's
+        step to `nxt`: the ones whose next step commutes with r's (`depends`, asked for r's next step
+        alone, either way round) and did not move in it. Taking such a step from `nxt` reaches only
+        states an order already explored reaches."""
+        if not asleep:
+            return frozenset()
+        if self.context[0] is not state:  # the successors of one state come one after another
+            children: dict[int, list] = {}
+            for p in state.procs:
+                children.setdefault(p.ppid, []).append(p)
+            self.context = (state, {p.pid: p for p in state.procs}, children)
+        _, procs, children = self.context
+        pr = procs.get(r)
+        if pr is None or pr.state == ZOMBIE:
+            return frozenset()
+        after = {p.pid: p for p in nxt.procs}
+        kr = self.kind(pr)[0]
+        keep = []
+        for q in asleep:
+            pq, aq = procs.get(q), after.get(q)
+            if q == r or pq is None or aq is None or aq.stack is not pq.stack or aq.state != pq.state \
+                    or aq.pending != pq.pending:
+                continue
+            kq = self.kind(pq)[0]
+            if not self.depends(pq, kq, pr, frozenset((kr,)), children) or \
+                    not self.depends(pr, kr, pq, frozenset((kq,)), children):
+                keep.append(q)
+        return frozenset(keep)
 
     def closure(self, start: int, info: dict, children: dict, bound: int):
         """The enabled pids of the smallest persistent set grown from `start`; None past `bound` of them."""

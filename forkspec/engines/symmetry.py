@@ -359,6 +359,13 @@ class PidSymmetry:
         mapping = self.mapping(state)
         return state if mapping is None else rename(state, mapping)
 
+    def with_mapping(self, state: State) -> tuple[State, dict[int, int] | None]:
+        """The representative and the renaming that gives it (None: no pid changes)."""
+        if self.free:
+            state = _statuses_cleared(state)
+        mapping = self.mapping(state)
+        return (state if mapping is None else rename(state, mapping)), mapping
+
     def mapping(self, state: State) -> dict[int, int] | None:
         """The renaming (old pid -> new pid) to the canonical numbering; None when it is the identity or refused."""
         if self.free:

@@ -63,6 +63,7 @@ class Config(NamedTuple):
     eager_reap: bool = True  # init reaps its zombie children within the step that made them
     max_local_steps: int = 200_000
     nondet: tuple | None = None  # (lo, hi): the values nondet_int() may return, or None if undeclared
+    merge_woken: bool = False  # a parent whose wait an exit settled runs that wait within the exit's step
 
 
 class Action(NamedTuple):
@@ -316,7 +317,34 @@ class Exec(FdCalls, ExecCalls, ThreadCalls, MemoryCalls, VforkRules, SignalCalls
             self.run_new_threads()
         if self.thread is not None:
             text = f"[thread {self.thread}] {text}"
-        return Action(self.pid, line, text, tuple(self.events), choice)
+        action = Action(self.pid, line, text, tuple(self.events), choice)
+        if self.config.merge_woken and not self.alive and self.wake_parent():
+            action = action._replace(events=tuple(self.events))
+        return action
+
+    def wake_parent(self) -> bool:
+        """After an exit: a parent whose wait the exit settled (its oldest child is now a zombie) runs
+        that wait and the local steps after it, as the step's own local steps run (`merge_woken`)."""
+        me = self.procs.get(self.pid)
+        parent = self.procs.get(me.ppid) if me is not None and me.state == ZOMBIE else None
+        if parent is None or parent.state != RUNNING or not parent.stack or parent.pending or parent.threads \
+                or parent.vfork_child or parent.vfork_parent or parent.stopped or parent.image:
+            return False
+        top = parent.stack[-1]
+        ins = self.root.functions[top.func].body[top.pc]
+        if not (isinstance(ins, ir.Builtin) and ins.name in ("wait", "waitpid")):
+            return False
+        if ins.name == "wait" or _negative_one(ins.args[0]):  # any child: settled only if the oldest is a zombie
+            kids = [q for q in self.procs.values() if q.ppid == parent.pid]
+            if kids and min(kids, key=_pid).state != ZOMBIE:
+                return False
+        self.unpack(parent.pid)
+        if not self.enabled() or self.is_visible():
+            self.unpack(me.pid)  # back to the zombie, which packs nothing: the parent's record stays as it was
+            return False
+        self.run_local()
+        self.pack()
+        return True
 
     def store_later(self, addr, value) -> None:
         """The store half of a load-store split between threads; a bad address kills here."""
@@ -1030,3 +1058,15 @@ def canonical_memory(procs: tuple, mem: tuple) -> tuple[tuple, tuple]:
             changed = changed or n != pfn
         out.append(p._replace(ptes=tuple(ptes)) if changed else p)
     return tuple(out), tuple(new_mem)
+
+
+def _negative_one(e) -> bool:
+    """Is the expression the constant -1 (a negation of 1, perhaps converted)?"""
+    while isinstance(e, ir.Wrap):
+        e = e.operand
+    if isinstance(e, ir.UnOp) and e.op == "-":
+        e = e.operand
+        while isinstance(e, ir.Wrap):
+            e = e.operand
+        return isinstance(e, ir.Const) and e.value == 1
+    return isinstance(e, ir.Const) and e.value == -1

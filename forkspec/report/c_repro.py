@@ -30,6 +30,10 @@ Refused (exit 2, with the reason): traces with a signal step, traces on a delibe
 shared-memory access by a process other than the one before it, one that
 continues a libc call's output after another process moved in between, and
 steps of init (with `--no-reduction`).
+
+A step in which a child's exit settles its parent's wait (`Config.merge_woken`) runs the
+parent's wait too; the reproducer gives that wait a segment of its own right after the
+child's death, so the parent waits for the death, then reaps, as the trace says.
 """
 from __future__ import annotations
 
@@ -205,12 +209,19 @@ def schedule(program: ir.Program, config, trace: Trace):
             segments[-1].steps.append(k)
         seg = segments[-1]
         vforked.discard(me)
+        born: set[int] = set()  # processes this step forked (their local work runs in it)
         for pid, fidx, ins in x.hits:
             who = index[pid]
             hit = _Hit(_code(program, fidx, ins), ins.loc.line)
             if who == me and not seg.claimed:
                 hit.seg = len(segments)
                 seg.claimed = True
+            elif pid != action.pid and pid not in born and segments[-1].actor != who:
+                # the parent whose wait this exit settled (`merge_woken`): its wait starts a segment of
+                # its own, right after the death, so it does not wait in the kernel holding the token
+                segments.append(_Segment(who, [k], claimed=True))
+                procs[who].segs.append(len(segments))
+                hit.seg = len(segments)
             if pid == action.pid and ins.name in ("fork", "vfork"):
                 e = next(forks, None)
                 if e is None:
@@ -220,6 +231,7 @@ def schedule(program: ir.Program, config, trace: Trace):
                 else:
                     child = len(procs)
                     index[e.child] = child
+                    born.add(e.child)
                     procs.append(_Proc(per_step[k].get(e.child, "?"), e.child))
                     hit.child = child
                     if ins.name == "vfork":

@@ -183,6 +183,7 @@ def to_itf(trace: Trace, *, spec, mode: str, config, check=None, program=None) -
             "inject": sorted(config.inject),
             "merge_local": config.merge_local,
             "eager_reap": config.eager_reap,
+            "merge_woken": config.merge_woken,
         },
         "status": "violation" if check is not None else "trace",
     }
@@ -319,6 +320,7 @@ def model_for(obj: dict, spec):
             inject=frozenset(o.get("inject", ())),
             merge_local=bool(o.get("merge_local", base.merge_local)),
             eager_reap=bool(o.get("eager_reap", base.eager_reap)),
+            merge_woken=bool(o.get("merge_woken", base.merge_woken)),
         )
     except (TypeError, ValueError) as e:
         raise TraceFileError(f"the trace's #meta.options are malformed: {e}") from None
