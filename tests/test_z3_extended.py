@@ -91,7 +91,8 @@ int main(void) {
     *p = 5;
     if (fork() == 0) {
         munmap(p, 4096);
-        _exit(*p);
+        int v = *p;  /* killed within the fork's step: the parent goes on */
+        _exit(v);
     }
     wait(&status);
     printf("killed %d\\n%d\\n", WIFSIGNALED(status) ? WTERMSIG(status) : 0, *p);

@@ -226,6 +226,7 @@ class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps, SignalSteps, ExecSteps
                 if not q.beyond:
                     self.set(q, self.loc_name(c), z3.BitVecVal(self.lay.id(q.key), 16))
                 q.key = parent_key
+                q.alive = True  # a child killed in its first steps (SIGSEGV) is dead; the parent goes on
                 out.append(q)
         finally:
             self.fresh = None
