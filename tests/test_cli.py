@@ -277,6 +277,12 @@ def test_a_program_error_at_run_time_is_reported_not_crashed(spec_file):
     assert_one_clean_error(r, str(p), "bounds")
 
 
+def test_pointer_arithmetic_on_a_string_is_a_clear_model_error_not_an_internal_one(spec_file):
+    p = spec_file('char *s = "hello";\nchar *t = s + 1;\nprintf("%s", t);\nreturn 0;')
+    r = forkspec_cli("check", str(p))
+    assert_one_clean_error(r, str(p), "pointer arithmetic")
+
+
 # --------------------------------------------------------------------------- properties
 
 

@@ -383,6 +383,12 @@ class Exec(FdCalls, ExecCalls, ThreadCalls, MemoryCalls, VforkRules, SignalCalls
             if e.span is None:
                 e.span = Span(self.program.path, ins.loc.line, ins.loc.col)
             raise
+        except TypeError as e:
+            if "'str'" not in str(e) and "str " not in str(e):
+                raise
+            raise ModelError("arithmetic or ordering on a string (such as pointer arithmetic s + 1) is not modelled; "
+                             "supported on strings: s[i], strlen, strcmp, ==/!= against another string, printing",
+                             Span(self.program.path, ins.loc.line, ins.loc.col)) from None
 
     def _execute(self, ins, choice: str) -> None:
         pc = self.pc
