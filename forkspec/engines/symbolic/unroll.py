@@ -345,7 +345,9 @@ class Encoder:
         ending in the same state. Every reachable state is still reached, at the same
         depth, and every event still happens: violations, deadlocks, outcomes, the
         longest execution and the largest process count are those of the full relation.
-        A step that takes a signal (`signal`) is never swapped: only two instruction steps are."""
+        A step that takes a signal (`signal`) is never swapped: only two instruction steps are.
+        Steps whose footprints meet but that commute in the state at hand are ordered by
+        `commuting` (`symbolic.commute`), under the same argument."""
         old, cur = self.frames[t - 1], self.steps[t - 1]
         out = []
         for a in range(self.slots):
