@@ -7,7 +7,9 @@ path over Z3 terms, for programs that call setvbuf or setbuf), `fds` (fd tables,
 pipes and named files; `locks`: fcntl record locks), `exec` (exec's images folded into the
 layout, a slot's image replaced), `chars` (char arrays and contents as bit-vectors), `threads` (pthreads
 and pthread_atfork: a slot's threads, mixed into `block.Step`), `unroll` (frames, the
-transition relation, the canonical order of commuting steps), `condition` (an
+transition relation, the canonical order of commuting steps), `commute` (steps that
+commute in the state at hand though their footprints meet), `guess` (random runs at the
+encoding's granularity: where the completeness threshold probably is), `condition` (an
 expectation as a Z3 formula), `replay` (a model as a schedule, followed in the
 concrete kernel), `induction` (k-induction, for programs with no longest execution),
 `bmc` (random concrete runs, then bounded model checking, the completeness threshold,

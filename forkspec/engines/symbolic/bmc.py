@@ -6,7 +6,10 @@ costs no solving at all). Then:
 
 One solver holds one unrolling, extended a step at a time (earlier steps are never
 re-encoded); it is Z3's bit-vector tactic (simplify, solve-eqs, bit-blast, SAT), which
-refutes these unrollings faster than the incremental solver. At each depth k:
+refutes these unrollings faster than the incremental solver. Below the longest of a few
+random runs made at the encoding's granularity (`guess`) no question is asked: some
+execution is known to go on there, and the question at that depth covers every step
+before it (without a guess, from depth 0 on, with probes). At each depth k:
 
 * a probe, with a short time limit (at most as long as the last depth's question):
   is a check violated at step k? A model is a counterexample, replayed in the

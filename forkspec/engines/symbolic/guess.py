@@ -25,6 +25,16 @@ from forkspec.trace import ReplayError
 RUNS = 4
 MOVES = 400
 SECONDS = 0.25
+KERNEL_STEPS = 2000  # in one move: a local loop that never reaches a boundary ends the run
+
+
+class _Steps(list):
+    """The kernel steps of one move, at most KERNEL_STEPS (a move that spins for ever is refused)."""
+
+    def append(self, item) -> None:
+        if len(self) >= KERNEL_STEPS:
+            raise ReplayError("a move that does not reach a boundary")
+        super().append(item)
 
 
 def longest_run(kernel: Kernel, boundaries: set, runs: int = RUNS, moves: int = MOVES,
@@ -44,7 +54,7 @@ def longest_run(kernel: Kernel, boundaries: set, runs: int = RUNS, moves: int = 
                 return None
             value = rng.randint(*nondet) if nondet is not None else None
             try:
-                state = rp.advance(kernel, boundaries, state, rp.Move(rng.choice(pids) - FIRST_PID, False, value), [])
+                state = rp.advance(kernel, boundaries, state, rp.Move(rng.choice(pids) - FIRST_PID, False, value), _Steps())
             except ReplayError:
                 return None
             n += 1

@@ -376,7 +376,9 @@ class Encoder:
         depth, and every event still happens: violations, deadlocks, outcomes, the
         longest execution and the largest process count are those of the full relation.
         A step that takes a signal (`signal`), or is one of the kernel's own (`own`: an alarm
-        expiring, a late SIGCHLD), is never swapped: only two instruction steps are."""
+        expiring, a late SIGCHLD), is never swapped: only two instruction steps are.
+        Steps whose footprints meet but that commute in the state at hand are ordered by
+        `commuting` (`symbolic.commute`), under the same argument."""
         old, cur = self.frames[t - 1], self.steps[t - 1]
         out = []
         for a in range(self.slots):
