@@ -5,31 +5,8 @@ that replay (every violation and witness comes from a model: no random runs firs
 from __future__ import annotations
 
 from forkspec.engines.result import HOLDS, INCONCLUSIVE, VIOLATED
-from forkspec.engines.symbolic import Options as SymOptions
-from forkspec.frontend import parse_spec
-from forkspec.session import Options, run, run_z3
-from forkspec.trace import rebuild
 
-SOLVER_ONLY = SymOptions(timeout_ms=20_000, max_bound=40, simulate=False)
-
-
-def both(source: str):
-    spec = parse_spec(source, "t.c")
-    return run_z3(spec, "file", z3_opts=SOLVER_ONLY, outcomes=True), run(spec, "file", Options())
-
-
-def assert_agree(z, b) -> dict:
-    """Same verdicts and outcome set; every Z3 trace replays. Returns Z3's verdicts by check."""
-    out = {}
-    for x, y in zip(b.exploration.results, z.exploration.results):
-        assert y.verdict != INCONCLUSIVE, (y.check.name, y.reason)
-        assert x.verdict == y.verdict, (y.check.name, x.verdict, y.verdict)
-        if y.witness is not None:
-            assert rebuild(z.kernel, z.exploration, y.witness).steps, y.check.name
-        out[y.check.name] = y.verdict
-    assert set(z.exploration.stats.solver.outcome_set) == \
-        {b.kernel.outcome(b.exploration.states[i]) for i in b.exploration.finals}
-    return out
+from z3check import assert_agree, both
 
 
 def stdouts(z) -> set:
