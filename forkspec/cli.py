@@ -158,23 +158,24 @@ _no_symmetry = click.option("--no-symmetry", is_flag=True,
 _fingerprints = click.option("--fingerprints", is_flag=True,
                              help="Store 64-bit fingerprints instead of states (less memory; the probability that a "
                                   "state was missed is printed).")
-_no_por = click.option("--no-por", is_flag=True, expose_value=False,
-                       callback=lambda ctx, param, value: ctx.meta.__setitem__("no_por", value),
-                       help="Switch off partial-order reduction (only a persistent set of processes moves in "
-                            "each state); it is used only where its dependency relation covers the program.")
-_no_dead_vars = click.option("--no-dead-vars", is_flag=True, expose_value=False,
-                             callback=lambda ctx, param, value: ctx.meta.__setitem__("no_dead_vars", value),
-                             help="Switch off the dead-variable reset (a local no execution reads again is stored as "
-                                  "0, so states that differ only in it are one); it is used only where no other "
-                                  "thread, handler or vfork child shares the stack.")
-_no_merge_woken = click.option("--no-merge-woken", is_flag=True, expose_value=False,
-                               callback=lambda ctx, param, value: ctx.meta.__setitem__("no_merge_woken", value),
-                               help="With partial-order reduction, do not run a parent's wait that a child's exit "
-                                    "settles (its oldest child is now a zombie) within the exit's step.")
-_no_sleep_sets = click.option("--no-sleep-sets", is_flag=True, expose_value=False,
-                               callback=lambda ctx, param, value: ctx.meta.__setitem__("no_sleep_sets", value),
-                               help="With partial-order reduction, keep no sleep sets (a process whose next step "
-                                    "commutes with a step explored before it is not moved again).")
+def _meta_flag(flag: str, help: str):
+    """A switch kept in the context's meta (`no_por` for --no-por), read where the run's options are made."""
+    key = flag.lstrip("-").replace("-", "_")
+    return click.option(flag, is_flag=True, expose_value=False,
+                        callback=lambda ctx, param, value: ctx.meta.__setitem__(key, value), help=help)
+
+
+_no_por = _meta_flag("--no-por", "Switch off partial-order reduction (only a persistent set of processes moves in "
+                                 "each state); it is used only where its dependency relation covers the program.")
+_no_dead_vars = _meta_flag("--no-dead-vars", "Switch off the dead-variable reset (a local no execution reads again is "
+                                             "stored as 0, so states that differ only in it are one); it is used only "
+                                             "where no other thread, handler or vfork child shares the stack.")
+_no_merge_woken = _meta_flag("--no-merge-woken", "With partial-order reduction, do not run a parent's wait that a "
+                                                 "child's exit settles (its oldest child is now a zombie) within the "
+                                                 "exit's step.")
+_no_sleep_sets = _meta_flag("--no-sleep-sets", "With partial-order reduction, keep no sleep sets (a process whose "
+                                               "next step commutes with a step explored before it is not moved "
+                                               "again).")
 _workers = click.option("--workers", type=click.IntRange(1), default=1, show_default=True,
                         help="Explore with this many processes (states partitioned by hash).")
 
