@@ -173,20 +173,23 @@ class MemorySteps:
                 out.append((q, None))
         return out
 
+    def einval(self, p, s: int) -> tuple:
+        """The call fails with -1/EINVAL (a bad length, an address not on a page boundary)."""
+        self.store(p, s, ("g", ir.ERRNO_SLOT), EINVAL)
+        return (p, -1)
+
     def b_madvise(self, p, s, ins, ev):
         """kernel: MemoryCalls._b_madvise, on whole regions."""
         addr, length, advice = (_num(ev.eval(a), ins) for a in ins.args)
         if is_sym(length) or is_sym(advice):
             raise NotEncoded("madvise() of a length or an advice that is not a constant", ins.loc)
         if length < 0:
-            self.store(p, s, ("g", ir.ERRNO_SLOT), EINVAL)
-            return [(p, -1)]
+            return [self.einval(p, s)]
         npages = (length + ir.PAGE - 1) // ir.PAGE
         out = []
         for q, bad in self.cases_of(p, (addr & (ir.PAGE - 1)) != 0):
             if bad:
-                self.store(q, s, ("g", ir.ERRNO_SLOT), EINVAL)
-                out.append((q, -1))
+                out.append(self.einval(q, s))
                 continue
             cover = self.covering(q, s, addr, npages)
             none = z3.And([z3.Not(o) for _, _, o in cover]) if cover else z3.BoolVal(True)
@@ -217,14 +220,12 @@ class MemorySteps:
         if is_sym(length):
             raise NotEncoded("munmap() of a length that is not a constant", ins.loc)
         if length <= 0:
-            self.store(p, s, ("g", ir.ERRNO_SLOT), EINVAL)
-            return [(p, -1)]
+            return [self.einval(p, s)]
         npages = (length + ir.PAGE - 1) // ir.PAGE
         out = []
         for q, bad in self.cases_of(p, (addr & (ir.PAGE - 1)) != 0):
             if bad:
-                self.store(q, s, ("g", ir.ERRNO_SLOT), EINVAL)
-                out.append((q, -1))
+                out.append(self.einval(q, s))
                 continue
             cover = self.covering(q, s, addr, npages)
             cut = z3.Or([z3.And(o, z3.Not(w)) for _, w, o in cover] + [self.fixed_pages(addr, npages)])
