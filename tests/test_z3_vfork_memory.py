@@ -5,34 +5,9 @@ Each program is small (two processes) so each answer takes about a second.
 """
 from __future__ import annotations
 
-from forkspec.engines.result import HOLDS, INCONCLUSIVE, VIOLATED
-from forkspec.engines.symbolic import Options as SymOptions
-from forkspec.frontend import parse_spec
-from forkspec.session import Options, run, run_z3
-from forkspec.trace import rebuild
+from forkspec.engines.result import HOLDS, VIOLATED
 
-SOLVER_ONLY = SymOptions(timeout_ms=20_000, max_bound=60, simulate=False)  # every violation from a model
-
-
-def both(source: str, mode: str = "file"):
-    """(z3 run, bfs run) of one program."""
-    spec = parse_spec(source, "t.c")
-    return run_z3(spec, mode, z3_opts=SOLVER_ONLY, outcomes=True), run(spec, mode, Options())
-
-
-def assert_agree(z, b) -> dict:
-    """Same verdicts and outcome set; every Z3 trace replays. Returns Z3's verdicts by check."""
-    out = {}
-    for x, y in zip(b.exploration.results, z.exploration.results):
-        assert y.verdict != INCONCLUSIVE, (y.check.name, y.reason)
-        assert x.verdict == y.verdict, (y.check.name, x.verdict, y.verdict)
-        if y.witness is not None:
-            trace = rebuild(z.kernel, z.exploration, y.witness)
-            assert trace.final == z.exploration.states[y.witness.state] or y.witness.successor is not None
-        out[y.check.name] = y.verdict
-    bfs_outcomes = {b.kernel.outcome(b.exploration.states[i]) for i in b.exploration.finals}
-    assert set(z.exploration.stats.solver.outcome_set) == bfs_outcomes
-    return out
+from z3check import assert_agree, both
 
 
 def test_a_string_chosen_by_fork_result_prints_each_processs_own_word():
@@ -125,7 +100,7 @@ int main(void) {
     return 0;
 }
 """
-    verdicts = assert_agree(*both(src, "tty"))
+    verdicts = assert_agree(*both(src, mode="tty"))
     assert verdicts['forall stdout == "parent x=2\\n"'] == HOLDS and verdicts["all-reaped"] == HOLDS
     assert {verdicts[n] for n in ("cow-isolation", "no-shared-writable-page", "vfork-safety")} == {VIOLATED}
 

@@ -7,24 +7,46 @@ from forkspec.frontend import parse_spec
 from forkspec.session import Options, run, run_z3
 from forkspec.trace import rebuild
 
+FAST = SymOptions(timeout_ms=20_000, max_bound=40)  # random runs first, then the solver
 SOLVER_ONLY = SymOptions(timeout_ms=20_000, max_bound=40, simulate=False)  # every trace from a model
 
 
-def both(source: str):
-    """(z3 run, bfs run) of one program, stdout to a file."""
-    spec = parse_spec(source, "t.c")
-    return run_z3(spec, "file", z3_opts=SOLVER_ONLY, outcomes=True), run(spec, "file", Options())
+def both(program, *, path: str = "t.c", mode: str = "file", z3_opts: SymOptions = SOLVER_ONLY,
+         outcomes: bool = True):
+    """(z3 run, bfs run) of one program: its source text (read as `path`) or a parsed spec.
+    `outcomes=False` spares Z3 enumerating the outcomes when a test compares only verdicts."""
+    spec = parse_spec(program, path) if isinstance(program, str) else program
+    return run_z3(spec, mode, z3_opts=z3_opts, outcomes=outcomes), run(spec, mode, Options())
 
 
-def assert_agree(z, b) -> dict:
-    """Same verdicts and outcome set; every Z3 trace replays. Returns Z3's verdicts by check."""
-    out = {}
+def verdicts_by_name(r) -> dict:
+    """{check name: verdict} of one run, either engine's."""
+    return {x.check.name: x.verdict for x in r.exploration.results}
+
+
+def bfs_outcomes(b) -> set:
+    """The outcomes of BFS's final states."""
+    return {b.kernel.outcome(b.exploration.states[i]) for i in b.exploration.finals}
+
+
+def z3_outcomes(z) -> set:
+    """The outcomes Z3 enumerated (a run with `outcomes=True`)."""
+    return set(z.exploration.stats.solver.outcome_set)
+
+
+def assert_agree(z, b, *, outcomes: bool = True) -> dict:
+    """The same checks with the same verdicts, none inconclusive; every Z3 trace replays in the
+    kernel to its witness state; and, unless `outcomes=False`, the same outcome set.
+    Returns Z3's verdicts by check."""
+    assert [x.check.name for x in z.exploration.results] == [x.check.name for x in b.exploration.results]
     for x, y in zip(b.exploration.results, z.exploration.results):
         assert y.verdict != INCONCLUSIVE, (y.check.name, y.reason)
         assert x.verdict == y.verdict, (y.check.name, x.verdict, y.verdict)
         if y.witness is not None:
-            assert rebuild(z.kernel, z.exploration, y.witness).steps, y.check.name
-        out[y.check.name] = y.verdict
-    assert set(z.exploration.stats.solver.outcome_set) == \
-        {b.kernel.outcome(b.exploration.states[i]) for i in b.exploration.finals}
-    return out
+            trace = rebuild(z.kernel, z.exploration, y.witness)
+            assert trace.steps, y.check.name
+            assert trace.final == z.exploration.states[y.witness.state] or y.witness.successor is not None, \
+                y.check.name
+    if outcomes:
+        assert z3_outcomes(z) == bfs_outcomes(b)
+    return verdicts_by_name(z)
