@@ -13,21 +13,13 @@ from forkspec.engines.symbolic import Options as SymOptions
 from forkspec.errors import UnsupportedError
 from forkspec.frontend import parse_spec
 from forkspec.kernel.state import FIRST_PID
-from forkspec.session import Options, run, run_z3
+from forkspec.session import run_z3
 from forkspec.trace import rebuild
+
+from z3check import assert_agree, bfs_outcomes, both
 
 FAST = SymOptions(timeout_ms=20_000, max_bound=60)
 SOLVER_ONLY = SymOptions(timeout_ms=20_000, max_bound=60, simulate=False)
-
-
-def both(source: str, z3_opts=FAST):
-    """(z3 run, its outcome set, BFS's outcome set, BFS's verdicts by name)."""
-    spec = parse_spec(source, "t.c")
-    z = run_z3(spec, "file", z3_opts=z3_opts, outcomes=True)
-    b = run(spec, "file", Options())
-    kernel_outcomes = {b.kernel.outcome(b.exploration.states[i]) for i in b.exploration.finals}
-    return z, set(z.exploration.stats.solver.outcome_set), kernel_outcomes, \
-        {x.check.name: x.verdict for x in b.exploration.results}
 
 
 def test_an_unlocked_increment_in_two_threads_can_lose_an_update():
@@ -46,8 +38,9 @@ int main(void) {
     return 0;
 }
 """
-    z, zo, ko, _ = both(source)
-    assert zo == ko and {o.stdout for o in ko} == {"1\n", "2\n"}
+    z, b = both(source, z3_opts=FAST)
+    assert_agree(z, b)
+    assert {o.stdout for o in bfs_outcomes(b)} == {"1\n", "2\n"}
 
 
 def test_pthread_exit_in_main_leaves_the_process_to_its_last_thread():
@@ -64,8 +57,9 @@ int main(void) {
     return 3;
 }
 """
-    z, zo, ko, _ = both(source)
-    assert zo == ko and {(o.stdout, o.exit_status) for o in ko} == {("main\nlate\n", 0), ("late\nmain\n", 0)}
+    z, b = both(source, z3_opts=FAST)
+    assert_agree(z, b)
+    assert {(o.stdout, o.exit_status) for o in bfs_outcomes(b)} == {("main\nlate\n", 0), ("late\nmain\n", 0)}
 
 
 def test_atfork_handlers_run_prepare_newest_first_and_the_others_oldest_first():
@@ -85,8 +79,9 @@ int main(void) {
     _exit(0);
 }
 """
-    z, zo, ko, _ = both(source)
-    assert zo == ko and {o.stdout for o in ko} == {"p2 p1 c1 "}
+    z, b = both(source, z3_opts=FAST)
+    assert_agree(z, b)
+    assert {o.stdout for o in bfs_outcomes(b)} == {"p2 p1 c1 "}
 
 
 CHILD_LOCKS = """/*@forkspec
@@ -124,11 +119,8 @@ def test_a_thread_that_unlocks_before_the_fork_keeps_fork_thread_safety():
     source = CHILD_LOCKS.replace("violates: fork-thread-safety no-deadlock", "properties: fork-thread-safety") \
         .replace("pthread_mutex_lock(&m); return NULL;", "pthread_mutex_lock(&m); pthread_mutex_unlock(&m); return NULL;") \
         .replace("    if (fork()", "    pthread_join(t, NULL);\n    if (fork()")
-    spec = parse_spec(source, "t.c")
-    z = run_z3(spec, "file", z3_opts=FAST)
-    b = run(spec, "file", Options())
-    verdict = {x.check.name: x.verdict for x in z.exploration.results}["fork-thread-safety"]
-    assert verdict == HOLDS == {x.check.name: x.verdict for x in b.exploration.results}["fork-thread-safety"]
+    z, b = both(source, z3_opts=FAST, outcomes=False)
+    assert assert_agree(z, b, outcomes=False)["fork-thread-safety"] == HOLDS
 
 
 def test_a_mutex_chosen_by_an_input_is_refused_by_name():
