@@ -1,28 +1,16 @@
 """fcntl record locks under the Z3 engine (`symbolic/locks.py`): verdicts and outcome sets
-equal to BFS's, deadlocks whose traces replay in the kernel."""
+equal to BFS's, deadlocks whose traces replay in the kernel. Most tests compare verdicts only:
+the specs' outcome sets are compared in the engine-agreement run, FORKSPEC_Z3_SPECS='struct flock'."""
 from __future__ import annotations
 
 from forkspec.engines.result import HOLDS, VIOLATED
 from forkspec.engines.symbolic import Options as SymOptions
-from forkspec.frontend import parse_spec
-from forkspec.session import Options, run, run_z3
 from forkspec.trace import rebuild
+
+from z3check import assert_agree, both
 
 FAST = SymOptions(timeout_ms=20_000, max_bound=30)
 HEADER = "#include <stdio.h>\n#include <errno.h>\n#include <unistd.h>\n#include <fcntl.h>\n#include <sys/wait.h>\n"
-
-
-def both(source: str, name: str, outcomes: bool = False):
-    """The two engines' verdicts agree (and their outcome sets, when asked: the specs' are
-    compared in the engine-agreement run, FORKSPEC_Z3_SPECS='struct flock')."""
-    spec = parse_spec(source, name)
-    z = run_z3(spec, "file", z3_opts=FAST, outcomes=outcomes)
-    b = run(spec, "file", Options())
-    assert [x.verdict for x in z.exploration.results] == [x.verdict for x in b.exploration.results]
-    if outcomes:
-        assert set(z.exploration.stats.solver.outcome_set) == \
-            {b.kernel.outcome(b.exploration.states[i]) for i in b.exploration.finals}
-    return z, b
 
 
 def locked(expect: str, child: str, before_fork: str = "") -> str:
@@ -52,8 +40,8 @@ def test_a_lock_the_parent_holds_is_not_the_childs_and_f_getlk_names_the_parent(
         fcntl(fd, F_GETLK, &q);
         printf("r %d again %d owner %d type %d\\n", r, e == EAGAIN, q.l_pid == getppid(), q.l_type == F_WRLCK);
         return 0;""")
-    z, _ = both(source, "inherit.c")
-    assert all(x.verdict == HOLDS for x in z.exploration.results)
+    z, b = both(source, path="inherit.c", z3_opts=FAST, outcomes=False)
+    assert set(assert_agree(z, b, outcomes=False).values()) == {HOLDS}
 
 
 def test_closing_another_fd_of_the_file_releases_the_owners_lock():
@@ -61,13 +49,15 @@ def test_closing_another_fd_of_the_file_releases_the_owners_lock():
         fcntl(fd, F_GETLK, &q);
         printf(q.l_type == F_UNLCK ? "unlocked\\n" : "locked\\n");
         return 0;""", before_fork='close(open("f", O_RDONLY));')
-    z, _ = both(source, "release.c")
+    z, b = both(source, path="release.c", z3_opts=FAST, outcomes=False)
+    assert_agree(z, b, outcomes=False)
     assert z.exploration.results[1].verdict == HOLDS
 
 
 def test_waiting_for_a_lock_held_by_a_parent_that_waits_for_the_child_is_a_deadlock_that_replays():
     source = locked("forall processes == 2", "fcntl(fd, F_SETLKW, &wr);\n        _exit(0);")
-    z, _ = both(source, "wait.c", outcomes=True)
+    z, b = both(source, path="wait.c", z3_opts=FAST)
+    assert_agree(z, b)
     stuck = next(x for x in z.exploration.results if x.check.name == "no-deadlock")
     assert stuck.verdict == VIOLATED
     trace = rebuild(z.kernel, z.exploration, stuck.witness)
