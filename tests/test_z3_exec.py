@@ -7,27 +7,15 @@ from pathlib import Path
 import pytest
 
 from forkspec.engines.result import HOLDS, VIOLATED
-from forkspec.engines.symbolic import Options as SymOptions
 from forkspec.errors import UnsupportedError
 from forkspec.frontend import load_spec, parse_spec
-from forkspec.session import Options, run, run_z3
+from forkspec.session import run_z3
 from forkspec.trace import rebuild
 
+from z3check import FAST, assert_agree, bfs_outcomes, both
+
 ROOT = Path(__file__).resolve().parent.parent
-FAST = SymOptions(timeout_ms=20_000, max_bound=40)
-SOLVER_ONLY = SymOptions(timeout_ms=20_000, max_bound=40, simulate=False)
-
 HEADER = "#include <stdio.h>\n#include <errno.h>\n#include <unistd.h>\n#include <fcntl.h>\n#include <sys/wait.h>\n"
-
-
-def both(spec, mode: str = "file", z3_opts=FAST):
-    z = run_z3(spec, mode, z3_opts=z3_opts, outcomes=True)
-    b = run(spec, mode, Options())
-    return z, b
-
-
-def bfs_outcomes(b) -> set:
-    return {b.kernel.outcome(b.exploration.states[i]) for i in b.exploration.finals}
 
 
 def test_echo_after_a_fork_gives_the_outcomes_bfs_gives_and_a_wrong_order_is_a_replayed_violation():
@@ -47,8 +35,8 @@ int main(void) {
     return 0;
 }
 """
-    z, b = both(parse_spec(source, "echo.c"), z3_opts=SOLVER_ONLY)
-    assert set(z.exploration.stats.solver.outcome_set) == bfs_outcomes(b)
+    z, b = both(source, path="echo.c")
+    assert_agree(z, b)
     assert {o.stdout for o in bfs_outcomes(b)} == {"parent\nhi there\n", "hi there\nparent\n"}
     bad = z.exploration.results[1]
     assert bad.verdict == VIOLATED == b.exploration.results[1].verdict
@@ -67,25 +55,22 @@ int main(void) {
     return 0;
 }
 """
-    z, b = both(parse_spec(source, "enoent.c"))
-    assert [x.verdict for x in z.exploration.results] == [x.verdict for x in b.exploration.results]
+    z, b = both(source, path="enoent.c", z3_opts=FAST)
+    assert_agree(z, b)
     assert z.exploration.results[1].verdict == HOLDS
 
 
 def test_exec_closes_only_cloexec_fds_so_echo_fails_on_a_closed_stdout_with_status_1():
     """item 24 (its other modes are in the engine-agreement run, FORKSPEC_Z3_SPECS=exec)."""
     spec = load_spec(ROOT / "specs/exec/item24_cloexec_closed_only_by_exec.c")
-    z, b = both(spec, "file")
-    assert [x.verdict for x in z.exploration.results] == [x.verdict for x in b.exploration.results]
-    assert set(z.exploration.stats.solver.outcome_set) == bfs_outcomes(b)
-    assert all(x.verdict == HOLDS for x in z.exploration.results)
+    z, b = both(spec, z3_opts=FAST)
+    assert set(assert_agree(z, b).values()) == {HOLDS}
 
 
 def test_a_spec_file_image_runs_with_the_same_pid_and_a_fresh_stdio_buffer():
     spec = load_spec(ROOT / "specs/exec/fork_exec_spec_chain.c")
-    z, b = both(spec)
-    assert all(x.verdict == HOLDS for x in z.exploration.results)
-    assert set(z.exploration.stats.solver.outcome_set) == bfs_outcomes(b)
+    z, b = both(spec, z3_opts=FAST)
+    assert set(assert_agree(z, b).values()) == {HOLDS}
     assert {o.stdout for o in bfs_outcomes(b)} == {"image: pid 1001 parent 1000\npending child 1001 exited 3\n"}
 
 
@@ -107,9 +92,8 @@ int main(void) {
     return 0;
 }
 """
-    z, b = both(parse_spec(source, "false.c"), z3_opts=SOLVER_ONLY)
-    assert [x.verdict for x in z.exploration.results] == [x.verdict for x in b.exploration.results] \
-        == [HOLDS, HOLDS, VIOLATED, HOLDS]
+    z, b = both(source, path="false.c")
+    assert list(assert_agree(z, b).values()) == [HOLDS, HOLDS, VIOLATED, HOLDS]
     bad = z.exploration.results[2]
     assert rebuild(z.kernel, z.exploration, bad.witness).final.stdout == "status 1\n"
 
