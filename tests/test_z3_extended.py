@@ -8,33 +8,15 @@ from pathlib import Path
 import pytest
 
 from forkspec.engines.result import HOLDS, VIOLATED
-from forkspec.engines.symbolic import Options as SymOptions
 from forkspec.errors import UnsupportedError
 from forkspec.frontend import load_spec, parse_spec
-from forkspec.session import Options, run, run_z3
-from forkspec.trace import rebuild
+from forkspec.session import Options, run_z3
+
+from z3check import FAST, assert_agree, bfs_outcomes, both
 
 ROOT = Path(__file__).resolve().parent.parent
-FAST = SymOptions(timeout_ms=20_000, max_bound=40)
-SOLVER_ONLY = SymOptions(timeout_ms=20_000, max_bound=40, simulate=False)  # violations found by BMC
 HEADER = ("#include <signal.h>\n#include <stdio.h>\n#include <unistd.h>\n#include <sys/mman.h>\n"
           "#include <sys/prctl.h>\n#include <sys/wait.h>\n")
-
-
-def both(source: str, z3_opts=FAST):
-    spec = parse_spec(source, "extended.c")
-    return run_z3(spec, "file", z3_opts=z3_opts, outcomes=True), run(spec, "file", Options())
-
-
-def agree(z, b) -> set:
-    """Same verdicts, same outcome set, and every Z3 counterexample replays; the outcomes."""
-    assert [x.verdict for x in z.exploration.results] == [x.verdict for x in b.exploration.results]
-    for x in z.exploration.results:
-        if x.witness is not None:
-            rebuild(z.kernel, z.exploration, x.witness)  # followed step by step in the kernel
-    outcomes = {b.kernel.outcome(b.exploration.states[i]) for i in b.exploration.finals}
-    assert set(z.exploration.stats.solver.outcome_set) == outcomes
-    return outcomes
 
 
 EXECV = """/*@forkspec
@@ -62,15 +44,17 @@ int main(void) {
 
 
 def test_execv_runs_the_image_its_path_variable_names_with_the_status_bfs_gives():
-    z, b = both(EXECV)
+    z, b = both(EXECV, z3_opts=FAST)
     assert z.exploration.results[1].verdict == HOLDS and z.exploration.stats.complete
-    assert {o.stdout for o in agree(z, b)} == {"1 /no/such/image\n"}
+    assert_agree(z, b)
+    assert {o.stdout for o in bfs_outcomes(b)} == {"1 /no/such/image\n"}
 
 
 def test_execv_of_a_path_no_image_has_fails_with_enoent_and_the_child_goes_on():
-    z, b = both(EXECV.replace('run("/bin/false", "x")', 'run("/no/such/image", "x")').replace('"1 /no', '"9 /no'))
+    z, b = both(EXECV.replace('run("/bin/false", "x")', 'run("/no/such/image", "x")').replace('"1 /no', '"9 /no'),
+                z3_opts=FAST)
     assert z.exploration.results[1].verdict == HOLDS
-    agree(z, b)
+    assert_agree(z, b)
 
 
 def test_execv_of_echo_with_an_argv_array_is_refused_by_name():
@@ -99,13 +83,13 @@ int main(void) {
     return 0;
 }
 """
-    z, b = both(source)
+    z, b = both(source, z3_opts=FAST)
     assert z.exploration.results[1].verdict == HOLDS
-    agree(z, b)
+    assert_agree(z, b)
     wrong = source.replace('forall stdout == "killed 11', 'forall stdout == "killed 0')
-    z, b = both(wrong, SOLVER_ONLY)
+    z, b = both(wrong)
     assert z.exploration.results[1].verdict == VIOLATED
-    agree(z, b)
+    assert_agree(z, b)
 
 
 SUBREAPER = """/*@forkspec
@@ -136,9 +120,10 @@ int main(void) {
 
 
 def test_a_subreaper_adopts_and_reaps_its_orphaned_grandchild_as_in_bfs():
-    z, b = both(SUBREAPER)
+    z, b = both(SUBREAPER, z3_opts=FAST)
     assert [x.verdict for x in z.exploration.results[1:5]] == [HOLDS] * 4  # all-reaped: no orphan went to init
-    assert len(agree(z, b)) == 2
+    assert_agree(z, b)
+    assert len(bfs_outcomes(b)) == 2
 
 
 def test_the_parent_death_signal_kills_the_child_unless_its_parent_died_first():
@@ -156,9 +141,9 @@ int main(void) {
     return 0;
 }
 """
-    z, b = both(source, SOLVER_ONLY)
+    z, b = both(source)
     assert [x.verdict for x in z.exploration.results] == [HOLDS, HOLDS, HOLDS, VIOLATED]  # the late prctl: stuck
-    agree(z, b)
+    assert_agree(z, b)
 
 
 
