@@ -6,15 +6,14 @@ from __future__ import annotations
 import pytest
 
 from forkspec.engines.result import HOLDS, VIOLATED
-from forkspec.engines.symbolic import Options as SymOptions
 from forkspec.engines.symbolic.strings import literals
 from forkspec.errors import UnsupportedError
 from forkspec.frontend import parse_spec
-from forkspec.session import Options, run, run_z3
+from forkspec.session import run_z3
 from forkspec.trace import rebuild
 
-FAST = SymOptions(timeout_ms=20_000, max_bound=40)
-SOLVER_ONLY = SymOptions(timeout_ms=20_000, max_bound=40, simulate=False)  # violations found by BMC
+from z3check import FAST, assert_agree, bfs_outcomes, both
+
 HEADER = "#include <stdio.h>\n#include <string.h>\n#include <unistd.h>\n#include <sys/wait.h>\n"
 
 NAMES = """/*@forkspec
@@ -43,32 +42,22 @@ int main(void) {
 """
 
 
-def both(source: str, z3_opts=FAST, mode: str = "file"):
-    spec = parse_spec(source, "strings.c")
-    return run_z3(spec, mode, z3_opts=z3_opts, outcomes=True), run(spec, mode, Options())
-
-
-def outcome_sets(z, b) -> tuple[set, set]:
-    return (set(z.exploration.stats.solver.outcome_set),
-            {b.kernel.outcome(b.exploration.states[i]) for i in b.exploration.finals})
-
-
 def test_the_table_holds_the_literals_a_variable_may_hold_not_formats():
     spec = parse_spec(NAMES, "strings.c")
     assert literals(spec.program) == ("c", "child", "parent", "parent-tag")
 
 
 def test_strings_returned_assigned_in_branches_and_printed_give_the_outcomes_bfs_gives():
-    z, b = both(NAMES)
-    assert [x.verdict for x in z.exploration.results] == [x.verdict for x in b.exploration.results]
+    z, b = both(NAMES, z3_opts=FAST)
+    assert_agree(z, b)
     assert z.exploration.results[1].verdict == HOLDS and z.exploration.stats.complete
-    zo, bo = outcome_sets(z, b)
-    assert zo == bo and len(bo) == 1
+    assert len(bfs_outcomes(b)) == 1
 
 
 def test_a_wrong_expectation_on_a_kept_string_is_violated_and_the_solvers_trace_replays():
     source = NAMES.replace('forall stdout == "child c', 'forall stdout == "child child')
-    z, b = both(source, SOLVER_ONLY)
+    z, b = both(source)
+    assert_agree(z, b)
     bad = z.exploration.results[1]
     assert bad.verdict == VIOLATED == b.exploration.results[1].verdict
     trace = rebuild(z.kernel, z.exploration, bad.witness)  # followed step by step in the kernel
@@ -95,11 +84,9 @@ int main(void) {
     return 0;
 }
 """
-    z, b = both(source)
-    assert [x.verdict for x in z.exploration.results] == [x.verdict for x in b.exploration.results]
-    assert all(x.verdict == HOLDS for x in z.exploration.results)
-    zo, bo = outcome_sets(z, b)
-    assert zo == bo and len(bo) == 2
+    z, b = both(source, z3_opts=FAST)
+    assert set(assert_agree(z, b).values()) == {HOLDS}
+    assert len(bfs_outcomes(b)) == 2
 
 
 def test_printing_a_comparison_through_an_unbuffered_stdout_is_decided_on_its_two_values():
@@ -115,11 +102,10 @@ int main(void) {
     return 0;
 }
 """
-    z, b = both(source)  # the digits of an unknown number would take more paths than a step may have
-    assert [x.verdict for x in z.exploration.results] == [x.verdict for x in b.exploration.results]
+    z, b = both(source, z3_opts=FAST)  # the digits of an unknown number would take more paths than a step may have
+    assert_agree(z, b)
     assert z.exploration.results[1].verdict == HOLDS and z.exploration.stats.complete
-    zo, bo = outcome_sets(z, b)
-    assert zo == bo and len(bo) == 2
+    assert len(bfs_outcomes(b)) == 2
 
 
 def test_a_string_the_table_lacks_in_a_variable_is_refused_by_name():
