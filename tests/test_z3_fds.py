@@ -6,7 +6,6 @@ solver answers in seconds; `FORKSPEC_Z3_SPECS='pipe('` or `'open('` in
 """
 from __future__ import annotations
 
-import pytest
 import z3
 from hypothesis import given, settings
 from hypothesis import strategies as st

@@ -34,19 +34,25 @@ def z3_outcomes(z) -> set:
     return set(z.exploration.stats.solver.outcome_set)
 
 
+def assert_traces_replay(z) -> None:
+    """Every witness Z3 gives replays step by step in the kernel and ends in its state."""
+    for x in z.exploration.results:
+        if x.witness is not None:
+            trace = rebuild(z.kernel, z.exploration, x.witness)
+            assert trace.steps, x.check.name
+            assert trace.final == z.exploration.states[x.witness.state] or x.witness.successor is not None, \
+                x.check.name
+
+
 def assert_agree(z, b, *, outcomes: bool = True) -> dict:
-    """The same checks with the same verdicts, none inconclusive; every Z3 trace replays in the
-    kernel to its witness state; and, unless `outcomes=False`, the same outcome set.
+    """The same checks with the same verdicts, none inconclusive; every Z3 trace replays
+    (`assert_traces_replay`); and, unless `outcomes=False`, the same outcome set.
     Returns Z3's verdicts by check."""
     assert [x.check.name for x in z.exploration.results] == [x.check.name for x in b.exploration.results]
     for x, y in zip(b.exploration.results, z.exploration.results):
         assert y.verdict != INCONCLUSIVE, (y.check.name, y.reason)
         assert x.verdict == y.verdict, (y.check.name, x.verdict, y.verdict)
-        if y.witness is not None:
-            trace = rebuild(z.kernel, z.exploration, y.witness)
-            assert trace.steps, y.check.name
-            assert trace.final == z.exploration.states[y.witness.state] or y.witness.successor is not None, \
-                y.check.name
+    assert_traces_replay(z)
     if outcomes:
         assert z3_outcomes(z) == bfs_outcomes(b)
     return verdicts_by_name(z)
