@@ -16,8 +16,9 @@ from forkspec.engines.symbolic import Options as SymOptions
 from forkspec.frontend import load_spec, parse_spec
 from forkspec.session import Options, run, run_z3
 
+from z3check import both, verdicts_by_name
+
 ROOT = Path(__file__).resolve().parent.parent
-FAST = SymOptions(timeout_ms=10_000, max_bound=30)
 
 
 def early(bound: int) -> SymOptions:
@@ -60,10 +61,6 @@ def spin_program(writes, code, loop, cond) -> str:
     return SPIN.format(writes=body, code=code, loop=loops[loop], cond=cond)
 
 
-def verdicts(r) -> dict:
-    return {x.check.name: x.verdict for x in r.exploration.results}
-
-
 @pytest.fixture(scope="module")
 def spin_run():
     return run_z3(load_spec(ROOT / "specs/symbolic/spin_on_shared_flag.c"), "file", z3_opts=early(30))
@@ -72,7 +69,7 @@ def spin_run():
 def test_spin_on_a_shared_flag_is_proved_by_induction_without_a_threshold(spin_run):
     figures = spin_run.exploration.stats.solver
     assert figures.threshold is None and figures.proof == "k-induction"
-    assert verdicts(spin_run) == {"assert": HOLDS, "all-reaped": HOLDS, "no-deadlock": HOLDS}
+    assert verdicts_by_name(spin_run) == {"assert": HOLDS, "all-reaped": HOLDS, "no-deadlock": HOLDS}
     assert all(x.reason.endswith("-inductive") for x in spin_run.exploration.results)
     assert set(figures.induction) == {"assert", "all-reaped", "no-deadlock"}
 
@@ -89,17 +86,17 @@ def test_the_report_names_the_induction_proof_in_text_and_json(spin_run):
 def test_without_induction_the_same_spin_stays_inconclusive_at_the_bound():
     spec = load_spec(ROOT / "specs/symbolic/spin_on_shared_flag.c")
     r = run_z3(spec, "file", z3_opts=SymOptions(timeout_ms=10_000, max_bound=6, induction=0))
-    assert set(verdicts(r).values()) == {INCONCLUSIVE}
+    assert set(verdicts_by_name(r).values()) == {INCONCLUSIVE}
     assert "bound 6 reached" in r.exploration.results[0].reason
 
 
 def test_a_violation_deeper_than_the_bound_is_never_proved_by_induction():
     # the child's third write makes the assert fail, several steps after the loop can end
     spec = parse_spec(spin_program([1, 2, 3], 0, "flag", "*flag != 3"), "deep.c")
-    assert verdicts(run(spec, "file", Options()))["assert"] == VIOLATED
+    assert verdicts_by_name(run(spec, "file", Options()))["assert"] == VIOLATED
     for bound in (1,):
         r = run_z3(spec, "file", z3_opts=early(bound))
-        assert verdicts(r)["assert"] in (INCONCLUSIVE, VIOLATED), bound
+        assert verdicts_by_name(r)["assert"] in (INCONCLUSIVE, VIOLATED), bound
         assert "assert" not in r.exploration.stats.solver.induction
 
 
@@ -107,7 +104,7 @@ def test_outcome_expectations_stay_inconclusive_without_a_threshold():
     source = spin_program([1], 0, "flag", "*flag == 1").replace(
         "properties:", 'forall exit_status == 0\nproperties:')
     r = run_z3(parse_spec(source, "spin.c"), "file", z3_opts=early(4))
-    v = verdicts(r)
+    v = verdicts_by_name(r)
     assert v["forall exit_status == 0"] == INCONCLUSIVE and v["assert"] == HOLDS
     assert r.exploration.stats.solver.proof != "k-induction"  # not every check is proved
 
@@ -121,8 +118,7 @@ def test_induction_never_contradicts_bfs_on_generated_spin_loops(writes, code, l
     small bound leaves the base case short of deep violations: Z3 may say inconclusive,
     never a verdict BFS does not give."""
     cond = f"WEXITSTATUS(status) != {bad}" if on_status and loop == "poll" else f"*flag != {bad}"
-    spec = parse_spec(spin_program(writes, code, loop, cond), "gen.c")
-    b = verdicts(run(spec, "file", Options()))
-    z = run_z3(spec, "file", z3_opts=early(bound))
-    for name, verdict in verdicts(z).items():
-        assert verdict in (INCONCLUSIVE, b[name]), (name, verdict, b[name], spec.program.source)
+    z, b = both(spin_program(writes, code, loop, cond), path="gen.c", z3_opts=early(bound), outcomes=False)
+    bfs = verdicts_by_name(b)
+    for name, verdict in verdicts_by_name(z).items():
+        assert verdict in (INCONCLUSIVE, bfs[name]), (name, verdict, bfs[name], z.spec.program.source)
