@@ -23,6 +23,8 @@ from forkspec.kernel.evaluate import compiled
 from forkspec.session import Options, run, run_z3
 from forkspec.trace import rebuild
 
+from z3check import assert_agree, bfs_outcomes, both
+
 FAST = SymOptions(timeout_ms=20_000, max_bound=60)
 SOLVER_ONLY = SymOptions(timeout_ms=20_000, max_bound=60, simulate=False)  # violations found by BMC, not random runs
 
@@ -45,13 +47,14 @@ int main(void) {
 """
 
 
-def verdicts(source: str, path: str = "t.c", **kw) -> dict:
+def z3_results(source: str, path: str = "t.c", **kw) -> tuple[dict, object]:
+    """({check name: result}, run) of the Z3 engine alone on one program; `kw` goes to run_z3."""
     r = run_z3(parse_spec(source, path), "file", z3_opts=kw.pop("z3_opts", FAST), **kw)
     return {x.check.name: x for x in r.exploration.results}, r
 
 
 def test_a_bound_covering_every_execution_proves_the_checks_hold():
-    results, r = verdicts(WAIT_FOR_CHILD)
+    results, r = z3_results(WAIT_FOR_CHILD)
     assert {n: x.verdict for n, x in results.items()} == {
         "assert": HOLDS, 'forall stdout == "child\\nparent\\n"': HOLDS, 'exists stdout == "child\\nparent\\n"': HOLDS,
         "~exists processes == 1": HOLDS, "all-reaped": HOLDS, "no-deadlock": HOLDS}
@@ -61,7 +64,7 @@ def test_a_bound_covering_every_execution_proves_the_checks_hold():
 
 def test_a_violated_expectation_comes_with_a_trace_that_replays_in_the_kernel():
     source = WAIT_FOR_CHILD.replace('forall stdout == "child\\nparent\\n"', 'forall stdout == "parent\\nchild\\n"')
-    results, r = verdicts(source)
+    results, r = z3_results(source)
     bad = results['forall stdout == "parent\\nchild\\n"']
     assert bad.verdict == VIOLATED
     trace = rebuild(r.kernel, r.exploration, bad.witness)  # replays every step in the concrete kernel
@@ -84,7 +87,7 @@ int main(void) {
     return 0;
 }
 """
-    results, r = verdicts(source, z3_opts=opts)
+    results, r = z3_results(source, z3_opts=opts)
     a = results["assert"]
     assert a.verdict == VIOLATED and a.passed
     assert ("assert" in r.exploration.stats.solver.statistics["found_by_random_run"]) == opts.simulate
@@ -102,7 +105,7 @@ int main(void) {
     return 0;
 }
 """
-    results, r = verdicts(source, z3_opts=SOLVER_ONLY)
+    results, r = z3_results(source, z3_opts=SOLVER_ONLY)
     x = results["all-reaped"]
     assert x.verdict == VIOLATED
     trace = rebuild(r.kernel, r.exploration, x.witness)
@@ -121,7 +124,7 @@ int main(void) {
     return 0;
 }
 """
-    results, r = verdicts(source, z3_opts=SOLVER_ONLY)
+    results, r = z3_results(source, z3_opts=SOLVER_ONLY)
     x = results["no-deadlock"]
     assert x.verdict == VIOLATED
     trace = rebuild(r.kernel, r.exploration, x.witness)
@@ -142,7 +145,7 @@ int main(void) {
 
 def test_a_construct_the_encoding_lacks_is_an_error_naming_it_and_where_never_a_verdict():
     with pytest.raises(UnsupportedError) as e:
-        verdicts(UNENCODED)
+        z3_results(UNENCODED)
     text = e.value.render()
     assert text.startswith("t.c:6:15: unsupported: a vfork() in a program whose children may fork or vfork "
                            "is not encoded for --engine z3; supported: fork")
@@ -187,12 +190,9 @@ int main(void) {
     return 0;
 }
 """
-    spec = parse_spec(source, "t.c")
     for mode in ("tty", "file"):
-        b = run(spec, mode, Options())
-        z = run_z3(spec, mode, z3_opts=FAST, outcomes=True)
-        assert set(z.exploration.stats.solver.outcome_set) == {b.kernel.outcome(b.exploration.states[i])
-                                                               for i in b.exploration.finals}
+        z, b = both(source, mode=mode, z3_opts=FAST)
+        assert_agree(z, b)
     assert {o.stdout for o in z.exploration.stats.solver.outcome_set} == {"a7\nbc\na7\nb\n"}  # file: copied buffer
 
 
@@ -211,7 +211,7 @@ int main(void) {
     return 0;
 }
 """
-    results, r = verdicts(source, outcomes=True)
+    results, r = z3_results(source, outcomes=True)
     assert results['exists stdout == "bpa"'].verdict == HOLDS
     assert {o.stdout for o in r.exploration.stats.solver.outcome_set} == {"abp", "apb", "bap", "bpa", "pab", "pba"}
 
@@ -228,7 +228,7 @@ int main(void) {
     return 0;
 }
 """
-    results, r = verdicts(source, z3_opts=SymOptions(max_bound=5))
+    results, r = z3_results(source, z3_opts=SymOptions(max_bound=5))
     assert {x.verdict for x in results.values()} == {INCONCLUSIVE}
     assert "bound 5 reached" in results["forall exit_status == 0"].reason
     assert not r.exploration.stats.complete
@@ -244,7 +244,7 @@ int main(void) {
     return 0;
 }
 """
-    results, r = verdicts(source, z3_opts=SymOptions(slots=2))
+    results, r = z3_results(source, z3_opts=SymOptions(slots=2))
     assert results["forall processes == 4"].verdict == INCONCLUSIVE
     assert "beyond the encoding" in results["forall processes == 4"].reason
 
@@ -256,7 +256,7 @@ def test_a_solver_that_gives_up_makes_the_verdict_inconclusive(monkeypatch):
         raise bmc.Unknown("timeout")
 
     monkeypatch.setattr(bmc._Search, "find", give_up)
-    results, _ = verdicts(WAIT_FOR_CHILD)
+    results, _ = z3_results(WAIT_FOR_CHILD)
     assert {x.verdict for x in results.values()} == {INCONCLUSIVE}
     assert "unknown (timeout)" in results["no-deadlock"].reason
 
@@ -279,7 +279,7 @@ int main(void) {
     return 0;
 }
 """
-    results, _ = verdicts(source)
+    results, _ = z3_results(source)
     assert results['exists stdout == "fail\\n"'].verdict == HOLDS
     assert results["forall processes <= 2"].verdict == HOLDS
 
@@ -323,11 +323,9 @@ int main(void) {
     return 1;
 }
 """
-    spec = parse_spec(source, "t.c")
-    z = run_z3(spec, "file", z3_opts=FAST, outcomes=True).exploration.stats.solver.outcome_set
-    b = run(spec, "file", Options())
-    kernel_outcomes = {b.kernel.outcome(b.exploration.states[i]) for i in b.exploration.finals}
-    assert set(z) == kernel_outcomes and len(kernel_outcomes) == 2
+    z, b = both(source, z3_opts=FAST)
+    assert_agree(z, b)
+    assert len(bfs_outcomes(b)) == 2
 
 
 # ------------------------------------------------------------------ one meaning of expressions
@@ -489,13 +487,8 @@ def test_an_unbuffered_puts_is_two_writes_another_process_can_come_between():
     outcomes are the kernel's, the interleaved ones included, and each replays."""
     from forkspec.frontend import load_spec
 
-    spec = load_spec("specs/regressions/printf_newline_unbuffered_is_puts.c")
-    z = run_z3(spec, "pipe", z3_opts=FAST, outcomes=True)
-    b = run(spec, "pipe", Options())
-    assert {x.check.name: x.verdict for x in z.exploration.results} == {
-        x.check.name: x.verdict for x in b.exploration.results}
-    outs = {b.kernel.outcome(b.exploration.states[i]) for i in b.exploration.finals}
-    assert set(z.exploration.stats.solver.outcome_set) == outs
-    assert {o.stdout for o in outs} >= {"ab\n\n", "ba\n\n"}
+    z, b = both(load_spec("specs/regressions/printf_newline_unbuffered_is_puts.c"), mode="pipe", z3_opts=FAST)
+    assert_agree(z, b)
+    assert {o.stdout for o in bfs_outcomes(b)} >= {"ab\n\n", "ba\n\n"}
     for i in z.exploration.finals:
         assert z.kernel.is_terminated(rebuild(z.kernel, z.exploration, Witness(i)).final)
