@@ -429,8 +429,13 @@ class SignalSteps:
                 p.guard.append(z3.Not(self.caught(p, s, nxt)))
             return self.deliver(p, s, nxt)
         out = []
+        cache = self.__dict__.setdefault("_caught_cache", {})  # the same for every location of slot s
         for g in sorted(set(self.lay.signals.tracked) & set(self.lay.signals.possible)):
-            this = z3.simplify(z3.And(nxt == g, self.caught(p, s, g)))
+            h = self.disposition(p, s, g)[0]
+            key_g = (nxt.get_id() if is_sym(nxt) else nxt, h.get_id() if is_sym(h) else h, g)
+            if key_g not in cache:
+                cache[key_g] = z3.simplify(z3.And(nxt == g, self.caught(p, s, g)))
+            this = cache[key_g]
             if z3.is_false(this):
                 continue  # not pending, or no handler for it in this frame: no path to build
             q = p.clone()
