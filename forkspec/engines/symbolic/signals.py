@@ -233,11 +233,13 @@ class SignalSteps:
 
     # ------------------------------------------------------------ delivery
 
-    def deliver(self, p, s: int, sig, entered: bool = False) -> list:
+    def deliver(self, p, s: int, sig, entered: bool = False, caught: bool = False) -> list:
         """kernel: SignalCalls.deliver. A stop ends the step. A signal not known here is taken as each
         signal it may be (the callers' guards rule out 0), which keeps each path's terms concrete.
         `entered`: the slot may be inside the blocking call it rests at (a signal step), not on its
-        way to the next instruction (a delivery on the way back from a call or a handler)."""
+        way to the next instruction (a delivery on the way back from a call or a handler).
+        `caught`: the path's guard already says a handler takes it, so the default actions'
+        paths (an exit, which notifies the parent) would only be built to be ruled out."""
         if is_sym(sig) and self.lay.signals.catching:
             out = []
             for g in self.lay.signals.possible:
@@ -246,6 +248,8 @@ class SignalSteps:
                 out.extend(self.deliver(q, s, g, entered))
             return out
         self.set(p, ("spend", s), self.get(p, ("spend", s)) & ~bit(sig))
+        if caught:
+            return self.run_handler(p, s, sig, entered=entered)
         h = self.disposition(p, s, sig)[0]
         default = z3.Or(among(sig, ks.UNCATCHABLE), h == ks.SIG_DFL)
         ignore = z3.Or(z3.And(default, among(sig, ks.DEFAULT_IGNORE)), z3.And(z3.Not(default), h == ks.SIG_IGN))
@@ -425,10 +429,18 @@ class SignalSteps:
                 p.guard.append(z3.Not(self.caught(p, s, nxt)))
             return self.deliver(p, s, nxt)
         out = []
+        cache = self.__dict__.setdefault("_caught_cache", {})  # the same for every location of slot s
         for g in sorted(set(self.lay.signals.tracked) & set(self.lay.signals.possible)):
+            h = self.disposition(p, s, g)[0]
+            key_g = (nxt.get_id() if is_sym(nxt) else nxt, h.get_id() if is_sym(h) else h, g)
+            if key_g not in cache:
+                cache[key_g] = z3.simplify(z3.And(nxt == g, self.caught(p, s, g)))
+            this = cache[key_g]
+            if z3.is_false(this):
+                continue  # not pending, or no handler for it in this frame: no path to build
             q = p.clone()
-            q.guard += [nxt == g, self.caught(q, s, g)]
-            out.extend(self.deliver(q, s, g, entered=True))
+            q.guard.append(this)
+            out.extend(self.deliver(q, s, g, entered=True, caught=True))
         return out
 
     def caught(self, p, s: int, sig):
