@@ -4,9 +4,10 @@ First a few random executions in the concrete kernel (`_simulate`): a check one 
 violates is decided with that execution as its trace (a bug that every execution hits
 costs no solving at all). Then:
 
-One solver holds one unrolling, extended a step at a time (earlier steps are never
-re-encoded); it is Z3's bit-vector tactic (simplify, solve-eqs, bit-blast, SAT), which
-refutes these unrollings faster than the incremental solver. Below the longest of a few
+One unrolling is extended a step at a time (earlier steps are never re-encoded); each
+question is put to a new solver built from Z3's bit-vector tactic (simplify, solve-eqs,
+bit-blast, SAT), which refutes these unrollings faster than the incremental solver and
+re-solves from scratch on every check anyway. Below the longest of a few
 random runs made at the encoding's granularity (`guess`) no question is asked: some
 execution is known to go on there, and the question at that depth covers every step
 before it (without a guess, from depth 0 on, with probes). At each depth k:
@@ -468,7 +469,7 @@ def _bit_blasting_solver(timeout_ms: int) -> z3.Solver:
 
 
 class _Search:
-    """The incremental solver and its figures."""
+    """The unrolling, the solvers its questions are put to, and their figures."""
 
     def __init__(self, enc: Encoder, opts: Options, figures: Figures):
         self.enc = enc
