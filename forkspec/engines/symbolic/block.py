@@ -40,7 +40,7 @@ class Path:
     """One way through a block: a guard, the choice it needs, and what it changed."""
 
     __slots__ = ("view", "guard", "choice", "key", "alive", "events", "steps", "beyond", "reads_input", "held",
-                 "assumed", "calm", "early", "reads_left")
+                 "assumed", "calm", "early", "reads_left", "outside")
 
     def __init__(self, key):
         self.view: dict = {}
@@ -51,6 +51,7 @@ class Path:
         self.events: dict = {}
         self.steps = 0
         self.beyond: str = ""
+        self.outside: dict = {}  # why the path may leave the encoding -> when (a Z3 Bool, or True)
         self.reads_input = False  # the path calls nondet_int()
         self.held = False  # a stdio call left write(2)s pending: the step ends after it
         self.assumed: dict = {}  # the current instruction's splits (`expr.Split`): key -> which side
@@ -64,6 +65,7 @@ class Path:
         p.events, p.steps, p.beyond, p.reads_input = dict(self.events), self.steps, self.beyond, self.reads_input
         p.held, p.assumed, p.calm, p.early = self.held, dict(self.assumed), self.calm, self.early
         p.reads_left = self.reads_left
+        p.outside = dict(self.outside)
         return p
 
     def event(self, name: str, cond) -> None:
@@ -234,6 +236,7 @@ class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps, SignalSteps, ExecSteps
 
     def beyond(self, p: Path, s: int, why: str) -> None:
         p.beyond = why
+        p.outside[why] = True
         self.set(p, ("st", s), HALTED)
         self.set(p, ("oob",), z3.BoolVal(True))
 

@@ -226,7 +226,7 @@ def _explore(kernel: Kernel, checks: list[Check], library_descriptions: dict, op
         elif not complete:
             cut = f"bound {figures.bound} reached: some execution is longer (no completeness threshold yet)"
         elif beyond:
-            complete, cut = False, "some execution goes " + _beyond_reason(enc)
+            complete, cut = False, "some execution goes " + _beyond_reason(enc, search.outside_why)
         if complete and figures.threshold is not None:
             finals = _decide_by_queries(search, enc, chain, finals, results, figures.threshold)
         if complete and figures.threshold is not None and (finals or outcomes):
@@ -390,6 +390,8 @@ def _round(search, enc, chain, watch, results, k: int, can_grow: bool, beyond: b
         true = {g for g, t in goals.items() if z3.is_true(model.eval(t, model_completion=True))}
         if "slots" in true:
             return "slots", beyond
+        if "beyond" in true and not beyond:
+            search.outside_why = enc.outside_reason(model, k)
         beyond = beyond or "beyond" in true
         for c, how in pending:
             if c.name in true:
@@ -453,7 +455,10 @@ def _term(enc: Encoder, how: str, k: int):
     return enc.steps[k].events[how]
 
 
-def _beyond_reason(enc: Encoder) -> str:
+def _beyond_reason(enc: Encoder, why: str | None = None) -> str:
+    """The path's own reason when a model showed it, else what the encoding's bounds are."""
+    if why:
+        return f"beyond the encoding: {why}"
     return (f"beyond the encoding (at most {enc.slots} processes, {enc.atexit_cap} atexit handlers, "
             "a stdio buffer that never fills, fds and files within their shapes, "
             "stdout and stderr on the standard files, no read() into a char array's last byte)")
@@ -480,6 +485,7 @@ class _Search:
         self._general = None
         self.last_round_ms = 0  # how long the last depth's main question took: a probe may take as long
         self.last_model = None  # the last depth's model: an execution, perhaps one that repeats a state
+        self.outside_why = None  # why the first model beyond the encoding left it, if one did
 
     def extend(self) -> None:
         self.constraints.extend(self.enc.unroll())

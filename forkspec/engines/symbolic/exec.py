@@ -291,7 +291,7 @@ class ExecSteps:
                 fd = self.get(p, ("fd", s, i))
                 self.set(p, ("fd", s, i), z3.If(self.get(p, ("cx", s, i)) != 0, bv(-1), fd))
             if self.enc.line_buffered and _uses_stdout(program):  # glibc picks the mode from what fd 1 is
-                self.beyond_if(p, self.get(p, ("fd", s, 1)) != 1)
+                self.beyond_if(p, self.get(p, ("fd", s, 1)) != 1, "exec with fd 1 changed on a terminal, where glibc picks stdout's buffering from it")
         if self.lay.signals.used:
             self.reset_handlers(p, s)
         self.set(p, ("buf", s), z3.StringVal(""))

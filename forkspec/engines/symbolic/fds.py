@@ -224,13 +224,16 @@ class FdSteps(rl.LockSteps):
         """On a terminal, glibc picks stdout's buffering at its first output from what fd 1 is
         (the kernel's stdout_target_changed): the encoding keeps it fixed, so that is beyond it."""
         if self.enc.line_buffered:
-            self.beyond_if(p, _v(fd) == 1)
+            self.beyond_if(p, _v(fd) == 1, "fd 1 changed on a terminal, where glibc picks stdout's buffering from it")
 
-    def beyond_if(self, p, cond) -> None:
+    def beyond_if(self, p, cond, why: str) -> None:
+        """Where `cond` holds the path leaves the encoding, for the reason `why`."""
         cond = z3.simplify(cond)
         if z3.is_false(cond):
             return
         self.set(p, ("oob",), z3.Or(self.get(p, ("oob",)), cond))
+        old = p.outside.get(why)
+        p.outside[why] = cond if old is None else True if old is True else z3.Or(old, cond)
 
     def fail_with(self, p, s: int, code: int):
         self.store(p, s, ERRNO, code)
@@ -239,7 +242,7 @@ class FdSteps(rl.LockSteps):
     def new_ofd(self, p, kind: int, tgt, flags):
         """A new description at index `nof` (the kernel appends it); beyond past the shape's."""
         j = self.get(p, ("nof", "n"))
-        self.beyond_if(p, j >= self.shape.ofds)
+        self.beyond_if(p, j >= self.shape.ofds, f"more than {self.shape.ofds} open file descriptions")
         for field, v in (("kind", kind), ("tgt", tgt), ("fl", flags), ("off", 0), ("lk", 0)):
             self.set_ofd(p, field, j, v)
         self.set(p, ("nof", "n"), j + 1)
@@ -265,7 +268,7 @@ class FdSteps(rl.LockSteps):
         for std, name in ((STDOUT, ("out",)), (STDERR, ("err",))):
             old = self.get(p, name)
             self.set(p, name, z3.If(index == std, z3.Concat(old, data), old))
-        self.beyond_if(p, index > STDERR)
+        self.beyond_if(p, index > STDERR, "stdout or stderr redirected to a file or pipe of the program's")
 
     # ------------------------------------------------------------ system calls
 
@@ -331,7 +334,7 @@ class FdSteps(rl.LockSteps):
             self.install(q, s, r, j, 0)
             w = self.free_fd(q, s, r + 1)
             k = self.new_ofd(q, PIPE, j, O_WRONLY)
-            self.beyond_if(q, w >= self.shape.fds)
+            self.beyond_if(q, w >= self.shape.fds, f"more than {self.shape.fds} fds in one process")
             self.install(q, s, w, k, 0)
             cells = self.ctx(q, s, ins.loc).ctx
             self.store(q, s, cells.address_key(addr), r)
@@ -373,7 +376,7 @@ class FdSteps(rl.LockSteps):
                 continue
             for r, same in self.cases(q, _v(old) == _v(new)):
                 if not same:
-                    self.beyond_if(r, _v(new) >= self.shape.fds)
+                    self.beyond_if(r, _v(new) >= self.shape.fds, f"more than {self.shape.fds} fds in one process")
                     self.release_locks(r, s, new)  # kernel: close_fd(new) when it is open
                     self.install(r, s, new, index, 0)
                 out.append((r, new))
@@ -616,7 +619,7 @@ class FdSteps(rl.LockSteps):
         for q, bad in self.cases(p, z3.Or(index < 0, flags & O_ACCMODE == O_WRONLY, _v(n) < 0, _v(n) > size)):
             if bad:
                 if is_sym(n):
-                    self.beyond_if(q, z3.Or(_v(n) < 0, _v(n) > size))
+                    self.beyond_if(q, z3.Or(_v(n) < 0, _v(n) > size), "read() of a count outside its buffer")
                 out.append((q, self.fail_with(q, s, EBADF)))
                 continue
             for r, std in self.cases(q, z3.Or(kind == STDOUT, kind == STDERR)):
@@ -697,7 +700,7 @@ class FdSteps(rl.LockSteps):
     def read_into(self, p, s, key, length, data, count) -> None:
         """The bytes read replace the array's first `count`; a read that fills its NUL's place
         too lengthens the kernel's string, which is beyond the encoding."""
-        self.beyond_if(p, count > length)
+        self.beyond_if(p, count > length, "read() into a char array's last byte")
         w = chars.width(length)
         span = chars.mask(count, w)
         old = self.get(p, ("m", s, key))

@@ -249,7 +249,7 @@ class LockSteps:
                 on, ty, st, en = (self.lock_entry(p, s, f, i, x) for x in FIELDS)
                 hit = z3.And(mine, on == 1, _overlaps(req.start, req.end, st, en))
                 inside = z3.And(st >= req.start, z3.Or(req.end < 0, z3.And(en >= 0, en <= req.end)))
-                self.beyond_if(p, z3.And(hit, z3.Not(inside)))
+                self.beyond_if(p, z3.And(hit, z3.Not(inside)), "a record lock that a new lock or unlock only partly overlaps")
                 self.set(p, ("rl", s, f, i, "on"), z3.If(hit, bv(0), on))
             placed = z3.Or(req.typ == F_UNLCK, z3.Not(mine))
             for i in range(n):
@@ -258,7 +258,7 @@ class LockSteps:
                 for x, v in zip(FIELDS, (bv(1), req.typ, req.start, req.end)):
                     self.set(p, ("rl", s, f, i, x), z3.If(here, v, self.lock_entry(p, s, f, i, x)))
                 placed = z3.Or(placed, here)
-            self.beyond_if(p, z3.Not(placed))
+            self.beyond_if(p, z3.Not(placed), f"more than {n} record locks on one file")
 
     def release_locks(self, p, s: int, fd=None) -> None:
         """kernel: close_fd (the owner's locks on fd's file go) or, with no fd, close_all_fds."""

@@ -61,6 +61,7 @@ class StepTerms:
     early: z3.BoolRef | None = None  # that signal's handler runs before the blocking call starts (no EINTR)
     kernel: dict | None = None  # the kernel's own steps of a slot ("alarm", "cld") -> Z3 Bool: the step is one
     left: z3.BitVecRef | None = None  # what alarm() finds left of the old timer
+    outside: dict | None = None  # why a path leaves the encoding -> Z3 Bool: this step takes one
 
 
 class Encoder:
@@ -194,6 +195,7 @@ class Encoder:
         fulls, datas, forking, reading, earlies = [], [], [], [], []
         events: dict = {e: [] for e in EVENTS}
         wrote_out, wrote_err, shown, signalled = [], [], [], []
+        outside: dict = {}  # why -> [when]
         lay = self.layout
         blocks = [(key, False) for key in lay.starts] + [(key, True) for key in sorted(lay.pending_keys)] \
             + [(key, "store") for key in sorted(lay.store_keys)]
@@ -297,6 +299,8 @@ class Encoder:
                     shown.extend(z3.If(full, v, 0) for v in printed)
                     for e, cond in p.events.items():
                         events[e].append(z3.And(full, _bool(cond)))
+                    for why, cond in p.outside.items():
+                        outside.setdefault(why, []).append(z3.And(full, _bool(cond)))
         moved = z3.Or(fulls) if fulls else z3.BoolVal(False)
         enabled = z3.Or(datas) if datas else z3.BoolVal(False)
         cons = [z3.Implies(enabled, moved), z3.Implies(z3.Not(moved), who == -1)]
@@ -347,7 +351,8 @@ class Encoder:
                  z3.If(z3.Or(wrote_err), who, -1) if wrote_err else None] + shown
         self.steps.append(StepTerms(who, fail, nondet, moved, enabled,
                                     {e: (z3.Or(v) if v else z3.BoolVal(False)) for e, v in events.items()},
-                                    [x for x in trail if x is not None], signal, early, own, left))
+                                    [x for x in trail if x is not None], signal, early, own, left,
+                                    {why: z3.Or(v) for why, v in outside.items()}))
         return cons
 
     def might_be(self, t: int, name, value: int) -> bool:
@@ -459,6 +464,15 @@ class Encoder:
         f = self.frames[t]
         return z3.Sum([z3.If(vf.in_table(f[("st", s)]), z3.BitVecVal(1, 16),
                              z3.BitVecVal(0, 16)) for s in range(self.slots)])
+
+    def outside_reason(self, model, k: int) -> str | None:
+        """Why the execution of `model` has left the encoding by frame k: the reason of the
+        first step that took a path beyond it (None if the model shows none)."""
+        for st in self.steps[:k]:
+            for why, when in (st.outside or {}).items():
+                if z3.is_true(model.eval(when, model_completion=True)):
+                    return why
+        return None
 
     def orphan_without_parent(self, t: int):
         """A violation of orphans-reparented: a process whose parent is neither init nor running."""
