@@ -34,6 +34,7 @@ from forkspec.kernel.step import EAGAIN, ECHILD, EINVAL, EBADF, INT_MIN, SIGABRT
 UNUSED, RUNNING, ZOMBIE, GONE, HALTED = 0, 1, 2, 3, 4  # slot states; HALTED: beyond the encoding
 MAX_BLOCK_STEPS = 400
 MAX_PATHS = 512
+DECIDE_VALUES = 8  # the most constants `Step.decide` tries one at a time
 
 
 class Path:
@@ -108,6 +109,30 @@ class Step(FdSteps, ThreadSteps, VforkSteps, MemorySteps, SignalSteps, ExecSteps
         self.fresh = None  # the slot a fork is filling in, while it does
         self.early = None  # Z3 Bool: a caught signal's handler runs before a blocking call starts, or None
         self.left = None  # the seconds alarm() finds left of the old timer (`SignalSteps.b_alarm`), or None
+        self.known_vars: dict = {}  # the constants each frame variable can be, by term id (`Encoder.unroll`)
+
+    def known_values(self, term):
+        """The constants `term` can be, from what the frame's variables are known to hold
+        (`Encoder.might_be`), or None."""
+        from forkspec.engines.symbolic.unroll import _leaves
+        return _leaves(term, self.known_vars) if isinstance(term, z3.BitVecRef) else None
+
+    def decide(self, cond, term):
+        """`cond`, or its truth value when that is the same for every constant `term` can be
+        (what the frame's variables are known to hold, `Encoder.might_be`): a split on it
+        would build a path no execution takes."""
+        if isinstance(cond, bool):
+            return cond
+        values = self.known_values(term)
+        if values is None or len(values) > DECIDE_VALUES:
+            return cond
+        seen = set()
+        for v in values:
+            out = z3.simplify(z3.substitute(cond, (term, z3.BitVecVal(v, term.size()))))
+            if not (z3.is_true(out) or z3.is_false(out)):
+                return cond
+            seen.add(z3.is_true(out))
+        return z3.BoolVal(seen.pop()) if len(seen) == 1 else cond
 
     def note(self, name, written: bool) -> None:
         fresh = len(name) > 1 and name[1] == self.fresh

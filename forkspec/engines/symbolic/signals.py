@@ -251,8 +251,8 @@ class SignalSteps:
         if caught:
             return self.run_handler(p, s, sig, entered=entered)
         h = self.disposition(p, s, sig)[0]
-        default = z3.Or(among(sig, ks.UNCATCHABLE), h == ks.SIG_DFL)
-        ignore = z3.Or(z3.And(default, among(sig, ks.DEFAULT_IGNORE)), z3.And(z3.Not(default), h == ks.SIG_IGN))
+        default = self.decide(z3.Or(among(sig, ks.UNCATCHABLE), h == ks.SIG_DFL), h)
+        ignore = self.decide(z3.Or(z3.And(default, among(sig, ks.DEFAULT_IGNORE)), z3.And(z3.Not(default), h == ks.SIG_IGN)), h)
         stop = z3.And(default, among(sig, ks.DEFAULT_STOP))
         out = []
         for q, ign in self.split(p, ignore):
@@ -342,14 +342,22 @@ class SignalSteps:
         return self.push_handler(q, s, handler, sig)
 
     def push_handler(self, p, s: int, handler, sig) -> list:
-        """The handler's frame, for each function the handler's value may name; anything else is beyond."""
+        """The handler's frame, for each function the handler's value may name; anything else is beyond.
+        The path's guard says `handler` is neither SIG_DFL nor SIG_IGN (the signal is caught): when
+        it is known to hold nothing but those and the functions tried, the last one is the only
+        one left, and neither it nor a path beyond is a split."""
         out, rest = [], p
         f, pc = p.key[-1]
-        for h in self.lay.signals.handlers_of(sig if not is_sym(sig) else None):
+        hs = self.lay.signals.handlers_of(sig if not is_sym(sig) else None)
+        funcs = [ir.FUNC_BASE + h * ir.FUNC_STRIDE for h in hs]
+        known = self.known_values(handler)
+        closed = known is not None and known <= {ks.SIG_DFL, ks.SIG_IGN, *funcs}
+        for i, (h, want) in enumerate(zip(hs, funcs)):
             if rest is None:
                 break
-            want = ir.FUNC_BASE + h * ir.FUNC_STRIDE
-            rest = self.pick(rest, handler == want if is_sym(handler) else z3.BoolVal(handler == want),
+            hit = z3.BoolVal(True) if closed and i == len(hs) - 1 else \
+                handler == want if is_sym(handler) else z3.BoolVal(handler == want)
+            rest = self.pick(rest, hit,
                              lambda q, h=h: (self.push(q, s, h, [sig], pc), out.append(q)))
         if rest is not None:
             self.beyond(rest, s, "a signal handler that is not one of the program's functions")
@@ -595,7 +603,8 @@ class SignalSteps:
                     self.beyond(r, s, "an SA_SIGINFO handler")
                     out.append(r)
                     continue
-                self.set(r, ("sh", s, sig), handler)
+                known = self.known_values(handler)
+                self.set(r, ("sh", s, sig), _one_of(handler, [v for v in values if known is None or v in known]))
                 self.set(r, ("sf", s, sig), (flags & ks.SA_KNOWN) | ks.SA_RESTORER)
                 self.set(r, ("sk", s, sig), mask & ks.BLOCKABLE)
                 drop = z3.Or(handler == ks.SIG_IGN, z3.And(handler == ks.SIG_DFL, among(sig, ks.DEFAULT_IGNORE)))
@@ -749,3 +758,14 @@ class SignalSteps:
 
 
 __all__ = ["SignalSteps", "signal_names", "initial_value"]
+
+
+def _one_of(v, values: list):
+    """`v`, known to be one of `values` (the path's guard says so), as the if-then-else over
+    them: equal under the guard, and its leaves tell `Encoder.might_be` what it can hold."""
+    if not is_sym(v) or not values:
+        return v
+    out = bv(values[-1])
+    for c in reversed(values[:-1]):
+        out = z3.If(v == c, bv(c), out)
+    return out

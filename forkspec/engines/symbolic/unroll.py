@@ -90,7 +90,7 @@ class Encoder:
         self.fd = FdShape(self.layout.program, self.slots) if uses_fds(self.layout) else None
         self.names = self._names()
         self.frames: list[dict] = [self._initial()]
-        self.values: list[dict] = [{n: _leaves(v, None) for n, v in self.frames[0].items()}]  # `might_be`
+        self.values: list[dict] = [{n: _values_of(v, v, {}) for n, v in self.frames[0].items()}]  # `might_be`
         self.steps: list[StepTerms] = []
         self.footprints: dict = {}  # (slot, start key) -> {(name, written, fresh)}, over every step so far
         self.locals: list = []  # per step: {slot: `commute.Local`}, when `semantic_order` applies
@@ -190,6 +190,7 @@ class Encoder:
         fail = z3.Bool(f"fail@{t}") if self.config.fork_can_fail else None
         nondet = z3.BitVec(f"nondet@{t}", 64) if self.config.nondet is not None else None
         step = Step(self, old, fail, nondet)
+        step.known_vars = {v.get_id(): self.values[t].get(n) for n, v in old.items() if isinstance(v, z3.ExprRef)}
         early = step.early = z3.Bool(f"early@{t}") if self.layout.signals.catching else None
         updates: dict = {}
         fulls, datas, forking, reading, earlies = [], [], [], [], []
@@ -330,7 +331,9 @@ class Encoder:
             if not ups:
                 continue
             for _, v in ups:
-                values[name] = _union(values.get(name), _leaves(v, prev, values.get(name)))
+                if values.get(name) is None:
+                    break  # not all known already: nothing more to learn
+                values[name] = _union(values[name], _values_of(v, prev, step.known_vars))
             if any(isinstance(v, str) for _, v in ups) or isinstance(prev, str):
                 raise NotEncoded("a string value kept in a variable")
             term = prev
@@ -529,21 +532,30 @@ def independent(fa: set, a: int, fb: set, b: int) -> bool:
 VALUE_SET = 64  # the most constants `Encoder.might_be` tracks for one variable
 
 
-def _leaves(v, prev, known=None):
-    """The values `v` can take, as a set of unsigned constants, or None if not all are known
-    (`prev`, the variable's previous term, contributes `known`)."""
-    if isinstance(v, bool):
-        return None
-    if isinstance(v, int):
-        return frozenset({v & 0xFFFF}) if 0 <= v < 1 << 16 else None
+def _leaves(v, known_vars: dict):
+    """The values `v` can take, as a set of unsigned constants, or None if not all are known:
+    an if-then-else's leaves, and for a variable of the frame the values `known_vars`
+    (by term id) has for it."""
     if isinstance(v, z3.BitVecNumRef):
-        return frozenset({v.as_long()}) if v.size() == BITS else None
-    if prev is not None and isinstance(v, z3.ExprRef) and v.eq(prev):
-        return known
+        return frozenset({v.as_long()})
     if isinstance(v, z3.ExprRef) and z3.is_app_of(v, z3.Z3_OP_ITE):
-        a = _leaves(v.arg(1), prev, known)
-        return None if a is None else _union(a, _leaves(v.arg(2), prev, known))
+        a = _leaves(v.arg(1), known_vars)
+        return None if a is None else _union(a, _leaves(v.arg(2), known_vars))
+    if isinstance(v, z3.ExprRef) and z3.is_app_of(v, z3.Z3_OP_UNINTERPRETED):
+        return known_vars.get(v.get_id())
     return None
+
+
+def _values_of(v, like, known_vars: dict):
+    """`_leaves` of a value stored into a variable like `like`: a number as the variable's
+    bits, a term as built or, if that says nothing, simplified (`0 & ~8192`)."""
+    if not isinstance(like, z3.BitVecRef) or isinstance(v, (bool, str)):
+        return None
+    v = _coerce(v, like)
+    out = _leaves(v, known_vars)
+    if out is None and not z3.is_bv_value(v):
+        out = _leaves(z3.simplify(v), known_vars)
+    return out
 
 
 def _union(a, b):
