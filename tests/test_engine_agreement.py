@@ -24,6 +24,7 @@ from forkspec.errors import UnsupportedError
 from forkspec.frontend import load_spec, parse_spec
 from forkspec.session import Options, modes_for, run, run_z3
 from forkspec.trace import rebuild
+from z3check import bfs_outcomes, z3_outcomes
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = int(os.environ.get("FORKSPEC_Z3_EXAMPLES", "6"))
@@ -56,10 +57,8 @@ def compare(spec, mode: str, outcomes: bool = False, z3_opts=Z3) -> tuple[int, i
         if y.witness is not None:  # every Z3 trace replays step by step in the kernel
             trace = rebuild(z.kernel, z.exploration, y.witness)
             assert trace.final == z.exploration.states[y.witness.state] or y.witness.successor is not None
-    figures = z.exploration.stats.solver
     if outcomes and z.exploration.stats.complete and b.exploration.stats.complete:
-        bfs_outcomes = {b.kernel.outcome(b.exploration.states[i]) for i in b.exploration.finals}
-        assert set(figures.outcome_set) == bfs_outcomes, spec.program.source
+        assert z3_outcomes(z) == bfs_outcomes(b), spec.program.source
     return decided, len(z.exploration.results)
 
 
