@@ -377,7 +377,10 @@ def maybe_not_shortest(r: Run) -> str:
 
 def render_z3_stats(s) -> str:
     f = s.solver
-    if f.threshold is not None:
+    if f.threshold is not None and f.proof == "recurrence":
+        head = (f"  z3: every state is reached within {f.threshold - 1} steps (no execution of {f.threshold} steps "
+                "without a repeated state: the bound covers every state)")
+    elif f.threshold is not None:
         head = f"  z3: longest execution {f.threshold} steps (the bound covers every execution)"
     elif f.induction:
         head = (f"  z3: unrolled {f.bound} steps (no completeness threshold), {len(f.induction)} check(s) proved by k-induction "

@@ -16,50 +16,17 @@ from forkspec.engines.symbolic import Options as SymOptions
 from forkspec.frontend import load_spec, parse_spec
 from forkspec.session import Options, run, run_z3
 
-from z3check import both, verdicts_by_name
+from z3check import both, spin_program, verdicts_by_name
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def early(bound: int) -> SymOptions:
     """Step cases from the first depth on (k = depth + 1), without random runs: a short
-    bound leaves the base case short of deep violations."""
-    return SymOptions(timeout_ms=10_000, max_bound=bound, simulate=False, induction_from=0)
+    bound leaves the base case short of deep violations. No recurrence diameter: it would
+    settle some of these programs first (`test_z3_diameter`)."""
+    return SymOptions(timeout_ms=10_000, max_bound=bound, simulate=False, induction_from=0, recurrence=False)
 EXAMPLES = int(os.environ.get("FORKSPEC_INDUCTION_EXAMPLES", "3"))  # generated spin loops (more: slower, wider)
-
-SPIN = """/*@forkspec
-description: generated spin
-properties: all-reaped no-deadlock
-*/
-#include <assert.h>
-#include <stdlib.h>
-#include <sys/mman.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-int main(void)
-{{
-    int status = 0;
-    int *flag = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    *flag = 0;
-    pid_t pid = fork();
-    if (pid == 0) {{
-{writes}
-        _exit({code});
-    }}
-    {loop}
-    assert({cond});
-    waitpid(pid, &status, 0);
-    return 0;
-}}
-"""
-
-
-def spin_program(writes, code, loop, cond) -> str:
-    body = "\n".join(f"        *flag = {v};" for v in writes)
-    loops = {"flag": "while (*flag == 0)\n        ;", "poll": "while (waitpid(pid, &status, WNOHANG) == 0)\n        ;"}
-    return SPIN.format(writes=body, code=code, loop=loops[loop], cond=cond)
-
 
 @pytest.fixture(scope="module")
 def spin_run():
@@ -85,7 +52,7 @@ def test_the_report_names_the_induction_proof_in_text_and_json(spin_run):
 
 def test_without_induction_the_same_spin_stays_inconclusive_at_the_bound():
     spec = load_spec(ROOT / "specs/symbolic/spin_on_shared_flag.c")
-    r = run_z3(spec, "file", z3_opts=SymOptions(timeout_ms=10_000, max_bound=6, induction=0))
+    r = run_z3(spec, "file", z3_opts=SymOptions(timeout_ms=10_000, max_bound=6, induction=0, recurrence=False))
     assert set(verdicts_by_name(r).values()) == {INCONCLUSIVE}
     assert "bound 6 reached" in r.exploration.results[0].reason
 

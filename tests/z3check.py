@@ -56,3 +56,39 @@ def assert_agree(z, b, *, outcomes: bool = True) -> dict:
     if outcomes:
         assert z3_outcomes(z) == bfs_outcomes(b)
     return verdicts_by_name(z)
+
+
+SPIN = """/*@forkspec
+description: generated spin
+properties: all-reaped no-deadlock
+*/
+#include <assert.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+int main(void)
+{{
+    int status = 0;
+    int *flag = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    *flag = 0;
+    pid_t pid = fork();
+    if (pid == 0) {{
+{writes}
+        _exit({code});
+    }}
+    {loop}
+    assert({cond});
+    waitpid(pid, &status, 0);
+    return 0;
+}}
+"""
+
+
+def spin_program(writes, code, loop, cond) -> str:
+    """A parent that spins until its child has written a shared flag (`loop` "flag") or exited
+    (`loop` "poll": waitpid with WNOHANG), then asserts `cond`: executions of every length."""
+    body = "\n".join(f"        *flag = {v};" for v in writes)
+    loops = {"flag": "while (*flag == 0)\n        ;", "poll": "while (waitpid(pid, &status, WNOHANG) == 0)\n        ;"}
+    return SPIN.format(writes=body, code=code, loop=loops[loop], cond=cond)

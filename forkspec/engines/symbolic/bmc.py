@@ -31,6 +31,12 @@ open whose violation is a state or a step, together with never leaving the encod
 each proved one holds with its k as the reason, and a run whose every check is decided
 stops there (`proof` "k-induction").
 
+Once a depth's model repeats a state, each depth k also asks whether some execution of k
+steps repeats no frame (`diameter`); unsatisfiable, every reachable frame is reached
+within k-1 steps, and k serves as the threshold (`proof` "recurrence"): the unrolling
+holds every state, every step's violation and every terminated outcome, though
+executions go on.
+
 Expectations on outcomes are then decided over the terminated states at the
 threshold: `exists`/`~exists` by one satisfiability question each where the
 condition translates (`condition`), the rest on every outcome, enumerated by
@@ -51,7 +57,7 @@ from forkspec import ir
 from forkspec.engines.result import (
     HOLDS, INCONCLUSIVE, VIOLATED, Check, CheckResult, Exploration, Stats, Witness,
 )
-from forkspec.engines.symbolic import replay as rp
+from forkspec.engines.symbolic import diameter, replay as rp
 from forkspec.engines.symbolic.condition import translate
 from forkspec.engines.symbolic.guess import longest_run
 from forkspec.engines.symbolic.induction import Induction
@@ -93,6 +99,7 @@ class Options:
     timeout_ms: int = 120_000
     simulate: bool = True  # random concrete runs before solving (`_simulate`)
     induction: int = 4  # the largest k tried by k-induction (`symbolic.induction`); 0: never
+    recurrence: bool = True  # once an execution repeats a state, look for the recurrence diameter (`diameter`)
     induction_from: int = 40  # the depth of the first step case (k = 1), one k more at each depth after it;
     # sooner once an execution repeats a state (`_repeats`): a program with a longest execution rarely pays
 
@@ -102,14 +109,15 @@ class Figures:
     """What the Z3 engine reports besides verdicts."""
 
     bound: int = 0  # steps unrolled
-    threshold: int | None = None  # longest execution, when found
+    threshold: int | None = None  # longest execution, when found; with proof "recurrence", a depth
+    # that no execution passes without repeating a frame (every frame is reached before it)
     queries: int = 0
     solver_seconds: float = 0.0
     outcomes: int | None = None
     slots: int = 0
     slots_full: bool = False  # some execution creates more processes than there are slots
     outcome_set: list = field(default_factory=list)  # kernel Outcomes at the threshold
-    proof: str | None = None  # what proves the checks that hold: "threshold" or "k-induction"
+    proof: str | None = None  # what proves the checks that hold: "threshold", "recurrence" or "k-induction"
     induction: dict = field(default_factory=dict)  # check name -> the k it is k-inductive for
     statistics: dict = field(default_factory=dict)
 
@@ -191,7 +199,7 @@ def _explore(kernel: Kernel, checks: list[Check], library_descriptions: dict, op
     if opts.simulate:
         _simulate(replay_kernel, chain, watch, results)
     can_grow = slots < min(opts.slots, kernel.config.max_procs + 1)
-    induction, tried, looping = None, 0, False
+    induction, tried, looping, ask_loop_free = None, 0, False, True
     cut = ""
     complete = False
     beyond = False
@@ -214,6 +222,14 @@ def _explore(kernel: Kernel, checks: list[Check], library_descriptions: dict, op
                 complete = True
                 break
             looping = looping or (k >= INDUCTION_LOOP_FROM and _repeats(enc, search.last_model, k))
+            if looping and not beyond and ask_loop_free and opts.recurrence:
+                free = search.loop_free(k)
+                if free is False:
+                    figures.threshold = k  # every frame is reached within k-1 steps (`diameter`)
+                    figures.proof = "recurrence"
+                    complete = True
+                    break
+                ask_loop_free = free is not None  # a question that ran out of time is not asked again
             if not beyond and (looping or k >= opts.induction_from) and tried < opts.induction:
                 induction = induction or _induction(kernel, enc, min(opts.timeout_ms, INDUCTION_MS))
                 tried += 1  # k = tried <= k + 1: the base case covers it
@@ -505,6 +521,14 @@ class _Search:
             raise Unknown(self.solver.reason_unknown())
         return self.solver.model() if answer == z3.sat else None
 
+    def loop_free(self, k: int) -> bool | None:
+        """Is there an execution of k steps that repeats no frame (`diameter.loop_free`)? None
+        when the solver gives no answer in its time: the search goes on without one."""
+        try:
+            return self.find(*diameter.loop_free(self.enc, k)) is not None
+        except Unknown:
+            return None
+
     def incremental(self, *facts) -> z3.Solver:
         """A solver of its own holding the unrolling and `facts`, for a series of queries that
         only add constraints (an enumeration): Z3's incremental bit-vector solver keeps what
@@ -608,7 +632,10 @@ def _decide_finals(search: _Search, enc: Encoder, chain: "_Chains", finals: list
     trail = [x for st in enc.steps[:k]
              for x in (st.who, st.fail, st.nondet, st.signal, st.early, st.left, *(st.kernel or {}).values())
              if x is not None]
-    solver = search.incremental(enc.terminated(k))
+    facts = [enc.terminated(k)]
+    if figures.proof == "recurrence":  # every terminated frame is reached by an execution that repeats none
+        facts += diameter.loop_free(enc, k, after_moves=True)
+    solver = search.incremental(*facts)
     seen: set = set()
     models = 0
     while True:

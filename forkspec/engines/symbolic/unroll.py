@@ -62,6 +62,7 @@ class StepTerms:
     kernel: dict | None = None  # the kernel's own steps of a slot ("alarm", "cld") -> Z3 Bool: the step is one
     left: z3.BitVecRef | None = None  # what alarm() finds left of the old timer
     outside: dict | None = None  # why a path leaves the encoding -> Z3 Bool: this step takes one
+    strings: z3.BoolRef | None = None  # the step writes a string (the output, a stdio buffer, a pipe's contents)
 
 
 class Encoder:
@@ -195,7 +196,7 @@ class Encoder:
         updates: dict = {}
         fulls, datas, forking, reading, earlies = [], [], [], [], []
         events: dict = {e: [] for e in EVENTS}
-        wrote_out, wrote_err, shown, signalled = [], [], [], []
+        wrote_out, wrote_err, wrote_string, shown, signalled = [], [], [], [], []
         outside: dict = {}  # why -> [when]
         lay = self.layout
         blocks = [(key, False) for key in lay.starts] + [(key, True) for key in sorted(lay.pending_keys)] \
@@ -297,6 +298,8 @@ class Encoder:
                         wrote_out.append(full)
                     if ("err",) in p.view:
                         wrote_err.append(full)
+                    if any(name[0] in STRINGS for name in p.view):
+                        wrote_string.append(full)
                     shown.extend(z3.If(full, v, 0) for v in printed)
                     for e, cond in p.events.items():
                         events[e].append(z3.And(full, _bool(cond)))
@@ -355,7 +358,8 @@ class Encoder:
         self.steps.append(StepTerms(who, fail, nondet, moved, enabled,
                                     {e: (z3.Or(v) if v else z3.BoolVal(False)) for e, v in events.items()},
                                     [x for x in trail if x is not None], signal, early, own, left,
-                                    {why: z3.Or(v) for why, v in outside.items()}))
+                                    {why: z3.Or(v) for why, v in outside.items()},
+                                    z3.Or(wrote_string) if wrote_string else None))
         return cons
 
     def might_be(self, t: int, name, value: int) -> bool:
