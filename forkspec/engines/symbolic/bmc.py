@@ -31,7 +31,7 @@ open whose violation is a state or a step, together with never leaving the encod
 each proved one holds with its k as the reason, and a run whose every check is decided
 stops there (`proof` "k-induction").
 
-Once a depth's model repeats a state, each depth k also asks whether some execution of k
+Once a depth's model repeats a state with no string written in between, each depth k also asks whether some execution of k
 steps repeats no frame (`diameter`); unsatisfiable, every reachable frame is reached
 within k-1 steps, and k serves as the threshold (`proof` "recurrence"): the unrolling
 holds every state, every step's violation and every terminated outcome, though
@@ -199,7 +199,7 @@ def _explore(kernel: Kernel, checks: list[Check], library_descriptions: dict, op
     if opts.simulate:
         _simulate(replay_kernel, chain, watch, results)
     can_grow = slots < min(opts.slots, kernel.config.max_procs + 1)
-    induction, tried, looping, ask_loop_free = None, 0, False, True
+    induction, tried, looping, spinning, ask_loop_free = None, 0, False, False, True
     cut = ""
     complete = False
     beyond = False
@@ -222,7 +222,8 @@ def _explore(kernel: Kernel, checks: list[Check], library_descriptions: dict, op
                 complete = True
                 break
             looping = looping or (k >= INDUCTION_LOOP_FROM and _repeats(enc, search.last_model, k))
-            if looping and not beyond and ask_loop_free and opts.recurrence:
+            spinning = spinning or (looping and _repeats(enc, search.last_model, k, exactly=True))
+            if spinning and opts.recurrence and not beyond and ask_loop_free:
                 free = search.loop_free(k)
                 if free is False:
                     figures.threshold = k  # every frame is reached within k-1 steps (`diameter`)
@@ -288,10 +289,11 @@ def _first_question(kernel: Kernel, enc: Encoder, opts: Options) -> int:
     return 0 if n is None else min(n, opts.max_bound)
 
 
-def _repeats(enc: Encoder, model, k: int) -> bool:
+def _repeats(enc: Encoder, model, k: int, exactly: bool = False) -> bool:
     """Does the execution of this model repeat a frame (its non-string variables) within
     k steps? Then it can go round for ever: no bound ever covers every execution, and
-    only induction can prove a check."""
+    only induction can prove a check. `exactly`: with no string written in between either
+    (`diameter`), so the loop changed nothing at all."""
     if model is None:
         return False
     names = [n for n, v in enc.frames[0].items() if isinstance(v, z3.ExprRef) and not isinstance(v, z3.SeqRef)]
@@ -299,6 +301,9 @@ def _repeats(enc: Encoder, model, k: int) -> bool:
     for t, f in enumerate(enc.frames[:k + 1]):
         if t and not z3.is_true(model.eval(enc.steps[t - 1].moved, model_completion=True)):
             continue  # nothing moved: the same frame again is no loop
+        wrote = enc.steps[t - 1].strings if t else None
+        if exactly and wrote is not None and z3.is_true(model.eval(wrote, model_completion=True)):
+            seen = set()  # no frame before a write is the same as one after it
         row = tuple(str(model.eval(f[n], model_completion=True)) for n in names)
         if row in seen:
             return True
