@@ -31,11 +31,11 @@ open whose violation is a state or a step, together with never leaving the encod
 each proved one holds with its k as the reason, and a run whose every check is decided
 stops there (`proof` "k-induction").
 
-Once a depth's model repeats a state with no string written in between, each depth k also asks whether some execution of k
-steps repeats no frame (`diameter`); unsatisfiable, every reachable frame is reached
-within k-1 steps, and k serves as the threshold (`proof` "recurrence"): the unrolling
-holds every state, every step's violation and every terminated outcome, though
-executions go on.
+Once a depth's model repeats a state with no string written in between, each depth k
+also asks whether some execution of k steps repeats no frame (`diameter`); unsatisfiable,
+every reachable frame is reached within k-1 steps, and k serves as the threshold (`proof`
+"recurrence"): the unrolling holds every state, every step's violation and every
+terminated outcome, though executions go on.
 
 Expectations on outcomes are then decided over the terminated states at the
 threshold: `exists`/`~exists` by one satisfiability question each where the
