@@ -34,16 +34,17 @@ def _differ(a, b):
     return a != b
 
 
+def unequal(fi: dict, fj: dict, names) -> list:
+    """The disequalities of two frames over `names`, leaving out a name both frames hold as
+    the same term (k-induction's distinct frames too)."""
+    return [c for c in (_differ(fi[n], fj[n]) for n in names) if c is not None]
+
+
 def different(enc: Encoder, i: int, j: int):
     """Frames i < j are not the same frame (see the module docstring)."""
     fi, fj = enc.frames[i], enc.frames[j]
     conds = [enc.steps[t].strings for t in range(i, j) if enc.steps[t].strings is not None]
-    for name, v in fj.items():
-        if name[0] in STRINGS or name not in fi:
-            continue
-        c = _differ(fi[name], v)
-        if c is not None:
-            conds.append(c)
+    conds += unequal(fi, fj, [n for n in fj if n[0] not in STRINGS and n in fi])
     return z3.Or(conds) if conds else z3.BoolVal(False)
 
 
@@ -61,4 +62,4 @@ def loop_free(enc: Encoder, k: int, after_moves: bool = False) -> list:
     return out
 
 
-__all__ = ["different", "loop_free"]
+__all__ = ["different", "loop_free", "unequal"]

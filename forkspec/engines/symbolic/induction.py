@@ -39,6 +39,7 @@ import time
 
 import z3
 
+from forkspec.engines.symbolic import diameter
 from forkspec.engines.symbolic.program import NotEncoded
 from forkspec.engines.symbolic.unroll import Encoder, _fresh
 
@@ -165,8 +166,7 @@ class Induction:
         cur = self.enc.frames[t]
         for i in range(t):  # frames before the last step pairwise distinct
             other = self.enc.frames[i]
-            self.solver.add(z3.Or([cur[n] != other[n] for n in self.state if not cur[n].eq(other[n])] or
-                                  [z3.BoolVal(False)]))
+            self.solver.add(z3.Or(diameter.unequal(cur, other, self.state) or [z3.BoolVal(False)]))
 
     def prove(self, pending: list, term, k: int) -> list:
         """The checks of `pending` ([(check, how)]) whose conjunction with staying within the
